@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+
+/**
+ * The run directory, defined once. Every other package gets file names from here.
+ * The prose description lives in packages/model/README.md#run-directory.
+ */
+export const RUN_DIR_FORMAT_VERSION = 1;
+
+export const PHASES = ['provision', 'run', 'gather', 'analyze', 'deprovision'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const LEDGER_FILE = 'ledger.ndjson';
+export const PHASES_DIR = 'phases';
+export const STAGES_FILE = 'stages.json';
+export const SAMPLES_FILE = 'samples.csv';
+export const STAGE_SUMMARY_FILE = 'summary.json';
+export const AGENT_LOG_FILE = 'agent.log';
+export const GATHER_MANIFEST_FILE = 'gather.json';
+export const ANALYSIS_DIR = 'analysis';
+export const INSTANCES_COPY_DIR = 'instances';
+
+const pad3 = (n: number): string => String(n).padStart(3, '0');
+
+/** `<run>.json` */
+export function runFileName(run: string): string {
+  return `${run}.json`;
+}
+/** `thread-001` for index 0. */
+export function threadDirName(threadIndex: number): string {
+  return `thread-${pad3(threadIndex + 1)}`;
+}
+/** `worker-node-001` for index 0. */
+export function workerNodeDirName(nodeIndex: number): string {
+  return `worker-node-${pad3(nodeIndex + 1)}`;
+}
+/** `cluster-node-001` for index 0. */
+export function clusterNodeDirName(nodeIndex: number): string {
+  return `cluster-node-${pad3(nodeIndex + 1)}`;
+}
+/** `file-server-001` for index 0. */
+export function fileServerDirName(nodeIndex: number): string {
+  return `file-server-${pad3(nodeIndex + 1)}`;
+}
+/** `stage-000` for index 0 (E³ numbered stages from 000). */
+export function stageDirName(stageIndex: number): string {
+  return `stage-${pad3(stageIndex)}`;
+}
+/** The stage key E³ used: `000`, `001`, … */
+export function stageKey(stageIndex: number): string {
+  return pad3(stageIndex);
+}
+
+export interface RunDirPaths {
+  root: string;
+  runFile: string;
+  ledger: string;
+  phasesDir: string;
+  phaseFile(phase: Phase): string;
+  instancesDir: string;
+  analysisDir: string;
+  threadDir(thread: number): string;
+  stagesFile(thread: number): string;
+  workerNodeDir(thread: number, node: number): string;
+  clusterNodeDir(thread: number, node: number): string;
+  stageDir(thread: number, node: number, stage: number): string;
+  samplesFile(thread: number, node: number, stage: number): string;
+  stageSummaryFile(thread: number, node: number, stage: number): string;
+  agentLogFile(thread: number, node: number, stage: number): string;
+  gatherManifest: string;
+}
+
+/** All paths of the run directory `root` whose run name is its base name. Indexes are 0-based. */
+export function runDirPaths(root: string, run: string = root.split(/[\\/]/).filter(Boolean).pop()!): RunDirPaths {
+  const threadDir = (t: number) => join(root, threadDirName(t));
+  const workerNodeDir = (t: number, n: number) => join(threadDir(t), workerNodeDirName(n));
+  const stageDir = (t: number, n: number, s: number) => join(workerNodeDir(t, n), stageDirName(s));
+  return {
+    root,
+    runFile: join(root, runFileName(run)),
+    ledger: join(root, LEDGER_FILE),
+    phasesDir: join(root, PHASES_DIR),
+    phaseFile: (phase) => join(root, PHASES_DIR, `${phase}.json`),
+    instancesDir: join(root, INSTANCES_COPY_DIR),
+    analysisDir: join(root, ANALYSIS_DIR),
+    threadDir,
+    stagesFile: (t) => join(threadDir(t), STAGES_FILE),
+    workerNodeDir,
+    clusterNodeDir: (t, n) => join(threadDir(t), clusterNodeDirName(n)),
+    stageDir,
+    samplesFile: (t, n, s) => join(stageDir(t, n, s), SAMPLES_FILE),
+    stageSummaryFile: (t, n, s) => join(stageDir(t, n, s), STAGE_SUMMARY_FILE),
+    agentLogFile: (t, n, s) => join(stageDir(t, n, s), AGENT_LOG_FILE),
+    gatherManifest: join(root, GATHER_MANIFEST_FILE),
+  };
+}

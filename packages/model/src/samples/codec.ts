@@ -1,0 +1,224 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import { E3Error } from '../errors/e3-error.js';
+
+/**
+ * One line of `samples.csv`. See packages/model/README.md#samples for the column contract.
+ * Times are epoch milliseconds (fractional), durations milliseconds.
+ */
+export interface SampleRow {
+  /** When the operation started (epoch ms). */
+  start: number;
+  /** How long it took (ms); for the open model, measured from `intended` when that is set. */
+  duration: number;
+  /** The workload job's description. */
+  test: string;
+  /** The operation (`git clone`, `GET /rest/api/1.0/projects`, …) or the script name for a transaction. */
+  op: string;
+  /** `request`: one HTTP call or git invocation; `transaction`: one whole script pass. */
+  kind: 'request' | 'transaction';
+  /** The global client number (0-based across all workers). */
+  client: number;
+  /** The client's iteration of its job (0-based). */
+  iteration: number;
+  ok: boolean;
+  /** HTTP status or git exit code; 0 when there is none. */
+  status: number;
+  /** Bytes received (HTTP body or git output). */
+  bytes: number;
+  /** Time to first byte (ms), undefined where there is none. */
+  ttfb?: number;
+  /** Open model: when the arrival was due (epoch ms); undefined in the closed model. */
+  intended?: number;
+  /** Error class and short message (`http 404`, `git 128: fatal: …`, `timeout`, `cut`), undefined when ok. */
+  error?: string;
+}
+
+export const SAMPLE_COLUMNS = [
+  'start', 'duration', 'test', 'op', 'kind', 'client', 'iteration', 'ok', 'status', 'bytes', 'ttfb', 'intended', 'error',
+] as const;
+export const SAMPLES_HEADER = SAMPLE_COLUMNS.join(',');
+
+const NEEDS_QUOTES = /[",\n\r]/;
+
+function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));
+
+/** Formats one row as a CSV line, newline included. */
+export function formatSample(row: SampleRow): string {
+  return (
+    num(row.start) + ',' + num(row.duration) + ',' + csvField(row.test) + ',' + csvField(row.op) + ',' +
+    row.kind + ',' + row.client + ',' + row.iteration + ',' + (row.ok ? '1' : '0') + ',' + row.status + ',' +
+    row.bytes + ',' + (row.ttfb === undefined ? '' : num(row.ttfb)) + ',' +
+    (row.intended === undefined ? '' : num(row.intended)) + ',' +
+    (row.error === undefined ? '' : csvField(row.error.replace(/[\r\n]+/g, ' '))) + '\n'
+  );
+}
+
+export interface SampleWriter {
+  /** Appends a row. Resolves at once unless the buffer was flushed into a full stream (backpressure). */
+  write(row: SampleRow): Promise<void> | void;
+  /** Rows written so far. */
+  readonly count: number;
+  /** Flushes the buffer and closes the file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a streaming `samples.csv` writer (header first). Rows are buffered and written in large chunks;
+ * `write` returns a promise only when the underlying stream asks to wait for `drain`.
+ */
+export async function createSampleWriter(file: string, options: { bufferBytes?: number } = {}): Promise<SampleWriter> {
+  await mkdir(dirname(file), { recursive: true });
+  const stream: WriteStream = createWriteStream(file, { flags: 'w' });
+  const limit = options.bufferBytes ?? 64 * 1024;
+  let buffer = SAMPLES_HEADER + '\n';
+  let count = 0;
+  let failure: Error | undefined;
+  stream.on('error', (err) => (failure = err));
+
+  const flush = (): Promise<void> | void => {
+    if (failure) throw new E3Error('IO', `could not write ${file}: ${failure.message}`, { cause: failure });
+    if (buffer.length === 0) return;
+    const ok = stream.write(buffer);
+    buffer = '';
+    if (!ok) return new Promise((resolve) => stream.once('drain', resolve));
+  };
+
+  return {
+    write(row) {
+      buffer += formatSample(row);
+      count++;
+      if (buffer.length >= limit) return flush();
+    },
+    get count() {
+      return count;
+    },
+    async close() {
+      await flush();
+      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      if (failure) throw new E3Error('IO', `could not write ${file}: ${failure.message}`, { cause: failure });
+    },
+  };
+}
+
+function splitQuoted(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) throw new Error('unterminated quoted field');
+        value += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      out.push(value);
+      if (i < line.length && line[i] !== ',') throw new Error('text after a quoted field');
+      i++;
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? line.length : c;
+      out.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+const optionalNumber = (s: string): number | undefined => (s === '' ? undefined : Number(s));
+
+/** Parses one CSV line (no newline) into a row; throws a plain Error describing what is wrong. */
+export function parseSample(line: string): SampleRow {
+  const f = line.indexOf('"') < 0 ? line.split(',') : splitQuoted(line);
+  if (f.length !== SAMPLE_COLUMNS.length) throw new Error(`expected ${SAMPLE_COLUMNS.length} fields, found ${f.length}`);
+  const kind = f[4];
+  if (kind !== 'request' && kind !== 'transaction') throw new Error(`kind must be request or transaction, found "${kind}"`);
+  const row: SampleRow = {
+    start: Number(f[0]),
+    duration: Number(f[1]),
+    test: f[2]!,
+    op: f[3]!,
+    kind,
+    client: Number(f[5]),
+    iteration: Number(f[6]),
+    ok: f[7] === '1',
+    status: Number(f[8]),
+    bytes: Number(f[9]),
+  };
+  if (f[10] !== '') row.ttfb = Number(f[10]);
+  const intended = optionalNumber(f[11]!);
+  if (intended !== undefined) row.intended = intended;
+  if (f[12] !== '') row.error = f[12];
+  if (Number.isNaN(row.start + row.duration + row.client + row.iteration + row.status + row.bytes + (row.ttfb ?? 0) + (intended ?? 0))) {
+    throw new Error('a numeric field is not a number');
+  }
+  return row;
+}
+
+/**
+ * Streams the rows of a `samples.csv` file. Throws E3_SAMPLES_FORMAT naming the file and line on a bad
+ * header or row. A last line without its newline (a file still being written) is ignored unless `final`.
+ */
+export async function* readSamples(file: string, options: { final?: boolean } = {}): AsyncGenerator<SampleRow> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  let rest = '';
+  let lineNo = 0;
+  const bad = (line: number, message: string, text: string) =>
+    new E3Error('SAMPLES_FORMAT', `${file}:${line}: ${message}`, {
+      hint: `Expected: ${SAMPLES_HEADER}\nReceived (first 200 chars): ${text.slice(0, 200)}`,
+    });
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        if (nl < 0) break;
+        const line = text.charCodeAt(nl - 1) === 13 ? text.slice(pos, nl - 1) : text.slice(pos, nl);
+        pos = nl + 1;
+        lineNo++;
+        if (lineNo === 1) {
+          if (line !== SAMPLES_HEADER) throw bad(1, 'not a samples file: the header line differs', line);
+          continue;
+        }
+        if (line === '') continue;
+        let row: SampleRow;
+        try {
+          row = parseSample(line);
+        } catch (err) {
+          throw bad(lineNo, (err as Error).message, line);
+        }
+        yield row;
+      }
+      rest = text.slice(pos);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new E3Error('FILE_NOT_FOUND', `${file} does not exist`, { cause: err });
+    }
+    throw err;
+  }
+  if (options.final && rest !== '') {
+    lineNo++;
+    if (lineNo === 1) throw bad(1, 'not a samples file: the header line differs', rest);
+    try {
+      yield parseSample(rest);
+    } catch (err) {
+      throw bad(lineNo, (err as Error).message, rest);
+    }
+  }
+}
