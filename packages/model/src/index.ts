@@ -14,3 +14,4 @@ export {
   type SampleRow,
   type SampleWriter,
 } from './samples/codec.js';
+export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
