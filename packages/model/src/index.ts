@@ -61,3 +61,13 @@ export {
   type PositionalDef,
 } from './cli/command.js';
 export { runCli, type RunCliOptions } from './cli/run-cli.js';
+export {
+  E3_VERSION,
+  readPhaseStatus,
+  readRunFile,
+  readStages,
+  requirePhase,
+  writePhaseStatus,
+  writeRunFile,
+  writeStages,
+} from './run-dir/io.js';
