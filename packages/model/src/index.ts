@@ -10,6 +10,7 @@ export {
   createSampleWriter,
   formatSample,
   parseSample,
+  readSampleBatches,
   readSamples,
   type SampleRow,
   type SampleWriter,
