@@ -49,3 +49,12 @@ export const repoRoot: string = resolve(dirname(new URL(import.meta.url).pathnam
 
 /** Absolute path of `../shared/fixtures/e3-original-home`, the original E³ files (read-only). */
 export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-original-home');
+
+export {
+  assertNetnsAvailable,
+  createNetnsHosts,
+  useNetnsHosts,
+  type NetnsHost,
+  type NetnsHosts,
+  type NetnsOptions,
+} from './netns.js';
