@@ -52,3 +52,11 @@ export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-o
 
 export { mutatedJsonText } from './fuzz.js';
 export { runBin, runE3, type BinResult } from './bin.js';
+export {
+  assertNetnsAvailable,
+  createNetnsHosts,
+  useNetnsHosts,
+  type NetnsHost,
+  type NetnsHosts,
+  type NetnsOptions,
+} from './netns.js';
