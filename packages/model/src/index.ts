@@ -15,3 +15,5 @@ export {
   type SampleWriter,
 } from './samples/codec.js';
 export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
+export * from './schemas/stage-summary.js';
+export * from './protocol/agent.js';
