@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -113,10 +114,12 @@ const STAGE_ENDED = Symbol.for('e3.agent.stageEnded');
 const delay = (ms: number, signal?: AbortSignal): Promise<boolean> =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
+    const t = Number.isFinite(ms)
+      ? setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(true);
+        }, Math.max(0, ms))
+      : undefined;
     const onAbort = () => {
       clearTimeout(t);
       resolve(false);
@@ -165,6 +168,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
 
   const stopCtl = new AbortController();
   const cutCtl = new AbortController();
+  setMaxListeners(0, stopCtl.signal, cutCtl.signal);
   const onOuterAbort = () => stopCtl.abort();
   if (options.signal?.aborted) stopCtl.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -236,6 +240,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     }
     vu.intended = intended;
     vu.passBytes = 0;
+    const samplesBefore = recorder.count;
     active++;
     const start = now();
     let error: string | undefined;
@@ -257,6 +262,11 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       }
     }
     active--;
+    if (error === 'cut' && recorder.count === samplesBefore && !cutCtl.signal.aborted) {
+      // Ended during think time before any operation: nothing happened, nothing to record.
+      vu.intended = undefined;
+      return false;
+    }
     const end = now();
     const row: SampleRow = {
       start, duration: end - (intended ?? start), test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
