@@ -28,7 +28,7 @@ export interface RepoRef {
 export interface InstanceData {
   /** Base URL with any context path, e.g. `http://host:7990/bitbucket`. */
   URL: string;
-  RunConfig?: { admin_password?: string; [k: string]: unknown };
+  RunConfig?: { admin_password?: string; admin_user?: string; [k: string]: unknown };
   snapshot?: string;
   /** e3: SSH port of the git server (E³ hard-coded 7999). */
   SshPort?: number;
@@ -145,7 +145,7 @@ export function createTestData(source: TestDataSource): TestData {
   };
   return {
     baseUrl,
-    adminUser: str(inst.AdminUser) ?? 'admin',
+    adminUser: str(inst.RunConfig?.admin_user) ?? str(inst.AdminUser) ?? 'admin',
     adminPassword: str(inst.RunConfig?.admin_password),
     repos,
     httpUsers,

@@ -66,7 +66,7 @@ export interface RunStageOptions {
   assignment?: AssignmentMode;
   /** In-flight operations may finish for this long after the stage ends, then are cut (default 5000 ms). */
   graceMs?: number;
-  /** Draw users per iteration instead of once per client (default false, as E³). */
+  /** Draw users per iteration instead of once per client (default false, as E³); a job may also set `options.userPerIteration`. */
   userPerIteration?: boolean;
   /** Open model: an arrival started this much after it was due counts as late (default 10 ms). */
   lateThresholdMs?: number;
@@ -234,7 +234,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const pass = async (vu: Vu, intended?: number): Promise<boolean> => {
     const job = jobs[vu.job]!;
     const script = scripts[vu.job]!;
-    if (options.userPerIteration) {
+    if (options.userPerIteration || job.options?.userPerIteration === true) {
       vu.httpUser = undefined;
       vu.sshUser = undefined;
     }
