@@ -72,3 +72,5 @@ export {
   writeRunFile,
   writeStages,
 } from './run-dir/io.js';
+export * from './schemas/stage-summary.js';
+export * from './protocol/agent.js';

@@ -1,0 +1,24 @@
+// Builds dist/e3-agent.cjs: the whole agent (its dependencies and @e3/model included) in one file that
+// needs only Node ≥ 20 and git on a worker. esbuild stays external: it is only used to bundle user scripts
+// where it is installed (the controller).
+import { build } from 'esbuild';
+import { chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist', 'e3-agent.cjs');
+await build({
+  entryPoints: [join(root, 'src', 'bin.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  conditions: ['source'],
+  external: ['esbuild'],
+  banner: { js: '#!/usr/bin/env node' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+await chmod(outfile, 0o755);
