@@ -17,7 +17,9 @@ await build({
   format: 'cjs',
   conditions: ['source'],
   external: ['esbuild'],
-  banner: { js: '#!/usr/bin/env node' },
+  // import.meta.url has no meaning in CommonJS: bundled modules (yargs-parser, @e3/model) get this file's URL.
+  banner: { js: "#!/usr/bin/env node\nconst __e3ImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__e3ImportMetaUrl' },
   legalComments: 'none',
   logLevel: 'warning',
 });
