@@ -391,9 +391,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
           const local = handle.kind === 'local';
           const dataDir = p.workers.instance.dataDir ?? (local ? join(tmpdir(), 'e3') : DEFAULT_NODE_DATA_DIR);
           const np = nodePaths(dataDir, options.run);
-          const pidFile = `${np.pidDir}/${options.run}-thread-${String(p.index + 1).padStart(3, '0')}-worker-${wi + 1}.pid`;
+          const pidFile = np.pidFile(p.index, wi);
           await stopByPidFile(handle, pidFile, { graceMs: 2000 }).catch(() => undefined);
-          const stageDir = local ? paths.stageDir(p.index, wi, s.index) : np.stageDir(p.index, s.index);
+          const stageDir = local ? paths.stageDir(p.index, wi, s.index) : np.stageDir(p.index, wi, s.index);
           if (local) await rm(stageDir, { recursive: true, force: true });
           else await handle.exec(`rm -rf ${shellQuote(stageDir)}`, { signal, check: true });
           await handle.mkdir(np.pidDir);
@@ -409,7 +409,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
           channel.send({
             type: 'prepare',
             stageDir,
-            workDir: np.workDir(p.index),
+            workDir: np.workDir(p.index, wi),
             workload: workload as never,
             instance: p.sut.instance as Record<string, unknown>,
             snapshot: snapshot as unknown as Record<string, unknown>,

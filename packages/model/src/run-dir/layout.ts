@@ -100,17 +100,18 @@ export const DEFAULT_NODE_DATA_DIR = '/tmp/e3';
 /**
  * Where things live on a node under its data dir (`Instance.dataDir` or DEFAULT_NODE_DATA_DIR): the agent
  * bundle, the stage folders the agent writes (gather copies them to the run dir's worker-node folders),
- * the agent's scratch space and the pid files of what e3 started there.
+ * the agent's scratch space and the pid files of what e3 started there. Paths carry the worker index,
+ * so workers that share a file system (NFS, or test hosts in network namespaces) never collide.
  */
 export function nodePaths(dataDir: string, run: string) {
-  const threadDir = (t: number) => `${dataDir}/runs/${run}/${threadDirName(t)}`;
+  const workerDir = (t: number, w: number) => `${dataDir}/runs/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`;
   return {
     agentBundle: `${dataDir}/bin/e3-agent.cjs`,
     runDir: `${dataDir}/runs/${run}`,
-    threadDir,
-    stageDir: (t: number, s: number) => `${threadDir(t)}/${stageDirName(s)}`,
-    workDir: (t: number) => `${dataDir}/work/${run}/${threadDirName(t)}`,
-    pidFile: (t: number) => `${dataDir}/pids/${run}-${threadDirName(t)}.pid`,
+    workerDir,
+    stageDir: (t: number, w: number, s: number) => `${workerDir(t, w)}/${stageDirName(s)}`,
+    workDir: (t: number, w: number) => `${dataDir}/work/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
+    pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,
     collectdCsvDir: `${dataDir}/collectd-csv`,
   };
