@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 import type { LazyCommand } from '@e3/model';
+
+const require = createRequire(import.meta.url);
+
+/** The agent bundle shipped to workers: @e3/agent's dist/e3-agent.cjs (built by `pnpm build`). */
+export function agentBundlePath(): string {
+  return join(dirname(require.resolve('@e3/agent/package.json')), 'dist/e3-agent.cjs');
+}
 
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -15,5 +24,10 @@ export const commands: LazyCommand[] = [
     name: 'list <kind>',
     description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
     load: async () => (await import('./commands/list.js')).listCommand,
+  },
+  {
+    name: 'run',
+    description: "Run every thread's stages of a provisioned run on its workers, with live progress",
+    load: async () => (await import('@e3/run')).createRunCommand(agentBundlePath),
   },
 ];

@@ -22,9 +22,9 @@ export function createRunCommand(defaultAgentBundle: () => string) {
     options: {
       run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
       resume: { type: 'boolean', description: 'Start at the first stage that did not finish', default: false },
-      failFast: { type: 'boolean', description: 'Stop at the first lost worker instead of marking the stage degraded', default: false },
-      insecureHostKeys: { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
-      agentBundle: { type: 'string', description: 'The agent bundle to ship (default: the installed @e3/agent)' },
+      'fail-fast': { type: 'boolean', description: 'Stop at the first lost worker instead of marking the stage degraded', default: false },
+      'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
+      'agent-bundle': { type: 'string', description: 'The agent bundle to ship (default: the installed @e3/agent)' },
     },
     examples: [['e3 run -r local-demo-20261125T101500Z', 'run the stages of a provisioned run']],
     async run(args, ctx) {
