@@ -74,3 +74,4 @@ export {
 } from './run-dir/io.js';
 export * from './schemas/stage-summary.js';
 export * from './protocol/agent.js';
+export { threadMachines, type StackMachines } from './run-dir/machines.js';

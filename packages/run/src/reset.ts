@@ -38,7 +38,7 @@ export async function waitHealthy(instance: Instance, stack: string, options: { 
   const url = instance.healthUrl ?? `${baseUrl(instance, stack)}/status`;
   const timeoutMs = options.timeoutMs ?? instance.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
+  let last: string;
   let delay = 100;
   for (;;) {
     if (options.signal?.aborted) throw new E3Error('INTERRUPTED', 'interrupted');

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,6 @@ import {
   E3Error,
   durationMs,
   findHomeFile,
-  homeFilePath,
   isE3Error,
   loadFile,
   nodePaths,
@@ -21,12 +19,13 @@ import {
   splitClients,
   clientOffsets,
   stageKey,
+  threadMachines,
   workloadJobs,
   writePhaseStatus,
   writeStages,
-  type Instance,
   type RunFile,
   type Snapshot,
+  type StackMachines,
   type StageRecord,
   type TickMessage,
   type WorkloadFile,
@@ -67,12 +66,7 @@ export interface RunResult {
   threads: Array<{ name: string; stages: StageRecord[] }>;
 }
 
-interface Machines {
-  stack: string;
-  instance: Instance;
-  /** The instance file in e3-home, when there is one (host keys are pinned there). */
-  file?: string;
-}
+type Machines = StackMachines;
 
 interface ThreadPlan {
   index: number;
@@ -85,33 +79,13 @@ interface ThreadPlan {
 const HELLO_TIMEOUT_MS = 60_000;
 const PREPARE_TIMEOUT_MS = 120_000;
 
-/** The instance of a thread part: the copy the run file holds, else the named instance file. */
-async function machinesOf(home: string, runDir: string, thread: RunFile['threads'][number], part: 'instance' | 'worker', ti: number): Promise<Machines> {
-  const stack = thread[part].stack as (Instance & { Name?: string }) | undefined;
-  const name = stack?.Name;
-  if (!stack || !name) {
-    throw new E3Error('PHASE_NOT_READY', `${runDirPaths(runDir).runFile}: /threads/${ti}/${part}/stack: missing; the ${part === 'instance' ? 'system under test' : 'workers'} of thread "${thread.name}" are not known`, {
-      hint: `Run \`e3 provision -e <experiment>\` (it writes the stacks), or add "stack": {"Name": "<instance file>"} to the experiment`,
-    });
-  }
-  const file = homeFilePath(home, 'instance', name);
-  const own = existsSync(file) ? file : undefined;
-  if (stack.ClusterNodes) return { stack: name, instance: stack as Instance, ...(own ? { file: own } : {}) };
-  if (!own) {
-    throw new E3Error('FILE_NOT_FOUND', `instance file ${file} (thread "${thread.name}", ${part}) does not exist`, {
-      hint: `Create e3-home/instances/${name}.json (ClusterNodes, URL, …) or provision the run again`,
-    });
-  }
-  return { stack: name, instance: await loadFile<Instance>('instance', own), file: own };
-}
-
 async function plan(home: string, runDir: string, runFile: RunFile): Promise<ThreadPlan[]> {
   return Promise.all(
     runFile.threads.map(async (t, ti) => ({
       index: ti,
       name: t.name,
-      sut: await machinesOf(home, runDir, t, 'instance', ti),
-      workers: await machinesOf(home, runDir, t, 'worker', ti),
+      sut: await threadMachines(home, runDir, runFile, ti, 'instance'),
+      workers: await threadMachines(home, runDir, runFile, ti, 'worker'),
       stages: t.stages.map((s, si) => {
         const duration = s.duration ?? runFile.duration;
         const workload = s.workload ?? runFile.workload;
@@ -299,7 +273,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   await writePhaseStatus(runDir, { phase: 'run', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   const barrier = runFile.barrier ? createBarrier(plans.length) : undefined;
   const records: StageRecord[][] = [];
-  let interrupted = false;
 
   const runThread = async (p: ThreadPlan): Promise<void> => {
     const previous = options.resume ? await readStages(runDir, p.index) : undefined;
@@ -501,6 +474,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   };
 
   let failure: unknown;
+  let interrupted: boolean;
   try {
     const results = await Promise.allSettled(plans.map(runThread));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);

@@ -136,7 +136,7 @@ describe('e3 run over SSH (namespace hosts)', () => {
     setTimeout(() => controller.abort(), 2000);
     await expect(runExperiment({ run, home: h.dir, agentBundle, graceMs: 500, signal: controller.signal })).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
     const stoppedAt = Date.now();
-    let left = '';
+    let left: string;
     do {
       left = (await net.current.exec(0, `pgrep -af '${h.dataDir}/bin/[e]3-agent.cjs' || true`)).stdout.trim();
       if (!left) break;
