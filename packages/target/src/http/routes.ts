@@ -58,16 +58,20 @@ const routes: Route[] = [];
 function on(method: string, pattern: string, handler: Handler): void {
   const names: string[] = [];
   const src = pattern
-    .replace(/\./g, '\\.')
-    .replace(/\{v\}/g, '(?:1\\.0|latest)')
-    .replace(/:(\w+)/g, (_, n: string) => {
-      names.push(n);
-      return '([^/]+)';
+    .split('/')
+    .map((seg) => {
+      if (seg === '{v}') return '(?:1\\.0|latest)';
+      if (seg.startsWith(':')) {
+        names.push(seg.slice(1));
+        return '([^/]+)';
+      }
+      if (seg.startsWith('*')) {
+        names.push(seg.slice(1));
+        return '(.+)';
+      }
+      return seg.replace(/[.+?^$()[\]{}|\\]/g, (c) => `\\${c}`);
     })
-    .replace(/\*(\w+)/g, (_, n: string) => {
-      names.push(n);
-      return '(.+)';
-    });
+    .join('/');
   routes.push({ method, re: new RegExp(`^${src}/?$`), names, handler });
 }
 
