@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -68,5 +69,26 @@ describe('git over HTTP and SSH', () => {
     const unregistered = await run('sh', ['-c', `${await fx.sshCommand(99)} -p ${fx.target.sshPort} git@127.0.0.1 git-upload-pack /PROJECT_1/repo-1.git`]);
     expect(unregistered.code).not.toBe(0);
     expect(unregistered.stderr).toMatch(/Permission denied/);
+  });
+
+  it('queues git operations beyond --max-git-ops and fails waiting clients with a clear message after the queue timeout', async () => {
+    fx = await seededTarget({ maxGitOps: 1, queueTimeoutMs: 300 });
+    const ssh = await fx.sshCommand(0);
+    // Holds the only ticket: upload-pack waits for the client's wants while stdin stays open.
+    const holder = spawn('sh', ['-c', `${ssh} -p ${fx.target.sshPort} git@127.0.0.1 "git-upload-pack '/PROJECT_1/repo-1.git'"`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      const overHttp = await git(['ls-remote', fx.httpUrl('user-0001', 'test', 'PROJECT_1', 'repo-2')]);
+      expect(overHttp.code).not.toBe(0);
+      expect(overHttp.stderr).toContain('the target is busy');
+      const overSsh = await git(['ls-remote', fx.sshUrl('PROJECT_1', 'repo-2')], { env: { GIT_SSH_COMMAND: ssh } });
+      expect(overSsh.code).not.toBe(0);
+      expect(overSsh.stderr).toContain('the target is busy');
+    } finally {
+      holder.stdin.end('0000');
+      await new Promise((r) => holder.on('close', r));
+    }
+    const after = await git(['ls-remote', fx.httpUrl('user-0001', 'test', 'PROJECT_1', 'repo-2')]);
+    expect(after.code).toBe(0);
   });
 });
