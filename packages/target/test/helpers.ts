@@ -108,8 +108,8 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
     const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -125,11 +125,15 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
 export const git = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> =>
   run('git', ['-c', 'user.name=Tester', '-c', 'user.email=t@e3.invalid', '-c', 'init.defaultBranch=master', ...args], options);
 
+/** Response JSON as tests read it: field access without casts (tests assert the shapes). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyJson = any;
+
 /** A tiny fetch wrapper returning status, headers and parsed JSON (or text). */
 export async function http(
   url: string,
   options: { method?: string; auth?: [string, string]; cookie?: string; body?: string | URLSearchParams; json?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+): Promise<{ status: number; headers: Headers; text: string; json: AnyJson }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth.join(':')).toString('base64')}`;
   if (options.cookie) headers.cookie = options.cookie;
@@ -143,7 +147,7 @@ export async function http(
   } else body = options.body;
   const res = await fetch(url, { method: options.method ?? 'GET', headers, body, redirect: 'manual' });
   const text = await res.text();
-  let json: any;
+  let json: AnyJson;
   try {
     json = JSON.parse(text);
   } catch {
