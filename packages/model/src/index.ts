@@ -14,3 +14,60 @@ export {
   type SampleRow,
   type SampleWriter,
 } from './samples/codec.js';
+export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
+export { durationMs, Duration } from './schemas/common.js';
+export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec } from './schemas/experiment.js';
+export { Instance } from './schemas/instance.js';
+export { KeyPool } from './schemas/keys.js';
+export { LedgerEntry } from './schemas/ledger.js';
+export { PhaseStatus } from './schemas/phase-status.js';
+export { RunFile } from './schemas/run-file.js';
+export { SampleRowSchema } from './schemas/sample-row.js';
+export { Branch, Snapshot, SnapshotRepo, SnapshotUser } from './schemas/snapshot.js';
+export { StageRecord, StagesFile } from './schemas/stages.js';
+export { Threshold } from './schemas/threshold.js';
+export { Job, Workload } from './schemas/workload.js';
+export { FILE_KINDS, HOME_DIRS, jsonSchemas, type FileKind, type HomeKind } from './schemas/index.js';
+export { parseJson, MAX_JSON_DEPTH, type DuplicateKey, type JsonParseResult } from './json/parse.js';
+export {
+  assertValid,
+  loadFile,
+  schemaProblems,
+  validateFile,
+  validateText,
+  validateValue,
+  type ValidationResult,
+} from './validate/validate.js';
+export type { Problems, RuleContext } from './validate/rules.js';
+export { kindOfPath, validateHome, validatePaths } from './validate/paths.js';
+export {
+  builtinHome,
+  findHomeFile,
+  homeFilePath,
+  homeRuleContext,
+  listHome,
+  resolveHome,
+  HOME_DIR_NAME,
+  type ResolveHomeOptions,
+} from './home/home.js';
+export {
+  defineCommand,
+  type CommandContext,
+  type CommandDef,
+  type CommandResult,
+  type GlobalOptions,
+  type LazyCommand,
+  type OptionDef,
+  type PositionalDef,
+} from './cli/command.js';
+export { runCli, type RunCliOptions } from './cli/run-cli.js';
+export {
+  E3_VERSION,
+  readPhaseStatus,
+  readRunFile,
+  readStages,
+  requirePhase,
+  writePhaseStatus,
+  writeRunFile,
+  writeStages,
+} from './run-dir/io.js';

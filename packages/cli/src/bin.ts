@@ -1,0 +1,5 @@
+import { runCli } from '@e3/model';
+
+import { commands, version } from './commands.js';
+
+process.exitCode = await runCli({ scriptName: 'e3', version, commands, argv: process.argv.slice(2) });

@@ -1,0 +1,3 @@
+export { commands, version } from './commands.js';
+export { validate, validateCommand, type ValidateArgs, type ValidateSummary } from './commands/validate.js';
+export { list, listCommand, type ListArgs } from './commands/list.js';

@@ -1,0 +1,38 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+import { SchemaRef } from './common.js';
+
+export const Instance = Type.Object(
+  {
+    $schema: SchemaRef,
+    ClusterNodes: Type.Array(Type.String({ pattern: '^(localhost|[^@\\s]+@[^@\\s:]+(:[0-9]+)?)$' }), {
+      minItems: 1,
+      description: 'Nodes: "localhost" (a local process) or "user@host[:port]" (SSH with <name>.pem).',
+    }),
+    URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Bitbucket base URL with any context path, e.g. http://host:7990/bitbucket.' })),
+    snapshot: Type.Optional(Type.String({ description: 'Dataset descriptor in e3-home/snapshots (without .json).' })),
+    RunConfig: Type.Optional(
+      Type.Object(
+        {
+          admin_password: Type.Optional(Type.String({ description: 'Password of the admin user (E³ field).' })),
+          admin_user: Type.Optional(Type.String({ description: 'Admin user name; "admin" when absent.' })),
+          network: Type.Optional(Type.String({ description: 'Network stack name (AWS).' })),
+        },
+        { additionalProperties: true, description: 'Provisioning settings; hand-written files need admin_password.' },
+      ),
+    ),
+    Name: Type.Optional(Type.String({ description: 'Stack name.' })),
+    StackId: Type.Optional(Type.String({ description: 'CloudFormation stack id.' })),
+    KeyFile: Type.Optional(Type.String({ description: 'Private key for ClusterNodes; <name>.pem beside this file when absent.' })),
+    FileServerConnectionString: Type.Optional(Type.String({ description: 'user@host of the Data Center file server.' })),
+    HostKeys: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'SSH host keys pinned on first contact: node → "type base64".' }),
+    ),
+    restartCommand: Type.Optional(Type.String({ description: "Command that restarts the server on each cluster node; E³'s `sudo service atlbitbucket restart` when absent." })),
+    healthUrl: Type.Optional(Type.String({ description: 'URL polled until {"state":"RUNNING"}; <URL>/status when absent.' })),
+    logDirs: Type.Optional(Type.Array(Type.String(), { description: "Server log folders to gather; Bitbucket's default when absent." })),
+    dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes." })),
+  },
+  { additionalProperties: true, description: 'An instance file (E³ format): e3-home/instances/<name>.json, for a system under test or a worker cluster.' },
+);
+export type Instance = Static<typeof Instance>;

@@ -1,0 +1,17 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const Job = Type.Object(
+  {
+    script: Type.String({ minLength: 1, description: 'Library script by dotted name (bitbucket.scm.GitCloneOverSsh) or a .ts/.js file path.' }),
+    testDataProvider: Type.Optional(Type.String({ description: 'E³ data provider module; e3 has one built in and ignores it.' })),
+    description: Type.String({ minLength: 1, description: 'The test name samples are recorded under.' }),
+    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Analysis multiplier for this job\'s throughput (E³).' })),
+    weight: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction of the clients that run this job; weights sum to 1.' }),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Script options (e.g. {"userPerIteration": true}).' })),
+  },
+  { additionalProperties: true, description: 'A workload job: a script and the share of clients that run it.' },
+);
+export type Job = Static<typeof Job>;
+
+export const Workload = Type.Array(Job, { minItems: 1, description: 'An e3 (and E³) workload: e3-home/workloads/<name>.json, a list of jobs.' });
+export type Workload = Static<typeof Workload>;

@@ -1,0 +1,150 @@
+import { jobCounts, assignJobs } from '../load/assign.js';
+import type { Experiment } from '../schemas/experiment.js';
+import type { Instance } from '../schemas/instance.js';
+import type { KeyPool } from '../schemas/keys.js';
+import type { Snapshot } from '../schemas/snapshot.js';
+import type { Workload } from '../schemas/workload.js';
+
+/** Where a rule reports: `path` is a JSON Pointer into the file. */
+export interface Problems {
+  error(path: string, message: string): void;
+  warning(path: string, message: string): void;
+}
+
+/** Looks a named e3-home file up (own home, then e3's built-in library); undefined when absent. */
+export interface RuleContext {
+  resolve(kind: 'workload' | 'snapshot' | 'instance', name: string): string | undefined;
+  names(kind: 'workload' | 'snapshot' | 'instance'): string[];
+  readWorkload(name: string): Workload | undefined;
+}
+
+const WEIGHT_TOLERANCE = 1e-6;
+
+export function workloadWeightsSumToOne(w: Workload, p: Problems): void {
+  const sum = w.reduce((a, j) => a + j.weight, 0);
+  if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) {
+    p.error('/', `job weights sum to ${+sum.toFixed(6)}, expected 1 (within ${WEIGHT_TOLERANCE})`);
+  }
+}
+
+export function workloadDescriptionsUnique(w: Workload, p: Problems): void {
+  const seen = new Map<string, number>();
+  w.forEach((j, i) => {
+    const first = seen.get(j.description);
+    if (first !== undefined) p.warning(`/${i}/description`, `"${j.description}" is also job ${first}'s description: their samples will be merged`);
+    else seen.set(j.description, i);
+  });
+}
+
+export function stageHasLoad(e: Experiment, p: Problems): void {
+  e.threads.forEach((t, ti) =>
+    t.stages.forEach((s, si) => {
+      const at = `/threads/${ti}/stages/${si}`;
+      if (s.clients === undefined && s.rate === undefined) p.error(at, 'a stage needs "clients" (closed model) or "rate" (open model)');
+      if (s.clients !== undefined && s.rate !== undefined) p.error(at, 'a stage has either "clients" or "rate", not both');
+    }),
+  );
+}
+
+export function stageFallbacksExist(e: Experiment, p: Problems): void {
+  e.threads.forEach((t, ti) =>
+    t.stages.forEach((s, si) => {
+      const at = `/threads/${ti}/stages/${si}`;
+      if (s.duration === undefined && e.duration === undefined) p.error(`${at}/duration`, 'no duration: set it on the stage or at the top level');
+      if (s.workload === undefined && e.workload === undefined) p.error(`${at}/workload`, 'no workload: set it on the stage or at the top level');
+    }),
+  );
+}
+
+export function machinesDescribed(e: Experiment, p: Problems): void {
+  e.threads.forEach((t, ti) => {
+    for (const part of ['instance', 'worker'] as const) {
+      const spec = t[part];
+      if (!spec.template && !spec.stack) p.error(`/threads/${ti}/${part}`, `needs "template" (to provision) or "stack": {"Name": …} (an existing instance file)`);
+    }
+  });
+}
+
+function suggest(name: string, names: string[]): string {
+  const close = names
+    .map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 3)))
+    .sort((a, b) => a.d - b.d)[0];
+  return close ? ` (did you mean "${close.n}"?)` : names.length ? ` (known: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): void {
+  const check = (kind: 'workload' | 'snapshot' | 'instance', name: string | undefined, at: string) => {
+    if (name === undefined || ctx.resolve(kind, name)) return;
+    const dir = { workload: 'workloads', snapshot: 'snapshots', instance: 'instances' }[kind];
+    p.error(at, `${kind} "${name}" not found in e3-home/${dir}${suggest(name, ctx.names(kind))}`);
+  };
+  check('workload', e.workload, '/workload');
+  e.threads.forEach((t, ti) => {
+    check('snapshot', t.instance.snapshot, `/threads/${ti}/instance/snapshot`);
+    check('instance', t.instance.stack?.Name, `/threads/${ti}/instance/stack/Name`);
+    check('instance', t.worker.stack?.Name, `/threads/${ti}/worker/stack/Name`);
+    t.stages.forEach((s, si) => check('workload', s.workload, `/threads/${ti}/stages/${si}/workload`));
+  });
+}
+
+export function everyJobGetsClients(e: Experiment, p: Problems, ctx: RuleContext): void {
+  const mode = e.assignment ?? 'weighted';
+  e.threads.forEach((t, ti) => {
+    const byWorkload = new Map<string, { clients: number; si: number }>();
+    t.stages.forEach((s, si) => {
+      const name = s.workload ?? e.workload;
+      if (name === undefined || s.clients === undefined) return;
+      const cur = byWorkload.get(name);
+      if (!cur || s.clients < cur.clients) byWorkload.set(name, { clients: s.clients, si });
+    });
+    for (const [name, { clients, si }] of byWorkload) {
+      const w = ctx.readWorkload(name);
+      if (!w) continue;
+      const weights = w.map((j) => j.weight);
+      const counts = mode === 'bands' ? weights.map((_, j) => assignJobs(weights, clients, 'bands').filter((x) => x === j).length) : jobCounts(weights, clients);
+      const starved = w.filter((j, k) => j.weight > 0 && counts[k] === 0).map((j) => j.description);
+      if (starved.length) {
+        p.warning(
+          `/threads/${ti}/stages/${si}/clients`,
+          `${clients} clients leave ${starved.length} job(s) of workload "${name}" without a client (${starved.join(', ')})`,
+        );
+      }
+    }
+  });
+}
+
+export function instanceHasAdminPassword(i: Instance, p: Problems): void {
+  if (i.URL && !i.RunConfig?.admin_password) {
+    p.warning('/RunConfig', 'no RunConfig.admin_password: web scripts that act as the admin will fail');
+  }
+}
+
+export function snapshotUsersUsable(s: Snapshot, p: Problems): void {
+  s.users.forEach((u, i) => {
+    if (!u.password && !u.private_key) p.warning(`/users/${i}`, `user "${u.username}" has neither password nor private_key: no script can act as it`);
+  });
+  s.projects.forEach((pr, pi) =>
+    pr.repos.forEach((r, ri) => {
+      if (r.branches.length === 0) p.warning(`/projects/${pi}/repos/${ri}/branches`, `repo ${pr.name}/${r.name} has no branches`);
+    }),
+  );
+}
+
+export function keyCountMatches(k: KeyPool, p: Problems): void {
+  if (k.count !== k.key_pairs.length) p.warning('/count', `count is ${k.count} but there are ${k.key_pairs.length} key pairs`);
+}
