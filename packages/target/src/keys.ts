@@ -1,4 +1,6 @@
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 
 /** A parsed OpenSSH public key: its algorithm and base64 wire data (the identity used for lookups). */
 export interface PublicKey {

@@ -4,11 +4,14 @@ import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
+import ssh2, { type Connection, type ServerChannel } from 'ssh2';
 
 import { findRepo } from './db.js';
 import { repoDir } from './git.js';
 import type { TargetState } from './http/context.js';
+
+// ssh2 is CommonJS: Node's ESM loader offers only its default export.
+const { Server, utils } = ssh2;
 
 /** Loads `<data>/ssh_host_ed25519_key`, creating it on first start (mode 0600). */
 export async function hostKey(dataDir: string): Promise<string> {
