@@ -100,8 +100,12 @@ function serveExec(state: TargetState, channel: ServerChannel, command: string, 
 /** The SSH front end: public-key auth against registered keys, `git upload-pack`/`receive-pack` only. */
 export async function startSshServer(state: TargetState, options: { host: string; port: number; hostKey: string }): Promise<{ port: number; close(): Promise<void> }> {
   const connections = new Set<Connection>();
-  const server = new Server({ hostKeys: [options.hostKey], ident: 'e3-target' }, (client) => {
+  // No chacha20-poly1305: without ssh2's native build it runs in JS; the AES ciphers use node's OpenSSL.
+  const cipher = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'] as const;
+  const server = new Server({ hostKeys: [options.hostKey], ident: 'e3-target', algorithms: { cipher: [...cipher] } }, (client) => {
     connections.add(client);
+    // Without this, Nagle + delayed ACK add ~40 ms to each handshake round trip on loopback.
+    (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
     client.on('close', () => connections.delete(client));
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
