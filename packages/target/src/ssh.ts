@@ -31,30 +31,55 @@ export function parseGitCommand(command: string): { service: 'upload-pack' | 're
   return { service: m[2] as 'upload-pack' | 'receive-pack', key: m[3]!, slug: m[4]! };
 }
 
-function lookupUser(state: TargetState, keyData: Buffer): { userId: number; text: string } | undefined {
+function lookupUser(state: TargetState, keyData: Buffer): { userId: number; text: string; name: string } | undefined {
   const row = state.db
-    .prepare('SELECT k.user_id, k.text FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.key_data = ? AND u.active = 1')
-    .get(keyData.toString('base64')) as { user_id: number; text: string } | undefined;
-  return row ? { userId: row.user_id, text: row.text } : undefined;
+    .prepare('SELECT k.user_id, k.text, u.name FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.key_data = ? AND u.active = 1')
+    .get(keyData.toString('base64')) as { user_id: number; text: string; name: string } | undefined;
+  return row ? { userId: row.user_id, text: row.text, name: row.name } : undefined;
 }
 
-function refuse(channel: ServerChannel, message: string, code = 128): void {
-  channel.stderr.write(`fatal: ${message}\n`);
-  channel.exit(code);
-  channel.end();
+
+interface ExecInfo {
+  ip: string;
+  user: string;
+  started: number;
 }
 
-function serveExec(state: TargetState, channel: ServerChannel, command: string, env: Record<string, string>): void {
+function logSsh(state: TargetState, info: ExecInfo, command: string, code: number): void {
+  const ts = new Date(info.started).toISOString().replace('T', ' ').replace('Z', '').replace('.', ',');
+  const shown = command.replace(/[^\x20-\x7e]|[|"]/g, '?').slice(0, 300);
+  state.accessLog(`${info.ip} | ssh | s${info.started.toString(36)} | ${info.user} | ${ts} | "SSH - ${shown}" | "" "" | ${code} | ${Date.now() - info.started} | - |`);
+}
+
+function serveExec(state: TargetState, channel: ServerChannel, command: string, env: Record<string, string>, who: { ip: string; user: string }): void {
+  const info: ExecInfo = { ...who, started: Date.now() };
+  let exitCode = -1;
+  channel.on('close', () => logSsh(state, info, command, exitCode));
+  /** Sends the exit status and closes the channel (once). */
+  const end = (code: number): void => {
+    if (exitCode !== -1) return;
+    exitCode = code;
+    try {
+      channel.exit(code);
+      channel.end();
+    } catch {
+      /* channel already gone */
+    }
+  };
+  const refuse = (message: string, code = 128): void => {
+    channel.stderr.write(`fatal: ${message}\n`);
+    end(code);
+  };
   const parsed = parseGitCommand(command);
   if (!parsed) {
     const shown = command.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
     const m = /^git[ -](?:upload|receive)-pack\s+'?([^']*)'?$/.exec(command.trim());
-    refuse(channel, m ? `'${m[1]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}' does not appear to be a git repository` : `'${shown}' is not a command this server runs; only git-upload-pack and git-receive-pack are allowed.`);
+    refuse(m ? `'${m[1]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}' does not appear to be a git repository` : `'${shown}' is not a command this server runs; only git-upload-pack and git-receive-pack are allowed.`);
     return;
   }
   const repo = findRepo(state.db, parsed.key, parsed.slug);
   if (!repo) {
-    refuse(channel, `'/${parsed.key}/${parsed.slug}.git' does not appear to be a git repository`);
+    refuse(`'/${parsed.key}/${parsed.slug}.git' does not appear to be a git repository`);
     return;
   }
   const dir = repoDir(state.dataDir, repo.project_key, repo.slug);
@@ -76,12 +101,7 @@ function serveExec(state: TargetState, channel: ServerChannel, command: string, 
         if (done) return;
         done = true;
         release();
-        try {
-          channel.exit(code);
-          channel.end();
-        } catch {
-          /* channel already gone */
-        }
+        end(code);
       };
       child.on('error', () => finish(128));
       child.on('close', (code) => finish(code ?? 128));
@@ -93,7 +113,7 @@ function serveExec(state: TargetState, channel: ServerChannel, command: string, 
       child.stdout.pipe(channel, { end: false });
       child.stderr.pipe(channel.stderr, { end: false });
     },
-    (err: Error) => refuse(channel, err.message, 1),
+    (err: Error) => refuse(err.message, 1),
   );
 }
 
@@ -102,7 +122,8 @@ export async function startSshServer(state: TargetState, options: { host: string
   const connections = new Set<Connection>();
   // No chacha20-poly1305: without ssh2's native build it runs in JS; the AES ciphers use node's OpenSSL.
   const cipher = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'] as const;
-  const server = new Server({ hostKeys: [options.hostKey], ident: 'e3-target', algorithms: { cipher: [...cipher] } }, (client) => {
+  const server = new Server({ hostKeys: [options.hostKey], ident: 'e3-target', algorithms: { cipher: [...cipher] } }, (client, clientInfo) => {
+    let userName = '-';
     connections.add(client);
     // Without this, Nagle + delayed ACK add ~40 ms to each handshake round trip on loopback.
     (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
@@ -114,6 +135,7 @@ export async function startSshServer(state: TargetState, options: { host: string
         return;
       }
       const found = lookupUser(state, ctx.key.data);
+      if (found) userName = found.name;
       if (!found) {
         ctx.reject(['publickey']);
         return;
@@ -148,7 +170,7 @@ export async function startSshServer(state: TargetState, options: { host: string
           ch.end();
         });
         session.on('subsystem', (_a, reject) => reject());
-        session.on('exec', (acceptExec, _reject, info) => serveExec(state, acceptExec(), info.command, env));
+        session.on('exec', (acceptExec, _reject, info) => serveExec(state, acceptExec(), info.command, env, { ip: clientInfo.ip, user: userName }));
       });
     });
   });

@@ -60,6 +60,11 @@ export function runtimeFile(data: string): string {
   return join(data, 'target.json');
 }
 
+/** `<data>/target.pid`: the pid of the running target (also in target.json). */
+export function pidFile(data: string): string {
+  return join(data, 'target.pid');
+}
+
 /** Reads `<data>/target.json` when the target it names is alive; otherwise undefined. */
 export function readRuntimeInfo(data: string): TargetRuntimeInfo | undefined {
   const file = runtimeFile(data);
@@ -166,6 +171,7 @@ export async function startTarget(options: StartTargetOptions): Promise<RunningT
   state.controlToken = token;
   const info: TargetRuntimeInfo = { pid: process.pid, url: state.baseUrl, host: urlHost, httpPort, sshPort: ssh.port, contextPath };
   await writeJsonAtomic(runtimeFile(data), info);
+  await writeFile(pidFile(data), `${process.pid}\n`);
   let closed: Promise<void> | undefined;
   return {
     url: state.baseUrl,
@@ -182,6 +188,7 @@ export async function startTarget(options: StartTargetOptions): Promise<RunningT
         ]);
         await stopMetrics();
         await rm(runtimeFile(data), { force: true });
+        await rm(pidFile(data), { force: true });
         await rm(controlTokenFile(data), { force: true });
         db.close();
         await new Promise<void>((r) => accessStream.end(() => r()));

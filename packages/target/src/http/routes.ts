@@ -5,6 +5,7 @@ import {
   createUser,
   findProject,
   findRepo,
+  findRepoById,
   findUser,
   hashPassword,
   listRepos,
@@ -143,7 +144,7 @@ function repoJson(ctx: Ctx, r: RepoRow): Record<string, unknown> {
     archived: false,
     links: {
       clone: [
-        { href: `${baseUrl.replace(/^(https?:\/\/)/, `$1`)}/scm/${r.project_key.toLowerCase()}/${r.slug}.git`, name: 'http' },
+        { href: `${baseUrl}/scm/${r.project_key.toLowerCase()}/${r.slug}.git`, name: 'http' },
         { href: `ssh://git@${host}:${sshPort}/${r.project_key.toLowerCase()}/${r.slug}.git`, name: 'ssh' },
       ],
       self: [{ href: `${baseUrl}/projects/${r.project_key}/repos/${r.slug}/browse` }],
@@ -394,7 +395,8 @@ on('GET', '/projects/:key/repos/:slug/browse', async (ctx) => {
   }
   const dir = dirOf(ctx, r);
   const head = await defaultBranch(dir);
-  const files = await git(['ls-tree', '--name-only', head in Object.fromEntries(branches.map((b) => [b.name, 1])) ? head : branches[0]!.name], { cwd: dir });
+  const shown = branches.find((b) => b.name === head) ?? branches[0]!;
+  const files = await git(['ls-tree', '--name-only', shown.commit], { cwd: dir });
   webPage(ctx, r.name, `<table id="browse-table">${files.split('\n').filter(Boolean).map((f) => `<tr><td>${escapeHtml(f)}</td></tr>`).join('')}</table>`);
 });
 on('GET', '/projects/:key/repos/:slug/branches', async (ctx) => {
@@ -727,7 +729,7 @@ on('GET', '/rest/api/{v}/inbox/pull-requests/count', (ctx) => {
 on('GET', '/rest/api/{v}/inbox/pull-requests', async (ctx) => {
   const rows = ctx.state.db.prepare("SELECT * FROM pull_requests WHERE state = 'OPEN' AND author_id = ? ORDER BY updated DESC").all(ctx.user!.id) as PullRequestRow[];
   const p = page(ctx.query, rows);
-  p.values = await Promise.all((p.values as PullRequestRow[]).map(async (row) => prJson(ctx, (await import('../db.js')).findRepoById(ctx.state.db, row.repo_id)!, row)));
+  p.values = await Promise.all((p.values as PullRequestRow[]).map((row) => prJson(ctx, findRepoById(ctx.state.db, row.repo_id)!, row)));
   sendJson(ctx.res, 200, p);
 });
 on('GET', '/rest/api/{v}/profile/recent/repos', (ctx) => {

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { isE3Error } from '@e3/model';
+
 import { findUser, verifyPassword, type UserRow } from '../db.js';
 import {
   errorBody,
@@ -130,6 +132,12 @@ export function createRequestHandler(state: TargetState): (req: IncomingMessage,
         if (!res.headersSent) sendJson(res, err.status, errorBody(err.message, err.exceptionName, err.extra), err.status === 401 && isGitPath(ctx.path) ? { 'www-authenticate': 'Basic realm="Bitbucket"' } : {});
         else res.destroy();
         req.resume();
+        return;
+      }
+      if (isE3Error(err)) {
+        state.log(`${err.code} ${req.method} ${ctx.path}: ${err.message}`);
+        if (!res.headersSent) sendJson(res, 503, errorBody(err.message, 'com.atlassian.bitbucket.ServiceException'));
+        else res.destroy();
         return;
       }
       state.log(`ERROR ${req.method} ${ctx.path}: ${(err as Error)?.stack ?? String(err)}`);
