@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -46,6 +47,9 @@ describe('git over HTTP and SSH', () => {
     await cloneEditPush(fx, fx.sshUrl('PROJECT_1', 'repo-2'), { GIT_SSH_COMMAND: await fx.sshCommand(0) }, 'ssh');
     await cloneEditPush(fx, fx.sshUrl('project_2', 'repo-1'), { GIT_SSH_COMMAND: await fx.sshCommand(1), GIT_PROTOCOL: 'version=2' }, 'ssh-v2');
     await fsckAll(fx);
+    const access = await readFile(join(fx.data, 'log', 'atlassian-bitbucket-access.log'), 'utf8');
+    expect(access).toMatch(/^127\.0\.0\.1 \| ssh \| \S+ \| ssh-user-0001 \| [\d-]+ [\d:,]+ \| "SSH - git-receive-pack '\/PROJECT_1\/repo-2\.git'" \| "" "" \| 0 \| \d+ \| - \|$/m);
+    expect(access).toMatch(/^127\.0\.0\.1 \| https \| \S+ \| user-0001 \| [\d-]+ [\d:,]+ \| "POST \S*\/scm\/PROJECT_1\/repo-1\.git\/git-upload-pack HTTP\/1\.1" \| "" "git\/[^"]*" \| 200 \| \d+ \| - \|$/m);
   });
 
   it('refuses bad credentials, unknown repos, path tricks and non-git commands', async () => {
