@@ -105,8 +105,9 @@ function serveExec(state: TargetState, channel: ServerChannel, command: string, 
       };
       child.on('error', () => finish(128));
       child.on('close', (code) => finish(code ?? 128));
+      // A client that goes away before git has answered stops git; once git's output is complete it finishes on its own.
       channel.on('close', () => {
-        if (!done) child.kill('SIGTERM');
+        if (!done && !child.stdout.readableEnded) child.kill('SIGTERM');
       });
       child.stdin.on('error', () => undefined);
       channel.pipe(child.stdin);

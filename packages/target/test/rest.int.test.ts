@@ -291,3 +291,32 @@ describe('REST and web endpoints, called as E³ scripts call them', () => {
     expect(branches.json.values.find((b: { displayId: string }) => b.displayId === 'master').latestCommit).toBe(master.latestCommit);
   });
 });
+
+describe('admin-created projects and empty repositories', () => {
+  it('browse shows empty-repository-instructions until the first push; the default branch appears after it', async () => {
+    const proj = await http(`${base}/rest/api/1.0/projects`, { method: 'POST', auth: admin, json: { key: 'EMPTY', name: 'Empty things' } });
+    expect(proj.status).toBe(201);
+    expect(proj.json).toMatchObject({ key: 'EMPTY', name: 'Empty things' });
+    expect((await http(`${base}/rest/api/1.0/projects`, { method: 'POST', auth: user, json: { key: 'NOPE' } })).status).toBe(403);
+    expect((await http(`${base}/rest/api/1.0/projects`, { method: 'POST', auth: admin, json: { key: 'EMPTY' } })).status).toBe(409);
+    const repo = await http(`${base}/rest/api/1.0/projects/EMPTY/repos`, { method: 'POST', auth: admin, json: { name: 'Blank' } });
+    expect(repo.status).toBe(201);
+    expect(repo.json).toMatchObject({ slug: 'blank', name: 'Blank', project: { key: 'EMPTY' }, links: { clone: [{ name: 'http' }, { name: 'ssh' }] } });
+    const cookie = await login(...user);
+    expect((await http(`${base}/projects/EMPTY/repos/blank/browse`, { cookie })).text).toContain('empty-repository-instructions');
+    expect((await http(`${base}/rest/api/1.0/projects/EMPTY/repos/blank/branches/default`, { cookie })).status).toBe(404);
+    const dir = join(fx.work, 'blank');
+    await git(['init', '-q', dir]);
+    await writeFile(join(dir, 'a.txt'), 'a\n');
+    await git(['add', '.'], { cwd: dir });
+    await git(['commit', '-q', '-m', 'first'], { cwd: dir });
+    const cloneHref = repo.json.links.clone[0].href.replace('http://', `http://${user[0]}:${user[1]}@`);
+    expect((await git(['push', '-q', cloneHref, 'master'], { cwd: dir })).code).toBe(0);
+    expect((await http(`${base}/projects/EMPTY/repos/blank/browse`, { cookie })).text).not.toContain('empty-repository-instructions');
+    expect((await http(`${base}/rest/api/1.0/projects/EMPTY/repos/blank/branches/default`, { cookie })).json).toMatchObject({ displayId: 'master', isDefault: true });
+    expect((await http(`${base}/rest/api/1.0/users/user-0001`, { cookie })).json).toMatchObject({ name: 'user-0001', slug: 'user-0001', active: true });
+    const inbox = await http(`${base}/rest/api/latest/inbox/pull-requests`, { cookie });
+    expect(inbox.status).toBe(200);
+    expect(Array.isArray(inbox.json.values)).toBe(true);
+  });
+});

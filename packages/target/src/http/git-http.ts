@@ -80,8 +80,9 @@ export async function serveGitHttp(ctx: Ctx): Promise<void> {
     done();
     if (!res.headersSent) sendJson(res, 503, errorBody('git is not available on the target', 'com.atlassian.bitbucket.ServiceException'));
   });
+  // A client that goes away mid-response stops git; after a complete response git finishes on its own.
   res.on('close', () => {
-    if (!finished) child.kill('SIGTERM');
+    if (!finished && !res.writableFinished) child.kill('SIGTERM');
   });
   child.stdin.on('error', () => undefined);
   req.pipe(child.stdin);
