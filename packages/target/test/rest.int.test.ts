@@ -320,3 +320,36 @@ describe('admin-created projects and empty repositories', () => {
     expect(Array.isArray(inbox.json.values)).toBe(true);
   });
 });
+
+describe('remaining admin and listing endpoints', () => {
+  it('deactivates users, resets passwords, deletes keys and group permissions, lists PR commits', async () => {
+    await http(`${base}/rest/api/1.0/admin/users?name=short-lived&password=one`, { method: 'POST', auth: admin });
+    const reset = await http(`${base}/rest/api/1.0/admin/users/credentials`, { method: 'PUT', auth: admin, json: { name: 'short-lived', password: 'two' } });
+    expect(reset.status).toBe(204);
+    expect((await http(`${base}/rest/api/1.0/users`, { auth: ['short-lived', 'one'] })).status).toBe(401);
+    expect((await http(`${base}/rest/api/1.0/users`, { auth: ['short-lived', 'two'] })).status).toBe(200);
+    const gone = await http(`${base}/rest/api/1.0/admin/users?name=short-lived`, { method: 'DELETE', auth: admin });
+    expect(gone.json).toMatchObject({ name: 'short-lived', active: false });
+    expect((await http(`${base}/rest/api/1.0/users`, { auth: ['short-lived', 'two'] })).status).toBe(401);
+    expect((await http(`${base}/rest/api/1.0/admin/users?name=admin`, { method: 'DELETE', auth: admin })).status).toBe(409);
+
+    const keys = await http(`${base}/rest/ssh/1.0/keys?user=ssh-user-0001`, { auth: admin });
+    expect(keys.json.values).toHaveLength(1);
+    expect((await http(`${base}/rest/ssh/1.0/keys?user=ssh-user-0001`, { auth: user })).status).toBe(403);
+    expect((await http(`${base}/rest/ssh/1.0/keys/${keys.json.values[0].id}`, { method: 'DELETE', auth: user })).status).toBe(403);
+    expect((await http(`${base}/rest/ssh/1.0/keys/${keys.json.values[0].id}`, { method: 'DELETE', auth: admin })).status).toBe(204);
+    expect((await http(`${base}/rest/ssh/1.0/keys?user=ssh-user-0001`, { auth: admin })).json.values).toHaveLength(0);
+
+    await http(`${base}/rest/api/1.0/admin/permissions/groups?permission=ADMIN&name=ops`, { method: 'PUT', auth: admin });
+    expect((await http(`${base}/rest/api/1.0/admin/permissions/groups?permission=BOGUS&name=ops`, { method: 'PUT', auth: admin })).status).toBe(400);
+    expect((await http(`${base}/rest/api/1.0/admin/permissions/groups?name=ops`, { method: 'DELETE', auth: admin })).status).toBe(204);
+    expect((await http(`${base}/rest/api/1.0/admin/permissions/groups`, { auth: admin })).json.values.map((g: { group: { name: string } }) => g.group.name)).not.toContain('ops');
+
+    const commits = await http(`${base}/rest/api/1.0/projects/PROJECT_1/repos/repo-1/pull-requests/1/commits`, { auth: user });
+    expect(commits.json.values).toEqual([expect.objectContaining({ message: expect.stringMatching(/^Feature 1/), parents: [expect.objectContaining({ id: expect.any(String) })] })]);
+    const cookie = await login(...user);
+    expect((await http(`${base}/`, { cookie })).headers.get('location')).toBe('/bitbucket/dashboard');
+    expect((await http(`${base}/projects/PROJECT_1`, { cookie })).headers.get('location')).toBe('/bitbucket/projects/PROJECT_1/repos');
+    expect((await http(`${base}/projects/PROJECT_1/repos/repo-1/pull-requests?state=ALL`, { cookie })).text).toContain('data-pullrequestid="1"');
+  });
+});
