@@ -20,6 +20,8 @@ import { isGitPath, serveGitHttp } from './git-http.js';
 import { route } from './routes.js';
 
 export const SESSION_COOKIE = 'BITBUCKETSESSIONID';
+/** Oldest sessions are dropped beyond this many. */
+const MAX_SESSIONS = 50_000;
 
 function cookie(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -83,6 +85,9 @@ async function securityCheck(ctx: Ctx): Promise<void> {
     return;
   }
   const id = randomBytes(18).toString('hex');
+  // Scripts that never log out (E³'s BrowseProjectsAndRepositories) must not grow memory without bound.
+  const sessions = ctx.state.sessions;
+  while (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
   ctx.state.sessions.set(id, { id, userId: user.id, atlToken: randomBytes(20).toString('hex'), created: Date.now() });
   const next = form.get('next');
   const target = next && /^\/[A-Za-z0-9/_.-]*$/.test(next) && !next.startsWith('//') ? `${base}${next}` : `${base}/dashboard`;
