@@ -30,4 +30,9 @@ export const commands: LazyCommand[] = [
     description: "Run every thread's stages of a provisioned run on its workers, with live progress",
     load: async () => (await import('@e3/run')).createRunCommand(agentBundlePath),
   },
+  {
+    name: 'target',
+    description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+    load: async () => (await import('@e3/target')).targetCommand,
+  },
 ];
