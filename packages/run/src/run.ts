@@ -30,7 +30,7 @@ import {
   type TickMessage,
   type WorkloadFile,
 } from '@e3/model';
-import { connectNode, instanceConnectOptions, shellQuote, stopByPidFile, type NodeHandle } from '@e3/remote';
+import { createStackConnector, shellQuote, stopByPidFile, type NodeHandle } from '@e3/remote';
 
 import { openChannel, type AgentChannel } from './channel.js';
 import { combineTicks, type ThreadProgress } from './progress.js';
@@ -98,42 +98,6 @@ async function plan(home: string, runDir: string, runFile: RunFile): Promise<Thr
       }),
     })),
   );
-}
-
-/** A pool of node connections shared by the whole run; pins host keys into the instance files. */
-function createConnector(options: { insecure?: boolean; log(message: string): void; signal?: AbortSignal }) {
-  const open = new Map<string, Promise<NodeHandle>>();
-  const connect = async (m: Machines, node: string): Promise<NodeHandle> => {
-    const key = `${m.stack}\u0000${node}`;
-    let p = open.get(key);
-    if (!p || (await p.then((h) => h.closed, () => true))) {
-      p = (async () => {
-        if (node === 'localhost') return connectNode({ node });
-        if (m.file) {
-          const { options: nodeOptions } = await instanceConnectOptions(m.file, {
-            insecure: options.insecure,
-            onPinned: (n, fp) => options.log(`pinned the host key of ${n}: ${fp}`),
-          });
-          return connectNode({ node, ...nodeOptions(node), signal: options.signal });
-        }
-        const pinned = m.instance.HostKeys?.[node];
-        return connectNode({
-          node,
-          ...(m.instance.KeyFile ? { keyFile: m.instance.KeyFile } : {}),
-          hostKey: options.insecure ? { insecure: true } : pinned ? { pinned } : { onFirstContact: () => undefined },
-          signal: options.signal,
-        });
-      })();
-      open.set(key, p);
-    }
-    return p;
-  };
-  return {
-    connect,
-    async closeAll() {
-      await Promise.all([...open.values()].map((p) => p.then((h) => h.close(), () => undefined)));
-    },
-  };
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -224,7 +188,12 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const plans = await plan(home, runDir, runFile);
   const startedAt = new Date().toISOString();
   const signal = options.signal;
-  const connector = createConnector({ insecure: options.insecureHostKeys, log, signal });
+  const connector = createStackConnector({
+    insecure: options.insecureHostKeys,
+    onPinned: (node, fp) => log(`pinned the host key of ${node}: ${fp}`),
+    keyDirs: [runDirPaths(runDir).instancesDir],
+    signal,
+  });
   if (options.insecureHostKeys) log('--insecure-host-keys: SSH host keys are NOT checked');
 
   let bundle: { path: string; hash: string };
