@@ -49,6 +49,45 @@ function sftpStat(attrs: SftpStats): FileStat {
   return { type, size: attrs.size, mtimeMs: attrs.mtime * 1000, mode: attrs.mode & 0o7777 };
 }
 
+/**
+ * Every SSH command first prints its session's pid (the process group sshd gave it) on stderr, so that
+ * kill and timeout reach the whole group: OpenSSH refuses `signal` requests on root sessions.
+ */
+const PID_MARK = 'E3PID';
+function withPidMark(line: string): string {
+  return `printf '${PID_MARK} %s\\n' $$ >&2; ${line}`;
+}
+
+/** Takes the pid line out of a stderr stream; everything else goes to `forward`. */
+function pidSniffer(onPid: (pid: number) => void, forward: (chunk: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer | undefined = Buffer.alloc(0);
+  return (chunk) => {
+    if (pending === undefined) return forward(chunk);
+    pending = Buffer.concat([pending, chunk]);
+    for (;;) {
+      const nl = pending.indexOf(10);
+      if (nl < 0) {
+        if (pending.length > 65536) {
+          forward(pending);
+          pending = undefined;
+        }
+        return;
+      }
+      const line = pending.subarray(0, nl).toString('latin1');
+      const rest = pending.subarray(nl + 1);
+      const m = new RegExp(`^${PID_MARK} (\\d+)$`).exec(line);
+      if (m) {
+        onPid(Number(m[1]));
+        pending = undefined;
+        if (rest.length > 0) forward(rest);
+        return;
+      }
+      forward(pending.subarray(0, nl + 1));
+      pending = rest;
+    }
+  };
+}
+
 function hostKeyMismatch(node: string, pinned: string, seen: string): E3Error {
   return new E3Error(
     'HOST_KEY_MISMATCH',
@@ -191,33 +230,57 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     });
   }
 
+  /** Signals the process group of a command by a separate channel (outside the channel limit). */
+  function signalGroup(pid: number, signal: string): void {
+    if (closed) return;
+    void openChannel(`kill -${signal} -- -${pid} 2>/dev/null`).then(
+      (ch) => {
+        ch.on('error', () => undefined);
+        ch.resume();
+        ch.stderr.resume();
+        ch.end();
+      },
+      () => undefined,
+    );
+  }
+
   function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (options.signal?.aborted) return Promise.reject(abortError(node, command, options.signal.reason));
     const line = shellLine(command, options);
     return channels(async () => {
-      const channel = await openChannel(line);
+      const channel = await openChannel(withPidMark(line));
       const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
       const out = tailBuffer(max);
       const err = tailBuffer(max);
+      let pid: number | undefined;
+      let failure: E3Error | undefined;
       channel.on('data', (c: Buffer) => {
         out.push(c);
         options.onStdout?.(c);
       });
-      channel.stderr.on('data', (c: Buffer) => {
-        err.push(c);
-        options.onStderr?.(c);
-      });
+      channel.stderr.on(
+        'data',
+        pidSniffer(
+          (p) => {
+            pid = p;
+            if (failure) signalGroup(p, 'KILL');
+          },
+          (c) => {
+            err.push(c);
+            options.onStderr?.(c);
+          },
+        ),
+      );
       channel.on('error', () => undefined);
       const finished = waitChannel(channel);
       if (options.stdin === undefined) channel.end();
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) channel.end(options.stdin);
       else options.stdin.pipe(channel);
 
-      let failure: E3Error | undefined;
       const stop = (e: E3Error) => {
-        failure ??= e;
-        channel.signal('KILL');
-        channel.close();
+        if (failure) return;
+        failure = e;
+        if (pid !== undefined) signalGroup(pid, 'KILL');
       };
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(timeoutError(node, command, options.timeoutMs!)), options.timeoutMs);
       const onAbort = () => stop(abortError(node, command, options.signal?.reason));
@@ -243,32 +306,42 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
-    let channel: ClientChannel | undefined;
+    let pid: number | undefined;
     let pendingKill: string | undefined;
+    let exited = false;
     const kill = (signal: 'TERM' | 'KILL' | 'INT' | 'HUP' = 'TERM') => {
-      if (!channel) {
+      if (exited) return;
+      if (pid === undefined) {
         pendingKill = signal;
         return;
       }
-      channel.signal(signal);
-      if (signal === 'KILL') channel.close();
+      signalGroup(pid, signal);
     };
     const done = channels(async () => {
       let ch: ClientChannel;
       try {
-        ch = await openChannel(shellLine(command, options));
+        ch = await openChannel(withPidMark(shellLine(command, options)));
       } catch (err) {
         stdout.destroy(err as Error);
         stderr.end();
         return { code: null, signal: 'ERROR' };
       }
-      channel = ch;
       ch.pipe(stdout);
-      ch.stderr.pipe(stderr);
+      ch.stderr.on(
+        'data',
+        pidSniffer(
+          (p) => {
+            pid = p;
+            if (pendingKill) kill(pendingKill as 'TERM');
+          },
+          (c) => stderr.write(c),
+        ),
+      );
+      ch.stderr.once('end', () => stderr.end());
       stdin.pipe(ch);
       ch.on('error', () => undefined);
-      if (pendingKill) kill(pendingKill as 'TERM');
       const exit = await waitChannel(ch);
+      exited = true;
       return exit.signal ? { code: exit.code, signal: exit.signal } : { code: exit.code };
     });
     const onAbort = () => kill('TERM');
