@@ -233,7 +233,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
   /** Signals the process group of a command by a separate channel (outside the channel limit). */
   function signalGroup(pid: number, signal: string): void {
     if (closed) return;
-    void openChannel(`kill -${signal} -- -${pid} 2>/dev/null`).then(
+    void openChannel(`kill -${signal} -${pid} 2>/dev/null`).then(
       (ch) => {
         ch.on('error', () => undefined);
         ch.resume();
