@@ -210,23 +210,26 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
         ),
     );
 
-  function openChannel(line: string): Promise<ClientChannel> {
+  type ChannelExit = { code: number | null; signal?: string; lost: boolean };
+
+  /**
+   * Opens an exec channel. The exit listener is attached inside ssh2's callback: a fast command's
+   * exit-status can arrive in the same socket read as the channel confirmation, before any `await` resumes.
+   */
+  function openChannel(line: string): Promise<{ channel: ClientChannel; exit: Promise<ChannelExit> }> {
     if (closed) return Promise.reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection is closed`));
     return new Promise((resolve, reject) => {
       client.exec(line, (err, channel) => {
-        if (err) reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
-        else resolve(channel);
+        if (err) return reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
+        const exit = new Promise<ChannelExit>((resolveExit) => {
+          let status: { code: number | null; signal?: string } | undefined;
+          channel.on('exit', (code: number | null, signal?: string) => {
+            status = signal ? { code: null, signal } : { code };
+          });
+          channel.once('close', () => resolveExit(status ? { ...status, lost: false } : { code: null, lost: true }));
+        });
+        resolve({ channel, exit });
       });
-    });
-  }
-
-  function waitChannel(channel: ClientChannel): Promise<{ code: number | null; signal?: string; lost: boolean }> {
-    return new Promise((resolve) => {
-      let exit: { code: number | null; signal?: string } | undefined;
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exit = signal ? { code: null, signal } : { code };
-      });
-      channel.once('close', () => resolve(exit ? { ...exit, lost: false } : { code: null, lost: true }));
     });
   }
 
@@ -234,7 +237,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
   function signalGroup(pid: number, signal: string): void {
     if (closed) return;
     void openChannel(`kill -${signal} -${pid} 2>/dev/null`).then(
-      (ch) => {
+      ({ channel: ch }) => {
         ch.on('error', () => undefined);
         ch.resume();
         ch.stderr.resume();
@@ -248,7 +251,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     if (options.signal?.aborted) return Promise.reject(abortError(node, command, options.signal.reason));
     const line = shellLine(command, options);
     return channels(async () => {
-      const channel = await openChannel(withPidMark(line));
+      const { channel, exit: finished } = await openChannel(withPidMark(line));
       const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
       const out = tailBuffer(max);
       const err = tailBuffer(max);
@@ -272,7 +275,6 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
         ),
       );
       channel.on('error', () => undefined);
-      const finished = waitChannel(channel);
       if (options.stdin === undefined) channel.end();
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) channel.end(options.stdin);
       else options.stdin.pipe(channel);
@@ -319,8 +321,9 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     };
     const done = channels(async () => {
       let ch: ClientChannel;
+      let finished: Promise<ChannelExit>;
       try {
-        ch = await openChannel(withPidMark(shellLine(command, options)));
+        ({ channel: ch, exit: finished } = await openChannel(withPidMark(shellLine(command, options))));
       } catch (err) {
         stdout.destroy(err as Error);
         stderr.end();
@@ -340,7 +343,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
       ch.stderr.once('end', () => stderr.end());
       stdin.pipe(ch);
       ch.on('error', () => undefined);
-      const exit = await waitChannel(ch);
+      const exit = await finished;
       exited = true;
       return exit.signal ? { code: exit.code, signal: exit.signal } : { code: exit.code };
     });

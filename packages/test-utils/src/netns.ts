@@ -116,12 +116,7 @@ async function shadowPath(binDir: string, hidden: readonly string[]): Promise<vo
   await mkdir(binDir, { recursive: true });
   const seen = new Set<string>();
   for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-    let names: string[] = [];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
+    const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
       if (seen.has(name) || hidden.includes(name)) continue;
       seen.add(name);
@@ -267,11 +262,15 @@ export async function createNetnsHosts(count: number, options: NetnsOptions = {}
         'MaxStartups 100',
         'LogLevel VERBOSE',
       ];
+      // A HOME of its own keeps the controller's ~/.bashrc (slow, host-specific) out of SSH sessions.
+      const env = [`HOME=${join(hostDir(i), 'home')}`];
+      await mkdir(join(hostDir(i), 'home'), { recursive: true });
       const hidden = options.withoutCommands?.[i];
       if (hidden?.length) {
         await shadowPath(join(hostDir(i), 'bin'), hidden);
-        config.push(`SetEnv PATH=${join(hostDir(i), 'bin')}`);
+        env.push(`PATH=${join(hostDir(i), 'bin')}`);
       }
+      config.push(`SetEnv ${env.join(' ')}`);
       await writeFile(join(hostDir(i), 'sshd_config'), config.join('\n') + '\n');
       hosts.push({ name: `host-${i}`, netns, ip, node: `root@${ip}`, hostKey });
     }
