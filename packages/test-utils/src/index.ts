@@ -53,6 +53,7 @@ export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-o
 export {
   assertNetnsAvailable,
   createNetnsHosts,
+  removeStaleNetns,
   useNetnsHosts,
   type NetnsHost,
   type NetnsHosts,

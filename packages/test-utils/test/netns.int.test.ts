@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { expect, test } from '@jest/globals';
-import { createNetnsHosts } from '@e3/test-utils';
+import { createNetnsHosts, removeStaleNetns } from '@e3/test-utils';
 
 test('hosts reach a server on the bridge address and each other; stop removes everything', async () => {
   const net = await createNetnsHosts(2);
@@ -30,4 +30,19 @@ test('hosts reach a server on the bridge address and each other; stop removes ev
   expect(existsSync(net.dir)).toBe(false);
   const left = execFileSync('sh', ['-c', `pgrep -f '${net.dir}/[h]ost' || true`], { encoding: 'utf8' });
   expect(left.trim()).toBe('');
+});
+
+test('removes namespaces and bridges left by a dead test process, not those of live ones', async () => {
+  const live = await createNetnsHosts(1);
+  try {
+    const id = 'dead' + Math.floor(Math.random() * 0xff).toString(16).padStart(2, '0');
+    execFileSync('ip', ['netns', 'add', `e3t-${id}-0`]);
+    execFileSync('ip', ['link', 'add', `e3tb${id}`, 'type', 'bridge']);
+    const removed = await removeStaleNetns();
+    expect(removed).toEqual(expect.arrayContaining([`e3t-${id}-0`, `e3tb${id}`]));
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toContain(live.hosts[0]!.netns);
+    expect((await live.exec(0, 'true')).code).toBe(0);
+  } finally {
+    await live.stop();
+  }
 });
