@@ -50,6 +50,9 @@ export const repoRoot: string = resolve(dirname(new URL(import.meta.url).pathnam
 /** Absolute path of `../shared/fixtures/e3-original-home`, the original E³ files (read-only). */
 export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-original-home');
 
+export { mutatedJsonText } from './fuzz.js';
+export { runBin, runE3, type BinResult } from './bin.js';
+
 export {
   assertNetnsAvailable,
   createNetnsHosts,
