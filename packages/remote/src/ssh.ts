@@ -14,7 +14,7 @@ import { limiter } from './limiter.js';
 import { pump, tempNameFor } from './local-copy.js';
 import { shellLine, shellQuote, type NodeSpec } from './node-spec.js';
 import { pidSniffer, withPidMark } from './pid-mark.js';
-import type { DirEntry, ExecOptions, ExecResult, FileStat, NodeHandle, SpawnedProcess, SpawnOptions } from './types.js';
+import type { DirEntry, ExecOptions, ExecResult, FileStat, NodeHandle, SpawnedProcess, SpawnOptions, SshAccess } from './types.js';
 
 /** Host-key policy of a connection. */
 export interface HostKeyPolicy {
@@ -68,7 +68,15 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
   if (!hostKey.insecure && hostKey.pinned === undefined && hostKey.onFirstContact === undefined) {
     throw new Error(`connectNode(${node}): give hostKey.pinned, hostKey.onFirstContact or hostKey.insecure`);
   }
-  const pinned = hostKey.pinned === undefined ? undefined : parseHostKey(hostKey.pinned);
+  let pinned: ReturnType<typeof parseHostKey> | undefined;
+  try {
+    pinned = hostKey.pinned === undefined ? undefined : parseHostKey(hostKey.pinned);
+  } catch (cause) {
+    throw new E3Error('INVALID_FILE', `${node}: the pinned host key is not "type base64": ${(cause as Error).message}`, {
+      cause,
+      hint: `Edit HostKeys["${node}"] in the instance file (e3-home/instances/<name>.json), or delete it to pin again on next contact`,
+    });
+  }
   const client: SshClient = new ssh2.Client();
   let verifyError: unknown;
   let seenKey: string | undefined;
@@ -409,16 +417,20 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     get closed() {
       return closed;
     },
-    sshAccess: {
-      user: spec.user,
-      host: spec.host,
-      port: spec.port,
-      privateKey: options.privateKey,
-      get hostKey() {
-        return hostKey.insecure ? undefined : seenKey;
+    sshAccess: Object.defineProperty(
+      {
+        user: spec.user,
+        host: spec.host,
+        port: spec.port,
+        get hostKey() {
+          return hostKey.insecure ? undefined : seenKey;
+        },
+        insecure: hostKey.insecure === true,
       },
-      insecure: hostKey.insecure === true,
-    },
+      // Not enumerable, so logging a handle never prints the key.
+      'privateKey',
+      { value: options.privateKey, enumerable: false },
+    ) as SshAccess,
   };
   return handle;
 }

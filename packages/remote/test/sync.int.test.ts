@@ -111,6 +111,17 @@ describe.each([
     await expect(sync).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
     await new Promise((r) => setTimeout(r, 500));
     expect((await node.exec(['test', '-e', `${dest}/big.bin`])).code).toBe(1);
+
+    // And downloading: abort once the temp file appears locally.
+    await node.exec(`mkdir -p ${remoteDir}/bigsrc && head -c 134217728 /dev/zero > ${remoteDir}/bigsrc/big.bin`, { check: true });
+    const local = await makeTmpDir();
+    const down = new AbortController();
+    const back = syncDir({ from: node, to: 'local', src: `${remoteDir}/bigsrc`, dest: local, signal: down.signal });
+    for (let i = 0; i < 500 && !(await readdir(local)).some((n) => n.includes('big.bin')); i++) await new Promise((r) => setTimeout(r, 10));
+    down.abort();
+    await expect(back).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readdir(local)).not.toContain('big.bin');
   });
 });
 
