@@ -110,4 +110,19 @@ describe('node pool', () => {
     await pool.close();
     expect(c.closed).toBe(true);
   });
+
+  test('shares a failed attempt with concurrent callers and does not cache it', async () => {
+    let attempts = 0;
+    const pool = createNodePool(() => {
+      attempts++;
+      return { privateKey: net.current.privateKey, hostKey: { insecure: true } };
+    });
+    const node = `${net.current.hosts[0]!.node}:2222`;
+    const results = await Promise.allSettled([pool.get(node), pool.get(node)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(attempts).toBe(1);
+    await expect(pool.get(node)).rejects.toMatchObject({ code: 'E3_NODE_UNREACHABLE' });
+    expect(attempts).toBe(2);
+    await pool.close();
+  });
 });
