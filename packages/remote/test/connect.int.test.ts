@@ -94,6 +94,25 @@ describe('connection errors', () => {
   });
 });
 
+describe('dropped connections', () => {
+  test('a connection cut mid-command fails it with E3_NODE_UNREACHABLE and marks the handle closed', async () => {
+    const host = net.current.hosts[0]!;
+    const handle = await connectNode({ node: host.node, privateKey: net.current.privateKey, hostKey: { pinned: host.hostKey } });
+    const running = handle.exec(['sleep', '20']);
+    await new Promise((r) => setTimeout(r, 300));
+    // Kill this namespace's per-connection sshd processes only (never a broad pkill: other hosts share the pid space).
+    const pids = execFileSync('ip', ['netns', 'pids', host.netns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmd.startsWith('sshd: root')) process.kill(Number(pid), 'SIGKILL');
+    }
+    await expect(running).rejects.toMatchObject({ code: 'E3_NODE_UNREACHABLE', message: expect.stringContaining(host.node) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handle.closed).toBe(true);
+    await expect(handle.exec('true')).rejects.toMatchObject({ code: 'E3_NODE_UNREACHABLE' });
+  });
+});
+
 describe('node pool', () => {
   test('reuses one connection per node and reconnects after close', async () => {
     const { hosts, privateKey } = net.current;
