@@ -72,22 +72,24 @@ export interface NodePool {
  */
 export function createNodePool(options: (node: string) => Omit<ConnectNodeOptions, 'node'>): NodePool {
   const handles = new Map<string, Promise<NodeHandle>>();
+  const get = async (node: string): Promise<NodeHandle> => {
+    const existing = handles.get(node);
+    if (existing) {
+      // Waiters on a failed attempt get its error; only a handle that closed since is replaced.
+      const handle = await existing;
+      if (!handle.closed) return handle;
+      if (handles.get(node) === existing) handles.delete(node);
+      return get(node);
+    }
+    const attempt = connectNode({ ...options(node), node });
+    handles.set(node, attempt);
+    attempt.catch(() => {
+      if (handles.get(node) === attempt) handles.delete(node);
+    });
+    return attempt;
+  };
   return {
-    async get(node) {
-      const existing = handles.get(node);
-      if (existing) {
-        const handle = await existing.catch(() => undefined);
-        if (handle && !handle.closed) return handle;
-        if (handles.get(node) === existing) handles.delete(node);
-        if (handle === undefined && handles.has(node)) return this.get(node);
-      }
-      const attempt = connectNode({ ...options(node), node });
-      handles.set(node, attempt);
-      attempt.catch(() => {
-        if (handles.get(node) === attempt) handles.delete(node);
-      });
-      return attempt;
-    },
+    get,
     async close() {
       const all = [...handles.values()];
       handles.clear();

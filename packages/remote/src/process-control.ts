@@ -60,7 +60,7 @@ async function readPid(handle: NodeHandle, pidFile: string): Promise<number | un
 export async function isRunning(handle: NodeHandle, pidFile: string): Promise<boolean> {
   const pid = await readPid(handle, pidFile);
   if (pid === undefined) return false;
-  return (await handle.exec(`kill -0 -- -${pid} 2>/dev/null || kill -0 ${pid} 2>/dev/null`)).code === 0;
+  return (await handle.exec(`kill -0 -${pid} 2>/dev/null`)).code === 0;
 }
 
 /**
@@ -75,16 +75,16 @@ export async function stopByPidFile(
 ): Promise<{ pid?: number; wasRunning: boolean; killed: boolean }> {
   const pid = await readPid(handle, pidFile);
   if (pid === undefined) return { wasRunning: false, killed: false };
-  const alive = async () => (await handle.exec(`kill -0 -- -${pid} 2>/dev/null`)).code === 0;
+  const alive = async () => (await handle.exec(`kill -0 -${pid} 2>/dev/null`)).code === 0;
   const wasRunning = await alive();
   let killed = false;
   if (wasRunning) {
-    await handle.exec(`kill -TERM -- -${pid} 2>/dev/null`);
+    await handle.exec(`kill -TERM -${pid} 2>/dev/null`);
     const deadline = Date.now() + (options.graceMs ?? 10_000);
     while ((await alive()) && Date.now() < deadline) await sleep(100);
     if (await alive()) {
       killed = true;
-      await handle.exec(`kill -KILL -- -${pid} 2>/dev/null`);
+      await handle.exec(`kill -KILL -${pid} 2>/dev/null`);
       const hard = Date.now() + 5_000;
       while ((await alive()) && Date.now() < hard) await sleep(100);
       if (await alive()) throw new E3Error('ENVIRONMENT', `${handle.node}: process group ${pid} survived KILL`);

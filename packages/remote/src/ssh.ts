@@ -13,7 +13,8 @@ import { fingerprint, formatHostKey, parseHostKey } from './host-key.js';
 import { limiter } from './limiter.js';
 import { pump, tempNameFor } from './local-copy.js';
 import { shellLine, shellQuote, type NodeSpec } from './node-spec.js';
-import type { DirEntry, ExecOptions, ExecResult, FileStat, NodeHandle, SpawnedProcess, SpawnOptions } from './types.js';
+import { pidSniffer, withPidMark } from './pid-mark.js';
+import type { DirEntry, ExecOptions, ExecResult, FileStat, NodeHandle, SpawnedProcess, SpawnOptions, SshAccess } from './types.js';
 
 /** Host-key policy of a connection. */
 export interface HostKeyPolicy {
@@ -67,7 +68,15 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
   if (!hostKey.insecure && hostKey.pinned === undefined && hostKey.onFirstContact === undefined) {
     throw new Error(`connectNode(${node}): give hostKey.pinned, hostKey.onFirstContact or hostKey.insecure`);
   }
-  const pinned = hostKey.pinned === undefined ? undefined : parseHostKey(hostKey.pinned);
+  let pinned: ReturnType<typeof parseHostKey> | undefined;
+  try {
+    pinned = hostKey.pinned === undefined ? undefined : parseHostKey(hostKey.pinned);
+  } catch (cause) {
+    throw new E3Error('INVALID_FILE', `${node}: the pinned host key is not "type base64": ${(cause as Error).message}`, {
+      cause,
+      hint: `Edit HostKeys["${node}"] in the instance file (e3-home/instances/<name>.json), or delete it to pin again on next contact`,
+    });
+  }
   const client: SshClient = new ssh2.Client();
   let verifyError: unknown;
   let seenKey: string | undefined;
@@ -171,53 +180,79 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
         ),
     );
 
-  function openChannel(line: string): Promise<ClientChannel> {
+  type ChannelExit = { code: number | null; signal?: string; lost: boolean };
+
+  /**
+   * Opens an exec channel. The exit listener is attached inside ssh2's callback: a fast command's
+   * exit-status can arrive in the same socket read as the channel confirmation, before any `await` resumes.
+   */
+  function openChannel(line: string): Promise<{ channel: ClientChannel; exit: Promise<ChannelExit> }> {
     if (closed) return Promise.reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection is closed`));
     return new Promise((resolve, reject) => {
       client.exec(line, (err, channel) => {
-        if (err) reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
-        else resolve(channel);
+        if (err) return reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
+        const exit = new Promise<ChannelExit>((resolveExit) => {
+          let status: { code: number | null; signal?: string } | undefined;
+          channel.on('exit', (code: number | null, signal?: string) => {
+            status = signal ? { code: null, signal } : { code };
+          });
+          channel.once('close', () => resolveExit(status ? { ...status, lost: false } : { code: null, lost: true }));
+        });
+        resolve({ channel, exit });
       });
     });
   }
 
-  function waitChannel(channel: ClientChannel): Promise<{ code: number | null; signal?: string; lost: boolean }> {
-    return new Promise((resolve) => {
-      let exit: { code: number | null; signal?: string } | undefined;
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exit = signal ? { code: null, signal } : { code };
-      });
-      channel.once('close', () => resolve(exit ? { ...exit, lost: false } : { code: null, lost: true }));
-    });
+  /** Signals the process group of a command by a separate channel (outside the channel limit). */
+  function signalGroup(pid: number, signal: string): void {
+    if (closed) return;
+    void openChannel(`kill -${signal} -${pid} 2>/dev/null`).then(
+      ({ channel: ch }) => {
+        ch.on('error', () => undefined);
+        ch.resume();
+        ch.stderr.resume();
+        ch.end();
+      },
+      () => undefined,
+    );
   }
 
   function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (options.signal?.aborted) return Promise.reject(abortError(node, command, options.signal.reason));
     const line = shellLine(command, options);
     return channels(async () => {
-      const channel = await openChannel(line);
+      const { channel, exit: finished } = await openChannel(withPidMark(line));
       const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
       const out = tailBuffer(max);
       const err = tailBuffer(max);
+      let pid: number | undefined;
+      let failure: E3Error | undefined;
       channel.on('data', (c: Buffer) => {
         out.push(c);
         options.onStdout?.(c);
       });
-      channel.stderr.on('data', (c: Buffer) => {
-        err.push(c);
-        options.onStderr?.(c);
-      });
+      channel.stderr.on(
+        'data',
+        pidSniffer(
+          (p) => {
+            pid = p;
+            if (failure) signalGroup(p, 'KILL');
+          },
+          (c) => {
+            err.push(c);
+            options.onStderr?.(c);
+          },
+        ),
+      );
       channel.on('error', () => undefined);
-      const finished = waitChannel(channel);
       if (options.stdin === undefined) channel.end();
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) channel.end(options.stdin);
       else options.stdin.pipe(channel);
 
-      let failure: E3Error | undefined;
       const stop = (e: E3Error) => {
-        failure ??= e;
-        channel.signal('KILL');
-        channel.close();
+        if (failure) return;
+        failure = e;
+        if (pid !== undefined) signalGroup(pid, 'KILL');
       };
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(timeoutError(node, command, options.timeoutMs!)), options.timeoutMs);
       const onAbort = () => stop(abortError(node, command, options.signal?.reason));
@@ -243,32 +278,43 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
-    let channel: ClientChannel | undefined;
+    let pid: number | undefined;
     let pendingKill: string | undefined;
+    let exited = false;
     const kill = (signal: 'TERM' | 'KILL' | 'INT' | 'HUP' = 'TERM') => {
-      if (!channel) {
+      if (exited) return;
+      if (pid === undefined) {
         pendingKill = signal;
         return;
       }
-      channel.signal(signal);
-      if (signal === 'KILL') channel.close();
+      signalGroup(pid, signal);
     };
     const done = channels(async () => {
       let ch: ClientChannel;
+      let finished: Promise<ChannelExit>;
       try {
-        ch = await openChannel(shellLine(command, options));
+        ({ channel: ch, exit: finished } = await openChannel(withPidMark(shellLine(command, options))));
       } catch (err) {
         stdout.destroy(err as Error);
         stderr.end();
         return { code: null, signal: 'ERROR' };
       }
-      channel = ch;
       ch.pipe(stdout);
-      ch.stderr.pipe(stderr);
+      ch.stderr.on(
+        'data',
+        pidSniffer(
+          (p) => {
+            pid = p;
+            if (pendingKill) kill(pendingKill as 'TERM');
+          },
+          (c) => stderr.write(c),
+        ),
+      );
+      ch.stderr.once('end', () => stderr.end());
       stdin.pipe(ch);
       ch.on('error', () => undefined);
-      if (pendingKill) kill(pendingKill as 'TERM');
-      const exit = await waitChannel(ch);
+      const exit = await finished;
+      exited = true;
       return exit.signal ? { code: exit.code, signal: exit.signal } : { code: exit.code };
     });
     const onAbort = () => kill('TERM');
@@ -371,16 +417,20 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     get closed() {
       return closed;
     },
-    sshAccess: {
-      user: spec.user,
-      host: spec.host,
-      port: spec.port,
-      privateKey: options.privateKey,
-      get hostKey() {
-        return hostKey.insecure ? undefined : seenKey;
+    sshAccess: Object.defineProperty(
+      {
+        user: spec.user,
+        host: spec.host,
+        port: spec.port,
+        get hostKey() {
+          return hostKey.insecure ? undefined : seenKey;
+        },
+        insecure: hostKey.insecure === true,
       },
-      insecure: hostKey.insecure === true,
-    },
+      // Not enumerable, so logging a handle never prints the key.
+      'privateKey',
+      { value: options.privateKey, enumerable: false },
+    ) as SshAccess,
   };
   return handle;
 }

@@ -39,7 +39,7 @@ export interface SpawnedProcess {
   readonly stderr: Readable;
   /** Settles when the command has exited. Never rejects for a non-zero code. */
   wait(): Promise<{ code: number | null; signal?: string }>;
-  /** Sends a signal (TERM by default). KILL also closes the channel. */
+  /** Sends a signal (TERM by default) to the command's whole process group. */
   kill(signal?: 'TERM' | 'KILL' | 'INT' | 'HUP'): void;
 }
 

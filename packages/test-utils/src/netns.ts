@@ -82,6 +82,53 @@ export async function assertNetnsAvailable(): Promise<void> {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes harness namespaces and bridges left by a test process that died without `stop()` (e.g. killed
+ * by SIGKILL): those whose `owner.pid` (in the harness's temp folder) names no live process. Hosts of
+ * live test processes are left alone. Called by {@link createNetnsHosts}.
+ */
+export async function removeStaleNetns(): Promise<string[]> {
+  const list = await run('ip', ['netns', 'list']);
+  const ids = new Set([...list.stdout.matchAll(/^e3t-([0-9a-f]{6})-\d+/gm)].map((m) => m[1]!));
+  const links = await run('ip', ['-o', 'link', 'show']);
+  for (const m of links.stdout.matchAll(/\d+: e3tb([0-9a-f]{6})[:@]/g)) ids.add(m[1]!);
+  const removed: string[] = [];
+  const tmp = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const id of ids) {
+    const dirs = tmp.filter((d) => d.startsWith(`e3-netns-${id}-`)).map((d) => join(tmpdir(), d));
+    let owned = false;
+    for (const d of dirs) {
+      const owner = Number((await readFile(join(d, 'owner.pid'), 'utf8').catch(() => '')).trim());
+      if (owner > 0 && alive(owner)) owned = true;
+    }
+    if (owned) continue;
+    for (const ns of [...list.stdout.matchAll(new RegExp(`^(e3t-${id}-\\d+)`, 'gm'))].map((m) => m[1]!)) {
+      const pids = (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean);
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await run('ip', ['netns', 'del', ns]);
+      removed.push(ns);
+    }
+    if ((await run('ip', ['link', 'del', `e3tb${id}`])).code === 0) removed.push(`e3tb${id}`);
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  }
+  return removed;
+}
+
 async function pickSubnet(): Promise<string> {
   const used = (await must('ip', ['-4', 'addr'])) + (await must('ip', ['-4', 'route', 'show', 'table', 'all']));
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -116,12 +163,7 @@ async function shadowPath(binDir: string, hidden: readonly string[]): Promise<vo
   await mkdir(binDir, { recursive: true });
   const seen = new Set<string>();
   for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-    let names: string[] = [];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
+    const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
       if (seen.has(name) || hidden.includes(name)) continue;
       seen.add(name);
@@ -138,10 +180,12 @@ async function shadowPath(binDir: string, hidden: readonly string[]): Promise<vo
  */
 export async function createNetnsHosts(count: number, options: NetnsOptions = {}): Promise<NetnsHosts> {
   await assertNetnsAvailable();
+  await removeStaleNetns();
   const id = randomBytes(3).toString('hex');
+  const dir = await mkdtemp(join(tmpdir(), `e3-netns-${id}-`));
+  await writeFile(join(dir, 'owner.pid'), `${process.pid}\n`);
   const prefix = await pickSubnet();
   const bridge = `e3tb${id}`;
-  const dir = await mkdtemp(join(tmpdir(), `e3-netns-${id}-`));
   const namespaces: string[] = [];
   const sshds = new Map<number, ChildProcess>();
   let stopped = false;
@@ -267,11 +311,15 @@ export async function createNetnsHosts(count: number, options: NetnsOptions = {}
         'MaxStartups 100',
         'LogLevel VERBOSE',
       ];
+      // A HOME of its own keeps the controller's ~/.bashrc (slow, host-specific) out of SSH sessions.
+      const env = [`HOME=${join(hostDir(i), 'home')}`];
+      await mkdir(join(hostDir(i), 'home'), { recursive: true });
       const hidden = options.withoutCommands?.[i];
       if (hidden?.length) {
         await shadowPath(join(hostDir(i), 'bin'), hidden);
-        config.push(`SetEnv PATH=${join(hostDir(i), 'bin')}`);
+        env.push(`PATH=${join(hostDir(i), 'bin')}`);
       }
+      config.push(`SetEnv ${env.join(' ')}`);
       await writeFile(join(hostDir(i), 'sshd_config'), config.join('\n') + '\n');
       hosts.push({ name: `host-${i}`, netns, ip, node: `root@${ip}`, hostKey });
     }
