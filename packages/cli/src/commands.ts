@@ -31,6 +31,11 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('@e3/run')).createRunCommand(agentBundlePath),
   },
   {
+    name: 'gather',
+    description: "Copy a run's samples, agent logs, metrics and server logs from every node into the run dir",
+    load: async () => (await import('@e3/gather')).gatherCommand,
+  },
+  {
     name: 'target',
     description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
     load: async () => (await import('@e3/target')).targetCommand,

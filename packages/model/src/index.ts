@@ -64,10 +64,12 @@ export {
 export { runCli, type RunCliOptions } from './cli/run-cli.js';
 export {
   E3_VERSION,
+  readGatherManifest,
   readPhaseStatus,
   readRunFile,
   readStages,
   requirePhase,
+  writeGatherManifest,
   writePhaseStatus,
   writeRunFile,
   writeStages,
@@ -75,3 +77,4 @@ export {
 export * from './schemas/stage-summary.js';
 export * from './protocol/agent.js';
 export { threadMachines, type StackMachines } from './run-dir/machines.js';
+export { GatherManifest, GatheredFile, GatheredNode } from './schemas/gather-manifest.js';

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 
 import { Experiment } from './experiment.js';
+import { GatherManifest } from './gather-manifest.js';
 import { Instance } from './instance.js';
 import { KeyPool } from './keys.js';
 import { LedgerEntry } from './ledger.js';
@@ -23,6 +24,7 @@ export const FILE_KINDS = {
   stages: { schema: StagesFile, schemaFile: 'stages.schema.json' },
   ledger: { schema: LedgerEntry, schemaFile: 'ledger-entry.schema.json' },
   sample: { schema: SampleRowSchema, schemaFile: 'sample-row.schema.json' },
+  gather: { schema: GatherManifest, schemaFile: 'gather-manifest.schema.json' },
 } as const satisfies Record<string, { schema: TSchema; schemaFile: string }>;
 
 export type FileKind = keyof typeof FILE_KINDS;
