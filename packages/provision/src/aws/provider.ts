@@ -218,7 +218,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     return { name, stackId, outputs };
   }
 
-  async function groupNodes(ctx: ProviderContext, stack: string, group: string): Promise<string[]> {
+  async function groupNodes(ctx: ProviderContext, stack: string, group: string, user: string): Promise<string[]> {
     const c = clients();
     const ids = await poll<string[]>({
       what: `auto scaling group ${group} of ${stack} to have all its instances in service`,
@@ -240,7 +240,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     if (hosts.length === 0 || hosts.some((h) => !h)) {
       throw new E3Error('PROVISION', `instances of ${group} (${stack}) have no address`, { hint: `Check the group in the EC2 console, then \`e3 deprovision -r ${ctx.run}\`` });
     }
-    return hosts.map((h) => `${SSH_USER}@${h}`);
+    return hosts.map((h) => `${user}@${h}`);
   }
 
   async function provisionPart(ctx: ProviderContext, req: ProvisionRequest, part: Part): Promise<Instance> {
@@ -251,18 +251,19 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     const net = await network(ctx);
     const made = await createStack(ctx, template, { spec, net: net.values, snap });
     const o = made.outputs;
+    const user = o.SshUser ?? SSH_USER;
     let nodes: string[];
     const extra: Record<string, string> = {};
     switch (template) {
       case 'WorkerCluster':
-        nodes = await groupNodes(ctx, made.name, o.AutoScalingGroupName ?? o.ClusterNodeGroup ?? '');
+        nodes = await groupNodes(ctx, made.name, o.AutoScalingGroupName ?? o.ClusterNodeGroup ?? '', user);
         break;
       case 'BitbucketServer':
-        nodes = [`${SSH_USER}@${o.PublicIp ?? o.PrivateIp}`];
+        nodes = [`${user}@${o.PublicIp ?? o.PrivateIp}`];
         break;
       case 'BitbucketDataCenter':
-        nodes = await groupNodes(ctx, made.name, o.ClusterNodeGroup ?? '');
-        if (o.FileServer) extra.FileServerConnectionString = `${SSH_USER}@${o.FileServer}`;
+        nodes = await groupNodes(ctx, made.name, o.ClusterNodeGroup ?? '', user);
+        if (o.FileServer) extra.FileServerConnectionString = `${user}@${o.FileServer}`;
         break;
       default:
         throw new Error(`template ${template} is not a machine`);
