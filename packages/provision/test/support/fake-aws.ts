@@ -122,7 +122,7 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
     StackStatus: s.status as Stack['StackStatus'],
     StackStatusReason: s.reason,
     CreationTime: new Date(0),
-    Tags: s.tags,
+    Tags: s.tags as Stack['Tags'],
     Outputs: s.status === 'CREATE_COMPLETE' ? Object.entries(s.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) : [],
   });
 
@@ -207,12 +207,13 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
     },
   };
 
-  const dispatch = (name: string) => async (input: never) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const dispatch = (name: string) => async (input: any) => {
     if (model.dead) throw crash();
     const index = model.calls.length;
     model.calls.push(name);
     if (model.faults.failAt === index) throw awsError('InternalFailure', `injected failure of ${name} (call ${index})`, 500);
-    const out = handlers[name]!(input);
+    const out = handlers[name]!(input as never);
     if (model.faults.crashAt === index) {
       model.dead = true;
       model.faults.onCrash?.();
