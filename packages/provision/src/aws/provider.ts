@@ -360,29 +360,26 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
       return out;
     },
     async deprovision(resources, ctx) {
-      const out: DeletedResource[] = [];
-      const run = async (r: LedgerResource, fn: () => Promise<void>) => {
+      const attempt = async (r: LedgerResource, fn: () => Promise<void>): Promise<DeletedResource> => {
         try {
           await fn();
-          out.push({ provider: 'aws', resource: r, ok: true });
+          return { provider: 'aws', resource: r, ok: true };
         } catch (err) {
-          out.push({ provider: 'aws', resource: r, ok: false, error: (err as Error).message });
+          return { provider: 'aws', resource: r, ok: false, error: (err as Error).message };
         }
       };
       const stacks = resources.filter((r) => r.type === 'stack');
       const machines = stacks.filter((r) => r.template !== 'PublicNetwork');
       const networks = stacks.filter((r) => r.template === 'PublicNetwork');
       const keys = resources.filter((r) => r.type === 'key-pair');
-      await Promise.all(machines.map((r) => run(r, () => deleteStack(ctx, r))));
-      await Promise.all(
-        keys.map((r) =>
-          run(r, () => ctx.ledger.track('aws', 'delete', r, async () => void (await clients().ec2.send(new DeleteKeyPairCommand({ KeyName: r.name }))))),
-        ),
-      );
+      const out: DeletedResource[] = [];
+      out.push(...(await Promise.all(machines.map((r) => attempt(r, () => deleteStack(ctx, r))))));
+      const deleteKey = (r: LedgerResource) => ctx.ledger.track('aws', 'delete', r, async () => void (await clients().ec2.send(new DeleteKeyPairCommand({ KeyName: r.name }))));
+      out.push(...(await Promise.all(keys.map((r) => attempt(r, () => deleteKey(r))))));
       const blocked = out.some((d) => !d.ok);
       for (const r of networks) {
         if (blocked) out.push({ provider: 'aws', resource: r, ok: false, error: 'kept: a stack in it could not be deleted' });
-        else await run(r, () => deleteStack(ctx, r));
+        else out.push(await attempt(r, () => deleteStack(ctx, r)));
       }
       for (const r of resources.filter((x) => x.type !== 'stack' && x.type !== 'key-pair')) {
         out.push({ provider: 'aws', resource: r, ok: false, error: `unknown resource type ${r.type}` });

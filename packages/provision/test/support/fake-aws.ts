@@ -42,8 +42,10 @@ export interface Faults {
   onCrash?: () => void;
   /** Templates whose stacks end in CREATE_FAILED. */
   failTemplates?: string[];
-  /** Stacks that end in DELETE_FAILED once. */
+  /** Templates whose stacks end in DELETE_FAILED once. */
   failDeleteOnce?: string[];
+  /** Templates whose stacks always end in DELETE_FAILED. */
+  failDelete?: string[];
 }
 
 export interface FakeAws {
@@ -107,11 +109,11 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
       } else s.status = 'CREATE_COMPLETE';
     } else if (s.status === 'DELETE_IN_PROGRESS') {
       const inUse = s.template === 'PublicNetwork' && model.stacks.some((o) => o !== s && o.status !== 'DELETE_COMPLETE' && o.params.VPC === s.outputs.VPC);
-      const failOnce = model.faults.failDeleteOnce?.includes(s.template);
+      const failOnce = model.faults.failDeleteOnce?.includes(s.template) || model.faults.failDelete?.includes(s.template);
       if (inUse || failOnce) {
         s.status = 'DELETE_FAILED';
         s.reason = inUse ? 'The vpc has dependencies and cannot be deleted.' : 'resource busy';
-        if (failOnce) model.faults.failDeleteOnce = model.faults.failDeleteOnce!.filter((t) => t !== s.template);
+        if (model.faults.failDeleteOnce?.includes(s.template)) model.faults.failDeleteOnce = model.faults.failDeleteOnce!.filter((t) => t !== s.template);
       } else s.status = 'DELETE_COMPLETE';
     }
   };
