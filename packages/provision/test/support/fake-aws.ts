@@ -11,7 +11,13 @@ import type { AwsClients } from '../../src/aws/clients.js';
 export function crash(): Error {
   return Object.assign(new Error('simulated crash: the process was killed'), { name: 'Crash' });
 }
-export const isCrash = (err: unknown): boolean => (err as Error)?.name === 'Crash';
+/** True when `err`, or an error it wraps, is the simulated crash (code that wraps errors may carry it as `cause` or in its message). */
+export function isCrash(err: unknown): boolean {
+  for (let e = err as Error | undefined; e; e = e.cause as Error | undefined) {
+    if (e.name === 'Crash' || /simulated crash/.test(e.message ?? '')) return true;
+  }
+  return false;
+}
 
 interface FakeStack {
   name: string;
