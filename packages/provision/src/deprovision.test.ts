@@ -2,7 +2,7 @@ import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { readPhaseStatus } from '@e3/model';
+import { readPhaseStatus, writePhaseStatus } from '@e3/model';
 
 import { awsHome, counterHex, withSnapshots } from '../test/support/home.js';
 import { fakeAws, fakeClock, type FakeAws } from '../test/support/fake-aws.js';
@@ -148,6 +148,15 @@ describe('deprovision -r <run>', () => {
     });
     await deprovision({ run: 'r1', home, env: {}, clock: fakeClock(), providers: { local } });
     expect(deleted).toEqual(['t1']);
+  });
+
+  it('refuses while the provision of the run is still running in another live process', async () => {
+    const { home, aws } = await provisioned({ experiment: 'byo' });
+    await writePhaseStatus(join(home, 'runs/r1'), { phase: 'provision', status: 'running', startedAt: '2026-01-01T00:00:00Z', version: '0', pid: process.ppid });
+    await expect(deprovision({ run: 'r1', home, env, clients: aws.clients, clock: fakeClock() })).rejects.toMatchObject({
+      code: 'E3_PHASE_NOT_READY',
+      hint: expect.stringContaining(`kill ${process.ppid}`),
+    });
   });
 
   it('rejects an unknown run and a wrong mix of modes', async () => {

@@ -10,6 +10,7 @@ import {
   archivedRunDir,
   homeFilePath,
   instanceKeyFileName,
+  readPhaseStatus,
   readRunFile,
   resolveHome,
   runDirPaths,
@@ -153,6 +154,12 @@ async function deprovisionRun(
     });
   }
   const paths = runDirPaths(runDir);
+  const prov = await readPhaseStatus(runDir, 'provision').catch(() => undefined);
+  if (prov?.status === 'running' && prov.pid && prov.pid !== process.pid && isAlive(prov.pid)) {
+    throw new E3Error('PHASE_NOT_READY', `provision of ${run} is still running (pid ${prov.pid})`, {
+      hint: `Wait for it to finish or stop it (\`kill ${prov.pid}\`), then run \`e3 deprovision -r ${run}\``,
+    });
+  }
   const startedAt = new Date(clock.now()).toISOString();
   await writePhaseStatus(runDir, { phase: 'deprovision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   const ctx = baseCtx(runDir, run, openLedger(paths.ledger, { run, now: () => clock.now() }));
@@ -193,6 +200,15 @@ async function deprovisionRun(
       error: { code: e?.code ?? 'BUG', message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) },
     }).catch(() => undefined);
     throw err;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

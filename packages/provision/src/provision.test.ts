@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -201,6 +201,22 @@ describe('provision with byo instance files', () => {
     const failing = provision({ experiment: 'byo', run: 'r2', home, env: {}, clock: fakeClock(), checks: [async () => Promise.reject(new Error('unreachable'))] });
     await expect(failing).rejects.toThrow('unreachable');
     expect((await readPhaseStatus(join(home, 'runs/r2'), 'provision'))?.status).toBe('failed');
+  });
+});
+
+describe('checks that change instance files', () => {
+  it('copies what a check wrote into an instance file (e.g. a pinned host key) into the run file', async () => {
+    const home = await awsHome();
+    const pin: Parameters<typeof provision>[0]['checks'] = [
+      async (t) => {
+        const file = join(home, 'instances', `${t.instance.Name}.json`);
+        const inst = JSON.parse(await readFile(file, 'utf8'));
+        await writeFile(file, JSON.stringify({ ...inst, HostKeys: { [inst.ClusterNodes[0]]: 'ssh-ed25519 AAAA' } }));
+      },
+    ];
+    await provision({ experiment: 'byo', run: 'r1', home, env: {}, clock: fakeClock(), checks: pin });
+    const rf = await readRunFile(join(home, 'runs/r1'));
+    expect(rf.threads[0]!.instance.stack).toMatchObject({ Name: 'my-bitbucket', HostKeys: { 'ec2-user@bitbucket.example.com': 'ssh-ed25519 AAAA' } });
   });
 });
 

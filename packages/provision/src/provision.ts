@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
@@ -12,6 +13,7 @@ import {
   isE3Error,
   isSafeName,
   loadFile,
+  readRunFile,
   resolveHome,
   runDirPaths,
   runName,
@@ -181,6 +183,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       providers: resolved[index]!.providers as Record<Part, string>,
     }));
     for (const t of threads) for (const check of options.checks ?? []) await check(t, ctx);
+    if (options.checks?.length) await refreshFromInstanceFiles(runDir, home, clock);
     await writePhaseStatus(runDir, { phase: 'provision', status: 'succeeded', startedAt, finishedAt: new Date(clock.now()).toISOString(), version: E3_VERSION });
     const created = (await readLedger(paths.ledger))
       .filter((e) => e.action === 'create' && e.stage === 'result' && e.ok)
@@ -205,6 +208,27 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     }).catch(() => undefined);
     throw error ?? err;
   }
+}
+
+/** Checks may have changed instance files (e.g. pinned host keys): copy them into the run file again. */
+async function refreshFromInstanceFiles(runDir: string, home: string, clock: Clock): Promise<void> {
+  const rf = await readRunFile(runDir);
+  const fresh = new Map<string, Instance>();
+  for (const t of rf.threads) {
+    for (const part of PARTS) {
+      const name = t[part].stack?.Name;
+      const file = name ? homeFilePath(home, 'instance', name) : undefined;
+      if (!name || !file || fresh.has(name) || !existsSync(file)) continue;
+      fresh.set(name, { ...(await loadFile<Instance>('instance', file)), Name: name });
+    }
+  }
+  await updateRunFile(
+    runDir,
+    (run) => {
+      for (const t of run.threads) for (const part of PARTS) if (t[part].stack && fresh.has(t[part].stack!.Name)) t[part] = { ...t[part], stack: fresh.get(t[part].stack!.Name)! as never };
+    },
+    clock,
+  );
 }
 
 /** AWS SDK errors become E3_PROVISION with the deprovision hint; E3Errors keep their code; bugs stay bugs. */

@@ -259,6 +259,9 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
         nodes = await groupNodes(ctx, made.name, o.AutoScalingGroupName ?? o.ClusterNodeGroup ?? '', user);
         break;
       case 'BitbucketServer':
+        if (!(o.PublicIp ?? o.PrivateIp)) {
+          throw new E3Error('PROVISION', `stack ${made.name} has no PublicIp or PrivateIp output`, { hint: `Check the BitbucketServer template's Outputs, then \`e3 deprovision -r ${ctx.run}\`` });
+        }
         nodes = [`${user}@${o.PublicIp ?? o.PrivateIp}`];
         break;
       case 'BitbucketDataCenter':
