@@ -44,6 +44,10 @@ function trackWith(append: Ledger['append']): Ledger['track'] {
         value = await call();
       } catch (err) {
         await append({ id, stage: 'result', action, provider, resource, ok: false, error: (err as Error).message ?? String(err) });
+        if (typeof err === 'object' && err !== null && '$metadata' in err) {
+          const e = err as unknown as Error;
+          throw new E3Error('PROVISION', `could not ${action} ${resource.type} ${resource.name}: ${e.name}: ${e.message}`, { cause: err });
+        }
         throw err;
       }
       const rid = idOf?.(value);
