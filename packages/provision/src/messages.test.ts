@@ -13,7 +13,7 @@ const env = { AWS_REGION: 'us-east-1' };
 /** The error as the bin prints it, with the scratch home replaced by <home>. */
 async function printed(home: string, p: Promise<unknown>): Promise<string> {
   const err = await p.then(() => undefined, (e: unknown) => e);
-  return renderError(err, { json: false }).text.split(home).join('<home>').replace(/\x1b\[[0-9;]*m/g, '');
+  return renderError(err, { json: false }).text.split(home).join('<home>');
 }
 
 describe('user-facing messages', () => {
