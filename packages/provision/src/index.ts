@@ -9,8 +9,19 @@
 export { provision, type ProvisionOptions, type ProvisionResult } from './provision.js';
 /** Delete a run's resources (from its ledger) and archive it, or stacks by name/owner/expiry. Throws E3_PROVISION, E3_RUN_NOT_FOUND, E3_USAGE. */
 export { deprovision, type DeprovisionOptions, type DeprovisionResult } from './deprovision.js';
-/** The `e3 provision` and `e3 deprovision` command definitions (for `@e3/cli`). */
-export { provisionCommand, deprovisionCommand, type ProvisionArgs, type DeprovisionArgs } from './commands.js';
+/**
+ * The `e3 provision` and `e3 deprovision` command definitions (for `@e3/cli`); the `…With(extras)` forms
+ * add providers (e.g. `local`), checks or clients to every call the command makes.
+ */
+export {
+  deprovisionCommand,
+  deprovisionCommandWith,
+  provisionCommand,
+  provisionCommandWith,
+  type CommandExtras,
+  type DeprovisionArgs,
+  type ProvisionArgs,
+} from './commands.js';
 /** The provider contract: implement it (e.g. `local`) and pass it in `providers: { local: myProvider }`. */
 export type {
   Clock,
