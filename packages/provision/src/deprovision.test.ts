@@ -60,7 +60,9 @@ describe('deprovision -r <run>', () => {
 
   it('is harmless the second time: nothing is called, the archived run is reported', async () => {
     const { home, aws } = await provisioned();
-    await deprovision({ run: 'r1', home, env, clients: aws.clients, clock: fakeClock() });
+    // No region configured: the ledger's region is used.
+    await deprovision({ run: 'r1', home, env: {}, clients: aws.clients, clock: fakeClock() });
+    expect(aws.live()).toEqual([]);
     const calls = aws.calls.length;
     const again = await deprovision({ run: 'r1', home, env, clients: aws.clients, clock: fakeClock() });
     expect(again).toMatchObject({ alreadyArchived: true, deleted: [] });

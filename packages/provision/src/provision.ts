@@ -159,14 +159,14 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
           const made = await g.provider.provision({ index, thread, parts: g.parts }, ctx);
           for (const part of g.parts) {
             const inst = made[part];
-            if (!inst) throw new Error(`provider ${g.provider.name} returned no ${part} for thread ${index}`);
+            if (!inst?.Name) throw new Error(`provider ${g.provider.name} returned no ${part} with a Name for thread ${index}`);
             resolved[index]![part] = inst;
             resolved[index]!.providers[part] = g.provider.name;
           }
           await updateRunFile(
             runDir,
             (rf) => {
-              for (const part of g.parts) rf.threads[index]![part] = { ...rf.threads[index]![part], stack: { ...made[part]!, Name: made[part]!.Name ?? '' } };
+              for (const part of g.parts) rf.threads[index]![part] = { ...rf.threads[index]![part], stack: { ...made[part]!, Name: made[part]!.Name! } };
             },
             clock,
           );

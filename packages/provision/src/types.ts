@@ -27,7 +27,7 @@ export interface ProvisionRequest {
   parts: Part[];
 }
 
-/** What a provider returns: one instance file value per requested part. */
+/** What a provider returns: one instance file value per requested part, each with `Name` (the instance file name). */
 export type ProvisionedParts = Partial<Record<Part, Instance>>;
 
 /** Run-wide facts and services handed to providers. */

@@ -75,9 +75,9 @@ interface TemplateSource {
 /** The aws provider: CloudFormation stacks for PublicNetwork, WorkerCluster, BitbucketServer and BitbucketDataCenter. */
 export function awsProvider(options: AwsProviderOptions = {}): Provider {
   const env = options.env ?? process.env;
-  let clientsOf: (() => AwsClients) | undefined;
-  const region = (): string => {
-    const r = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const clientsByRegion = new Map<string, () => AwsClients>();
+  const region = (recorded?: string): string => {
+    const r = recorded ?? options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!r) {
       throw new E3Error('ENVIRONMENT', 'no AWS region: the aws provider needs one', {
         hint: 'Pass --region <region> or set AWS_REGION (e.g. `export AWS_REGION=us-east-1`)',
@@ -85,7 +85,13 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     }
     return r;
   };
-  const clients = (): AwsClients => (clientsOf ??= lazyClients(region(), options.clients))();
+  /** Clients for `recorded` (a region the ledger names) or the configured region. Injected clients serve every region. */
+  const clients = (recorded?: string): AwsClients => {
+    const r = region(recorded);
+    let get = clientsByRegion.get(r);
+    if (!get) clientsByRegion.set(r, (get = lazyClients(r, options.clients)));
+    return get();
+  };
 
   const templateSource = (ctx: ProviderContext, template: AwsTemplate): Promise<TemplateSource> =>
     ctx.once(`aws:template:${template}`, async () => {
@@ -302,7 +308,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
   }
 
   async function deleteStack(ctx: ProviderContext, r: LedgerResource): Promise<void> {
-    const c = clients();
+    const c = clients(r.region);
     const target = r.id ?? r.name;
     await ctx.ledger.track('aws', 'delete', r, async () => {
       let retried = false;
@@ -377,7 +383,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
       const keys = resources.filter((r) => r.type === 'key-pair');
       const out: DeletedResource[] = [];
       out.push(...(await Promise.all(machines.map((r) => attempt(r, () => deleteStack(ctx, r))))));
-      const deleteKey = (r: LedgerResource) => ctx.ledger.track('aws', 'delete', r, async () => void (await clients().ec2.send(new DeleteKeyPairCommand({ KeyName: r.name }))));
+      const deleteKey = (r: LedgerResource) => ctx.ledger.track('aws', 'delete', r, async () => void (await clients(r.region).ec2.send(new DeleteKeyPairCommand({ KeyName: r.name }))));
       out.push(...(await Promise.all(keys.map((r) => attempt(r, () => deleteKey(r))))));
       const blocked = out.some((d) => !d.ok);
       for (const r of networks) {
