@@ -40,4 +40,14 @@ export const commands: LazyCommand[] = [
     description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
     load: async () => (await import('@e3/target')).targetCommand,
   },
+  {
+    name: 'provision',
+    description: 'Create the machines of an experiment (AWS stacks, or check bring-your-own instance files) and the run directory',
+    load: async () => (await import('@e3/provision')).provisionCommand,
+  },
+  {
+    name: 'deprovision',
+    description: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',
+    load: async () => (await import('@e3/provision')).deprovisionCommand,
+  },
 ];
