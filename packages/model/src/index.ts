@@ -61,3 +61,5 @@ export {
   type PositionalDef,
 } from './cli/command.js';
 export { runCli, type RunCliOptions } from './cli/run-cli.js';
+export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
+export * from './run-dir/analysis-layout.js';

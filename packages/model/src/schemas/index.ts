@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 
+import { AnalysisSummary } from './analysis-summary.js';
 import { Experiment } from './experiment.js';
 import { Instance } from './instance.js';
 import { KeyPool } from './keys.js';
@@ -23,6 +24,7 @@ export const FILE_KINDS = {
   stages: { schema: StagesFile, schemaFile: 'stages.schema.json' },
   ledger: { schema: LedgerEntry, schemaFile: 'ledger-entry.schema.json' },
   sample: { schema: SampleRowSchema, schemaFile: 'sample-row.schema.json' },
+  'analysis-summary': { schema: AnalysisSummary, schemaFile: 'analysis-summary.schema.json' },
 } as const satisfies Record<string, { schema: TSchema; schemaFile: string }>;
 
 export type FileKind = keyof typeof FILE_KINDS;
