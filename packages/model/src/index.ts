@@ -61,5 +61,15 @@ export {
   type PositionalDef,
 } from './cli/command.js';
 export { runCli, type RunCliOptions } from './cli/run-cli.js';
+export {
+  E3_VERSION,
+  readPhaseStatus,
+  readRunFile,
+  readStages,
+  requirePhase,
+  writePhaseStatus,
+  writeRunFile,
+  writeStages,
+} from './run-dir/io.js';
 export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
 export * from './run-dir/analysis-layout.js';

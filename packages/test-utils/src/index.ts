@@ -8,24 +8,19 @@ import { afterEach } from '@jest/globals';
 export type Tree = Record<string, string | Uint8Array | object>;
 
 const created: string[] = [];
-let hooked = false;
 
-function registerCleanup(): void {
-  if (hooked) return;
-  hooked = true;
-  afterEach(async () => {
-    const dirs = created.splice(0);
-    if (process.env.E3_KEEP_TMP === '1') {
-      for (const d of dirs) process.stderr.write(`kept ${d}\n`);
-      return;
-    }
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-}
+// Registered when a test file imports this module (hooks cannot be added from inside a test).
+afterEach(async () => {
+  const dirs = created.splice(0);
+  if (process.env.E3_KEEP_TMP === '1') {
+    for (const d of dirs) process.stderr.write(`kept ${d}\n`);
+    return;
+  }
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 /** A fresh empty folder under the OS temp dir, removed after the current test (unless E3_KEEP_TMP=1). */
 export async function makeTmpDir(prefix = 'e3-test-'): Promise<string> {
-  registerCleanup();
   const dir = await mkdtemp(join(tmpdir(), prefix));
   created.push(dir);
   return dir;
@@ -54,3 +49,6 @@ export const repoRoot: string = resolve(dirname(new URL(import.meta.url).pathnam
 
 /** Absolute path of `../shared/fixtures/e3-original-home`, the original E³ files (read-only). */
 export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-original-home');
+
+export { mutatedJsonText } from './fuzz.js';
+export { runBin, runE3, type BinResult } from './bin.js';

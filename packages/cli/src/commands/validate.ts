@@ -53,8 +53,9 @@ export const validateCommand = defineCommand<ValidateArgs>({
       const name = relative(ctx.cwd, f.file) || f.file;
       if (f.errors.length === 0) lines.push(`ok    ${name}${f.warnings.length ? ` (${f.warnings.length} warning${f.warnings.length > 1 ? 's' : ''})` : ''}`);
       else lines.push(`FAIL  ${name}`);
-      for (const e of f.errors) lines.push(`  error    ${e}`);
-      for (const w of f.warnings) lines.push(`  warning  ${w}`);
+      const shorten = (m: string) => (m.startsWith(`${f.file}: `) ? `${name}${m.slice(f.file.length)}` : m);
+      for (const e of f.errors) lines.push(`  error    ${shorten(e)}`);
+      for (const w of f.warnings) lines.push(`  warning  ${shorten(w)}`);
     }
     const failed = summary.files.filter((f) => f.errors.length > 0).length;
     lines.push('', `${summary.files.length} file(s) checked: ${failed} invalid, ${summary.errors} error(s), ${summary.warnings} warning(s)`);

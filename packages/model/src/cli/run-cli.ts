@@ -103,7 +103,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   };
 
   try {
-    let y = yargs(options.argv)
+    let y: Argv = yargs(options.argv)
       .scriptName(options.scriptName)
       .version(options.version)
       .option('home', { type: 'string', describe: 'e3-home folder (default: $E3_HOME, the nearest e3-home/ upwards, then the repository\'s)', global: true })
@@ -112,7 +112,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
       .help()
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       .exitProcess(false)
-      .fail((msg, err) => {
+      .fail((msg: string, err: Error) => {
         if (err) throw err;
         usage = msg;
       });

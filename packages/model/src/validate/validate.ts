@@ -22,7 +22,7 @@ export interface ValidationResult<T = unknown> {
   warnings: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const compiled = new Map<FileKind, ValidateFunction>();
 
 function validator(kind: FileKind): ValidateFunction {

@@ -1,0 +1,256 @@
+import * as hdr from 'hdr-histogram-js';
+
+import { readSamples, type SampleRow } from '@e3/model';
+
+import type { RunInfo, StageInfo } from './run-dir.js';
+import { createReservoir, offer, prng, type Reservoir } from './stats.js';
+
+type Histogram = hdr.Histogram;
+export type Kind = SampleRow['kind'];
+
+/** Durations are recorded in microseconds: HDR keeps integers, 3 significant digits. */
+const US = 1000;
+
+export function newHistogram(): Histogram {
+  return hdr.build({ numberOfSignificantValueDigits: 3, useWebAssembly: false, bitBucketSize: 32 });
+}
+
+/** One aggregate: thread × stage × test × op × kind. */
+export interface Cell {
+  thread: number;
+  stage: number;
+  test: string;
+  op: string;
+  kind: Kind;
+  count: number;
+  errors: number;
+  sum: number;
+  min: number;
+  max: number;
+  bytes: number;
+  hist: Histogram;
+  /** Present when values are kept (compare). */
+  values?: Reservoir;
+}
+
+export interface GanttBar {
+  client: number;
+  /** Seconds from the stage start. */
+  s: number;
+  e: number;
+  test: number;
+  ok: boolean;
+}
+
+/** Per thread-stage data for the Gantt and the scatter, bounded in memory. */
+export interface StageVisuals {
+  tests: string[];
+  kind: Kind;
+  /** Every sample as a bar while there are at most `maxBars`; undefined beyond. */
+  bars?: GanttBar[];
+  /** Busy grid: per client, per time bin, the test index + 1 that ran there (0 = idle). */
+  grid: Map<number, { tests: Uint16Array; errors: Uint8Array }>;
+  bins: number;
+  binSeconds: number;
+  /** Error marks (client, seconds), at most `maxBars`. */
+  errorMarks: Array<{ client: number; t: number }>;
+  /** Scatter points per test index: x seconds from stage start, y ms. */
+  scatter: Array<{ ok: Reservoir; t: Reservoir }>;
+  scatterErrors: Array<{ t: number; ms: number; test: number }>;
+  count: number;
+}
+
+export interface ErrorGroupAcc {
+  thread: number;
+  stage: number;
+  test: string;
+  op: string;
+  kind: Kind;
+  error: string;
+  count: number;
+  examples: string[];
+}
+
+export interface Aggregation {
+  cells: Cell[];
+  /** thread → stage → samples read. */
+  samples: number[][];
+  total: number;
+  errors: ErrorGroupAcc[];
+  /** thread → stage → visuals (requests when there are any, else transactions). */
+  visuals: Array<Array<StageVisuals | undefined>>;
+  warnings: string[];
+}
+
+export interface AggregateOptions {
+  /** Collect Gantt and scatter data (default true). */
+  visuals?: boolean;
+  /** Keep a uniform sample of this many durations per cell (compare). */
+  keepValues?: number;
+  maxBars?: number;
+  scatterPerTest?: number;
+  bins?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: { file: string; samples: number; total: number }) => void;
+}
+
+/** Folds an error message into its class: long numbers, hex ids and quoted paths become `#`. */
+export function errorClass(message: string): string {
+  return message
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '#')
+    .replace(/\b[0-9a-f]{12,}\b/gi, '#')
+    .replace(/\d{4,}/g, '#')
+    .replace(/'[^']*'/g, "'#'")
+    .slice(0, 160);
+}
+
+function newVisuals(stage: StageInfo, kind: Kind, o: Required<Pick<AggregateOptions, 'bins'>>): StageVisuals {
+  const seconds = (stage.windowMs ?? 60_000) / 1000;
+  return { tests: [], kind, bars: [], grid: new Map(), bins: o.bins, binSeconds: seconds / o.bins, errorMarks: [], scatter: [], scatterErrors: [], count: 0 };
+}
+
+/**
+ * One streaming pass over every samples.csv of the run: per thread × stage × test × op × kind counts,
+ * errors, exact mean/min/max, HDR histograms; error groups; and bounded Gantt/scatter data per stage.
+ * Memory is bounded by the number of distinct keys, not the number of samples.
+ * Throws E3_SAMPLES_FORMAT (bad file) and E3_INTERRUPTED when `signal` aborts.
+ */
+export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}): Promise<Aggregation> {
+  const withVisuals = options.visuals !== false;
+  const maxBars = options.maxBars ?? 12_000;
+  const scatterPerTest = options.scatterPerTest ?? 1500;
+  const bins = options.bins ?? 400;
+  const rand = prng(42);
+  const cells: Cell[] = [];
+  const errors = new Map<string, ErrorGroupAcc>();
+  const samples: number[][] = [];
+  const visuals: Aggregation['visuals'] = [];
+  let total = 0;
+
+  for (const thread of info.threads) {
+    samples[thread.index] = [];
+    visuals[thread.index] = [];
+    for (const stage of thread.stages) {
+      const byTest = new Map<string, Map<string, Cell[]>>();
+      const req = withVisuals ? newVisuals(stage, 'request', { bins }) : undefined;
+      const tx = withVisuals ? newVisuals(stage, 'transaction', { bins }) : undefined;
+      const t0 = stage.start ?? 0;
+      let n = 0;
+      for (const { file } of stage.sampleFiles) {
+        for await (const row of readSamples(file, { final: true })) {
+          n++;
+          if ((n & 0xffff) === 0) {
+            if (options.signal?.aborted) throw options.signal.reason;
+            options.onProgress?.({ file, samples: n, total: total + n });
+          }
+          let ops = byTest.get(row.test);
+          if (!ops) byTest.set(row.test, (ops = new Map()));
+          let pair = ops.get(row.op);
+          if (!pair) ops.set(row.op, (pair = []));
+          const ki = row.kind === 'request' ? 0 : 1;
+          let cell = pair[ki];
+          if (!cell) {
+            cell = pair[ki] = {
+              thread: thread.index, stage: stage.index, test: row.test, op: row.op, kind: row.kind,
+              count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist: newHistogram(),
+              ...(options.keepValues ? { values: createReservoir(options.keepValues) } : {}),
+            };
+            cells.push(cell);
+          }
+          const d = row.duration;
+          cell.count++;
+          cell.sum += d;
+          if (d < cell.min) cell.min = d;
+          if (d > cell.max) cell.max = d;
+          cell.bytes += row.bytes;
+          cell.hist.recordValue(d > 0 ? Math.round(d * US) : 0);
+          if (cell.values) offer(cell.values, d, rand);
+          if (!row.ok) {
+            cell.errors++;
+            const message = row.error ?? `status ${row.status}`;
+            const cls = errorClass(message);
+            const key = `${thread.index}\u0000${stage.index}\u0000${row.kind}\u0000${row.test}\u0000${row.op}\u0000${cls}`;
+            let g = errors.get(key);
+            if (!g) errors.set(key, (g = { thread: thread.index, stage: stage.index, test: row.test, op: row.op, kind: row.kind, error: cls, count: 0, examples: [] }));
+            g.count++;
+            if (g.examples.length < 3 && !g.examples.includes(message)) g.examples.push(message);
+          }
+          if (req) addVisual(ki === 0 ? req : tx!, row, t0, { maxBars, scatterPerTest, rand });
+        }
+      }
+      total += n;
+      samples[thread.index]![stage.index] = n;
+      visuals[thread.index]![stage.index] = req && req.count > 0 ? req : tx && tx.count > 0 ? tx : undefined;
+    }
+  }
+  const errorList = [...errors.values()].sort((a, b) => b.count - a.count);
+  return { cells, samples, total, errors: errorList, visuals, warnings: [] };
+}
+
+function addVisual(v: StageVisuals, row: SampleRow, t0: number, o: { maxBars: number; scatterPerTest: number; rand: () => number }): void {
+  v.count++;
+  let ti = v.tests.indexOf(row.test);
+  if (ti < 0) {
+    ti = v.tests.push(row.test) - 1;
+    v.scatter.push({ ok: createReservoir(o.scatterPerTest), t: createReservoir(o.scatterPerTest) });
+  }
+  const s = (row.start - t0) / 1000;
+  const e = s + row.duration / 1000;
+  if (v.bars) {
+    if (v.bars.length < o.maxBars) v.bars.push({ client: row.client, s, e, test: ti, ok: row.ok });
+    else v.bars = undefined;
+  }
+  let g = v.grid.get(row.client);
+  if (!g) v.grid.set(row.client, (g = { tests: new Uint16Array(v.bins), errors: new Uint8Array(v.bins) }));
+  const b0 = Math.max(0, Math.floor(s / v.binSeconds));
+  const b1 = Math.min(v.bins - 1, Math.floor(e / v.binSeconds));
+  for (let b = b0; b <= b1; b++) g.tests[b] = ti + 1;
+  if (!row.ok) {
+    if (b1 >= 0 && b1 < v.bins) g.errors[b1] = 1;
+    if (v.errorMarks.length < o.maxBars) v.errorMarks.push({ client: row.client, t: e });
+    if (v.scatterErrors.length < o.scatterPerTest) v.scatterErrors.push({ t: s, ms: row.duration, test: ti });
+  } else {
+    // One reservoir for times and one for durations, kept in step by sharing the random draw.
+    const sc = v.scatter[ti]!;
+    const r = o.rand();
+    reservoirPair(sc.t, sc.ok, s, row.duration, r);
+  }
+}
+
+function reservoirPair(a: Reservoir, b: Reservoir, x: number, y: number, r: number): void {
+  a.seen++;
+  b.seen++;
+  if (a.length < a.values.length) {
+    a.values[a.length++] = x;
+    b.values[b.length++] = y;
+    return;
+  }
+  const j = Math.floor(r * a.seen);
+  if (j < a.values.length) {
+    a.values[j] = x;
+    b.values[j] = y;
+  }
+}
+
+/** Count-weighted merge of cells (the test level of a test that records no transactions). */
+export function mergeCells(cells: Cell[], op: string): Cell {
+  const first = cells[0]!;
+  const hist = newHistogram();
+  const out: Cell = { thread: first.thread, stage: first.stage, test: first.test, op, kind: first.kind, count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist };
+  for (const c of cells) {
+    out.count += c.count;
+    out.errors += c.errors;
+    out.sum += c.sum;
+    out.min = Math.min(out.min, c.min);
+    out.max = Math.max(out.max, c.max);
+    out.bytes += c.bytes;
+    hist.add(c.hist);
+  }
+  return out;
+}
+
+/** Percentile of a cell in ms (HDR, 3 significant digits). */
+export function percentile(cell: Cell, p: number): number {
+  if (cell.count === 0) return 0;
+  return cell.hist.getValueAtPercentile(p) / US;
+}

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+import { e3OriginalHome, makeTree } from '@e3/test-utils';
+
+import { homeRuleContext } from '../home/home.js';
+import { validateHome, validatePaths } from './paths.js';
+import { validateText } from './validate.js';
+
+const workload = (weights: number[]) =>
+  weights.map((weight, i) => ({ script: 'bitbucket.scm.GitCloneOverSsh', description: `Job${i}`, weight }));
+
+const experiment = (stages: unknown[], extra: Record<string, unknown> = {}) => ({
+  duration: 60000,
+  workload: 'w',
+  ...extra,
+  threads: [{ name: 't', instance: { template: 'local', snapshot: 's' }, worker: { template: 'local' }, stages }],
+});
+
+describe('validation of E³ files', () => {
+  it('accepts every original E³ file unchanged, with no errors', async () => {
+    const results = await validateHome(e3OriginalHome);
+    expect(results.map((r) => r.kind).sort()).toEqual(
+      ['experiment', 'experiment', 'experiment', 'experiment', 'instance', 'instance', 'keys', 'snapshot', 'workload', 'workload', 'workload'].sort(),
+    );
+    expect(results.flatMap((r) => r.errors)).toEqual([]);
+  });
+
+  it('accepts the bring-your-own form and instance files without RunConfig', () => {
+    const byo = experiment([{ clients: 10 }]);
+    byo.threads[0]!.instance = { stack: { Name: 'localhost' } } as never;
+    byo.threads[0]!.worker = { stack: { Name: 'localhost' } } as never;
+    expect(validateText('experiment', JSON.stringify(byo), 'byo.json', homeRuleContext(e3OriginalHome)).errors).toEqual([
+      'byo.json: /workload: workload "w" not found in e3-home/workloads (known: build-load, developer-using-pull-requests, mixed, pull-request)',
+    ]);
+    expect(validateText('instance', '{"ClusterNodes": ["user@localhost"]}', 'i.json').errors).toEqual([]);
+  });
+});
+
+describe('a broken experiment', () => {
+  it('reports every problem with its file and JSON path', async () => {
+    const text = JSON.stringify(experiment([{ clients: 5 }, { duration: 1000 }, { clients: 2, workload: 'mixd' }]), null, 2).replace(
+      '"clients": 5',
+      '"clients": 5,\n "clients": 6',
+    );
+    const home = await makeTree({
+      'experiments/bad.json': text,
+      'workloads/w.json': workload([0.5, 0.4]),
+      'workloads/mixed.json': workload([1]),
+      'snapshots/s.json': { name: 's', projects: [], users: [] },
+    });
+    const results = await validatePaths([join(home, 'experiments/bad.json'), join(home, 'workloads/w.json')], { home });
+    const f = join(home, 'experiments/bad.json');
+    expect(results[0]!.errors).toEqual([
+      `${f}: /threads/0/stages/0: key "clients" appears 2 times in one object (line 17); JSON keeps only the last`,
+      `${f}: /threads/0/stages/1: a stage needs "clients" (closed model) or "rate" (open model)`,
+      `${f}: /threads/0/stages/2/workload: workload "mixd" not found in e3-home/workloads (did you mean "mixed"?)`,
+    ]);
+    expect(results[1]!.errors).toEqual([`${join(home, 'workloads/w.json')}: /: job weights sum to 0.9, expected 1 (within 0.000001)`]);
+  });
+
+  it('reports schema problems at their paths, all at once', () => {
+    const r = validateText('experiment', JSON.stringify({ duration: '5 minutes', threads: [{ name: 1, stages: [{ clients: -1 }] }] }), 'x.json');
+    expect(r.errors).toEqual([
+      'x.json: /duration: must be a duration: milliseconds, or a string such as "30s" or "5m"; got "5 minutes"',
+      "x.json: /threads/0: missing required field \"instance\"",
+      "x.json: /threads/0: missing required field \"worker\"",
+      'x.json: /threads/0/name: must be string; got 1',
+      'x.json: /threads/0/stages/0/clients: must be >= 1; got -1',
+    ]);
+  });
+
+  it('falls back to the top-level duration and workload, and needs one of them', () => {
+    const e = experiment([{ clients: 1 }]);
+    delete (e as Record<string, unknown>).duration;
+    expect(validateText('experiment', JSON.stringify(e), 'x.json').errors).toEqual([
+      'x.json: /threads/0/stages/0/duration: no duration: set it on the stage or at the top level',
+    ]);
+    e.threads[0]!.stages = [{ clients: 1, duration: '30s' }];
+    expect(validateText('experiment', JSON.stringify(e), 'x.json').errors).toEqual([]);
+  });
+
+  it('warns when the smallest stage leaves a weighted job without a client', async () => {
+    const home = await makeTree({
+      'workloads/w.json': workload([0.9, 0.05, 0.05]),
+      'snapshots/s.json': { name: 's', projects: [], users: [] },
+    });
+    const r = validateText('experiment', JSON.stringify(experiment([{ clients: 2 }, { clients: 40 }])), 'x.json', homeRuleContext(home));
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual(['x.json: /threads/0/stages/0/clients: 2 clients leave 2 job(s) of workload "w" without a client (Job1, Job2)']);
+  });
+});
