@@ -5,9 +5,9 @@ import { basename, join, resolve } from 'node:path';
 import {
   E3Error,
   NODE_DIR_PATTERN,
-  RUN_DIR_FORMAT_VERSION,
   STAGE_DIR_PATTERN,
-  loadFile,
+  readRunFile,
+  readStages,
   resolveHome,
   runDirPaths,
   runFileName,
@@ -17,7 +17,6 @@ import {
   type RunDirPaths,
   type RunFile,
   type StageRecord,
-  type StagesFile,
   type Threshold,
 } from '@e3/model';
 
@@ -108,19 +107,15 @@ export async function readRun(runDir: string): Promise<RunInfo> {
   const run = basename(runDir);
   const paths = runDirPaths(runDir, run);
   const warnings: string[] = [];
-  const runFile = await loadFile<RunFile>('run', paths.runFile);
-  checkVersion(runFile.formatVersion, paths.runFile);
+  const runFile = await readRunFile(runDir);
 
   const threads: ThreadInfo[] = [];
   let anyStages = false;
   for (const [ti, planned] of runFile.threads.entries()) {
     const threadDir = paths.threadDir(ti);
-    let stagesFile: StagesFile | undefined;
-    if (existsSync(paths.stagesFile(ti))) {
-      stagesFile = await loadFile<StagesFile>('stages', paths.stagesFile(ti));
-      checkVersion(stagesFile.formatVersion, paths.stagesFile(ti));
-      anyStages = true;
-    } else {
+    const stagesFile = await readStages(runDir, ti);
+    if (stagesFile) anyStages = true;
+    else {
       warnings.push(`${threadDirName(ti)}: no ${basename(paths.stagesFile(ti))}; its stages are reported as missing (run \`e3 run -r ${run}\` or \`e3 gather -r ${run}\`)`);
     }
     const nodes = await listDirs(threadDir, NODE_DIR_PATTERN);
@@ -185,12 +180,4 @@ export async function readRun(runDir: string): Promise<RunInfo> {
     });
   }
   return { run, runDir, paths, runFile, threads, warnings };
-}
-
-function checkVersion(version: number | undefined, file: string): void {
-  if (version !== undefined && version > RUN_DIR_FORMAT_VERSION) {
-    throw new E3Error('RUN_DIR_INCOMPATIBLE', `${file}: formatVersion ${version} is newer than this e3 reads (${RUN_DIR_FORMAT_VERSION})`, {
-      hint: 'Upgrade e3 (`npm i -g @e3/cli@latest`) to analyse this run',
-    });
-  }
 }
