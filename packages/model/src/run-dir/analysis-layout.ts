@@ -15,3 +15,6 @@ export const NODE_DIR_PATTERN = /^(worker-node|cluster-node|file-server)-\d{3}$/
 export const STAGE_DIR_PATTERN = /^stage-(\d{3})$/;
 /** Thread folder names inside a run folder. */
 export const THREAD_DIR_PATTERN = /^thread-(\d{3})$/;
+/** `e3 compare` outputs, written to the analysis folder of the run compared (or `--out`). */
+export const COMPARE_REPORT_FILE = 'compare.html';
+export const COMPARE_JSON_FILE = 'compare.json';
