@@ -200,7 +200,8 @@ function ganttChart(threadName: string, threadDir: string, stageDir: string, thr
   const maxClient = Math.max(...clients);
   const rows = maxClient - minClient + 1;
   const height = Math.min(2400, Math.max(420, 140 + rows * 6));
-  const thickness = Math.max(1, Math.floor(((height - 140) / rows) * 0.8));
+  const perRow = (height - 140) / rows;
+  const thickness = perRow > 4 ? Math.floor(perRow * 0.8) : Math.round(perRow * 100) / 100;
   const perTest: Array<Array<{ x: [number, number]; y: number }>> = v.tests.map(() => []);
   const errors: Array<{ x: [number, number]; y: number }> = [];
   let mode: string;
@@ -218,23 +219,25 @@ function ganttChart(threadName: string, threadDir: string, stageDir: string, thr
         if (test > 0) perTest[test - 1]!.push({ x: [r3(b * v.binSeconds), r3((e + 1) * v.binSeconds)], y: client });
         b = e + 1;
       }
-      for (let k = 0; k < v.bins; k++) if (g.errors[k]) errors.push({ x: [r3(k * v.binSeconds), r3((k + 1) * v.binSeconds)], y: client });
+      // Error bins are drawn three bins wide so that they stay visible at this scale.
+      for (let k = 0; k < v.bins; k++) if (g.errors[k]) errors.push({ x: [r3(Math.max(0, k - 1) * v.binSeconds), r3(Math.min(v.bins, k + 2) * v.binSeconds)], y: client });
     }
   }
   const title = `Gantt ${threadName} stage ${stageDir.slice(6)}: ${mode}`;
   const separate = Boolean(v.bars) && thickness >= 6;
-  const ds = (label: string, data: unknown[], c: string) => ({ type: 'bar', label, data, backgroundColor: c, borderColor: '#ffffff', borderWidth: separate ? { left: 1 } : 0, borderSkipped: false, barThickness: thickness, grouped: false });
+  // Chart.js draws lower `order` on top: errors over the tests' bars.
+  const ds = (label: string, data: unknown[], c: string, order = 1) => ({ type: 'bar', label, data, order, backgroundColor: c, borderColor: '#ffffff', borderWidth: separate ? { left: 1 } : 0, borderSkipped: false, barThickness: thickness, grouped: false });
   return {
     file: `gantt-${threadDir}-${stageDir}.png`, group: 'gantt', title, width: 1400, height, thread, stage,
     config: {
       type: 'bar',
-      data: { datasets: [...v.tests.map((test, i) => ds(test, perTest[i]!, colour(i))), ds('errors', errors, ERROR_COLOUR)] },
+      data: { datasets: [...v.tests.map((test, i) => ds(test, perTest[i]!, colour(i))), ds('errors', errors, ERROR_COLOUR, 0)] },
       options: {
         ...baseOptions(title, 'Seconds since the stage started', 'Client'),
         indexAxis: 'y',
         scales: {
           x: { type: 'linear', min: 0, ...(bands.lines[1] ? { max: bands.lines[1] } : {}), title: { display: true, text: 'Seconds since the stage started' } },
-          y: { type: 'linear', reverse: true, min: minClient - 0.5, max: maxClient + 0.5, ticks: { precision: 0, includeBounds: false }, title: { display: true, text: 'Client' } },
+          y: { type: 'linear', reverse: true, offset: false, min: minClient - 0.5, max: maxClient + 0.5, ticks: { precision: 0, includeBounds: false }, grid: { display: rows <= 100 }, title: { display: true, text: 'Client' } },
         },
         plugins: { title: { display: true, text: title, font: { size: 16 } }, legend: { position: 'bottom' }, e3Bands: bands },
       },
