@@ -34,7 +34,8 @@ body { margin: 0 auto; max-width: 1480px; padding: 16px 24px 64px; }
 h1 { font-size: 1.6rem; margin-bottom: 4px; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { margin-top: 1.4rem; } .muted { color: #666; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.86rem; }
-th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; white-space: nowrap; }
+td.wrap { white-space: normal; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 tr.tx td { background: #fafaf0; } tr.bad td { background: #fdecea; }
 .verdict { padding: 10px 16px; border-radius: 6px; font-weight: 600; margin: 12px 0; }
@@ -108,7 +109,11 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
     parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
   }
-  parts.push(`<nav><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#charts">Load charts</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
+  parts.push(`<nav><a href="#charts">Load charts</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
+
+  // The answer first: throughput against load, then times and the breakdown.
+  parts.push(`<h2 id="charts">Load charts</h2>`);
+  for (const c of specs.filter((c) => c.group === 'throughput' || c.group === 'time' || c.group === 'breakdown')) parts.push(fig(c));
 
   // Run and experiment facts.
   parts.push(`<h2 id="facts">Run and experiment</h2>`);
@@ -120,7 +125,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
           .map(
             (st) =>
               `<tr class="${st.status === 'succeeded' ? '' : 'bad'}"><td>${st.key}</td><td class="l">${st.status}</td><td class="l">${esc(st.workload ?? '')}</td><td>${st.load ?? '–'}${st.rate !== undefined ? '/s' : ''}</td>` +
-              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td class="l">${esc(st.notes.join('; '))}</td></tr>`,
+              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,
@@ -136,9 +141,6 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
       parts.push(`<details open><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
     }
   }
-
-  parts.push(`<h2 id="charts">Load charts</h2>`);
-  for (const c of specs.filter((c) => c.group === 'throughput' || c.group === 'time' || c.group === 'breakdown')) parts.push(fig(c));
 
   parts.push(`<h2 id="stages">Stages: Gantt and response times</h2>`);
   for (const t of s.threads) {
@@ -169,7 +171,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
         s.errors
           .map(
             (e) =>
-              `<tr><td class="l">${esc(s.threads[e.thread]?.name ?? e.thread)}</td><td>${e.stage}</td><td class="l">${esc(e.test)}</td><td class="l">${esc(e.op)}</td><td class="l">${esc(e.kind)}</td><td class="l"><code>${esc(e.error)}</code></td><td>${e.count}</td><td class="l">${e.examples.map((x) => `<div><code>${esc(x)}</code></div>`).join('')}</td></tr>`,
+              `<tr><td class="l">${esc(s.threads[e.thread]?.name ?? e.thread)}</td><td>${e.stage}</td><td class="l">${esc(e.test)}</td><td class="l">${esc(e.op)}</td><td class="l">${esc(e.kind)}</td><td class="l"><code>${esc(e.error)}</code></td><td>${e.count}</td><td class="l wrap">${e.examples.map((x) => `<div><code>${esc(x)}</code></div>`).join('')}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,

@@ -5,7 +5,6 @@ import { basename, join, resolve } from 'node:path';
 import {
   E3Error,
   NODE_DIR_PATTERN,
-  STAGE_DIR_PATTERN,
   readRunFile,
   readStages,
   resolveHome,

@@ -11,10 +11,6 @@ export const COLLECTD_CSV_DIR = 'collectd-csv';
 export const COLLECTD_RRD_DIR = 'collectd-rrd';
 /** Node folder names inside a thread folder: worker-node-NNN, cluster-node-NNN, file-server-NNN. */
 export const NODE_DIR_PATTERN = /^(worker-node|cluster-node|file-server)-\d{3}$/;
-/** Stage folder names inside a worker node folder. */
-export const STAGE_DIR_PATTERN = /^stage-(\d{3})$/;
-/** Thread folder names inside a run folder. */
-export const THREAD_DIR_PATTERN = /^thread-(\d{3})$/;
 /** `e3 compare` outputs, written to the analysis folder of the run compared (or `--out`). */
 export const COMPARE_REPORT_FILE = 'compare.html';
 export const COMPARE_JSON_FILE = 'compare.json';
