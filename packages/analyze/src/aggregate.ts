@@ -1,6 +1,10 @@
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
 import * as hdr from 'hdr-histogram-js';
 
-import { readSamples, type SampleRow } from '@e3/model';
+import { E3Error, scanSamples, type SampleRow } from '@e3/model';
 
 import type { RunInfo, StageInfo } from './run-dir.js';
 import { createReservoir, offer, prng, type Reservoir } from './stats.js';
@@ -90,6 +94,8 @@ export interface AggregateOptions {
   maxBars?: number;
   scatterPerTest?: number;
   bins?: number;
+  /** Worker threads for the stages; default: up to the CPU count when compiled and the samples exceed 64 MB, else 0. */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (event: { file: string; samples: number; total: number }) => void;
 }
@@ -104,87 +110,205 @@ export function errorClass(message: string): string {
     .slice(0, 160);
 }
 
-function newVisuals(stage: StageInfo, kind: Kind, o: Required<Pick<AggregateOptions, 'bins'>>): StageVisuals {
+function newVisuals(stage: StageInput, kind: Kind, o: Required<Pick<AggregateOptions, 'bins'>>): StageVisuals {
   const seconds = (stage.windowMs ?? 60_000) / 1000;
   return { tests: [], kind, bars: [], grid: new Map(), bins: o.bins, binSeconds: seconds / o.bins, errorMarks: [], scatter: [], scatterErrors: [], count: 0 };
 }
 
+/** The aggregate of one thread-stage: independent of every other stage, so stages can run in parallel. */
+export interface StageAggregate {
+  thread: number;
+  stage: number;
+  cells: Cell[];
+  errors: ErrorGroupAcc[];
+  visuals?: StageVisuals;
+  samples: number;
+}
+
+/** Options a stage aggregation needs (plain data, so they cross to a worker thread). */
+export type StageOptions = Pick<AggregateOptions, 'visuals' | 'keepValues' | 'maxBars' | 'scatterPerTest' | 'bins'>;
+
+/** The plain-data part of a stage a worker needs. */
+export type StageInput = Pick<StageInfo, 'index' | 'start' | 'windowMs' | 'sampleFiles'>;
+
 /**
- * One streaming pass over every samples.csv of the run: per thread × stage × test × op × kind counts,
- * errors, exact mean/min/max, HDR histograms; error groups; and bounded Gantt/scatter data per stage.
- * Memory is bounded by the number of distinct keys, not the number of samples.
- * Throws E3_SAMPLES_FORMAT (bad file) and E3_INTERRUPTED when `signal` aborts.
+ * Aggregates the samples of one thread-stage in one streaming pass: per test × op × kind counts, errors,
+ * exact mean/min/max, an HDR histogram; error groups; bounded Gantt/scatter data. Deterministic for a stage.
  */
-export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}): Promise<Aggregation> {
+export async function aggregateStage(thread: number, stage: StageInput, options: StageOptions & { signal?: AbortSignal } = {}): Promise<StageAggregate> {
   const withVisuals = options.visuals !== false;
-  const maxBars = options.maxBars ?? 12_000;
+  const maxBars = options.maxBars ?? 5000;
   const scatterPerTest = options.scatterPerTest ?? 1500;
   const bins = options.bins ?? 400;
-  const rand = prng(42);
+  const rand = prng(1 + thread * 1000 + stage.index);
   const cells: Cell[] = [];
   const errors = new Map<string, ErrorGroupAcc>();
-  const samples: number[][] = [];
-  const visuals: Aggregation['visuals'] = [];
-  let total = 0;
+  const byTest = new Map<string, Map<string, Cell[]>>();
+  const req = withVisuals ? newVisuals(stage, 'request', { bins }) : undefined;
+  const tx = withVisuals ? newVisuals(stage, 'transaction', { bins }) : undefined;
+  const t0 = stage.start ?? 0;
+  const visual = { maxBars, scatterPerTest, rand };
+  const visit = (row: SampleRow): void => {
+    let ops = byTest.get(row.test);
+    if (!ops) byTest.set(row.test, (ops = new Map()));
+    let pair = ops.get(row.op);
+    if (!pair) ops.set(row.op, (pair = []));
+    const ki = row.kind === 'request' ? 0 : 1;
+    let cell = pair[ki];
+    if (!cell) {
+      cell = pair[ki] = {
+        thread, stage: stage.index, test: row.test, op: row.op, kind: row.kind,
+        count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist: newHistogram(),
+        ...(options.keepValues ? { values: createReservoir(options.keepValues) } : {}),
+      };
+      cells.push(cell);
+    }
+    const d = row.duration;
+    cell.count++;
+    cell.sum += d;
+    if (d < cell.min) cell.min = d;
+    if (d > cell.max) cell.max = d;
+    cell.bytes += row.bytes;
+    cell.hist.recordValue(d > 0 ? Math.round(d * US) : 0);
+    if (cell.values) offer(cell.values, d, rand);
+    if (!row.ok) {
+      cell.errors++;
+      const message = row.error ?? `status ${row.status}`;
+      const cls = errorClass(message);
+      const key = `${row.kind}\u0000${row.test}\u0000${row.op}\u0000${cls}`;
+      let g = errors.get(key);
+      if (!g) errors.set(key, (g = { thread, stage: stage.index, test: row.test, op: row.op, kind: row.kind, error: cls, count: 0, examples: [] }));
+      g.count++;
+      if (g.examples.length < 3 && !g.examples.includes(message)) g.examples.push(message);
+    }
+    if (req) addVisual(ki === 0 ? req : tx!, row, t0, visual);
+  };
+  let samples = 0;
+  for (const { file } of stage.sampleFiles) samples += await scanSamples(file, visit, { final: true, signal: options.signal });
+  const visuals = req && req.count > 0 ? req : tx && tx.count > 0 ? tx : undefined;
+  return { thread, stage: stage.index, cells, errors: [...errors.values()], ...(visuals ? { visuals } : {}), samples };
+}
 
-  for (const thread of info.threads) {
-    samples[thread.index] = [];
-    visuals[thread.index] = [];
-    for (const stage of thread.stages) {
-      const byTest = new Map<string, Map<string, Cell[]>>();
-      const req = withVisuals ? newVisuals(stage, 'request', { bins }) : undefined;
-      const tx = withVisuals ? newVisuals(stage, 'transaction', { bins }) : undefined;
-      const t0 = stage.start ?? 0;
-      let n = 0;
-      for (const { file } of stage.sampleFiles) {
-        for await (const row of readSamples(file, { final: true })) {
-          n++;
-          if ((n & 0xffff) === 0) {
-            if (options.signal?.aborted) throw options.signal.reason;
-            options.onProgress?.({ file, samples: n, total: total + n });
-          }
-          let ops = byTest.get(row.test);
-          if (!ops) byTest.set(row.test, (ops = new Map()));
-          let pair = ops.get(row.op);
-          if (!pair) ops.set(row.op, (pair = []));
-          const ki = row.kind === 'request' ? 0 : 1;
-          let cell = pair[ki];
-          if (!cell) {
-            cell = pair[ki] = {
-              thread: thread.index, stage: stage.index, test: row.test, op: row.op, kind: row.kind,
-              count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist: newHistogram(),
-              ...(options.keepValues ? { values: createReservoir(options.keepValues) } : {}),
-            };
-            cells.push(cell);
-          }
-          const d = row.duration;
-          cell.count++;
-          cell.sum += d;
-          if (d < cell.min) cell.min = d;
-          if (d > cell.max) cell.max = d;
-          cell.bytes += row.bytes;
-          cell.hist.recordValue(d > 0 ? Math.round(d * US) : 0);
-          if (cell.values) offer(cell.values, d, rand);
-          if (!row.ok) {
-            cell.errors++;
-            const message = row.error ?? `status ${row.status}`;
-            const cls = errorClass(message);
-            const key = `${thread.index}\u0000${stage.index}\u0000${row.kind}\u0000${row.test}\u0000${row.op}\u0000${cls}`;
-            let g = errors.get(key);
-            if (!g) errors.set(key, (g = { thread: thread.index, stage: stage.index, test: row.test, op: row.op, kind: row.kind, error: cls, count: 0, examples: [] }));
-            g.count++;
-            if (g.examples.length < 3 && !g.examples.includes(message)) g.examples.push(message);
-          }
-          if (req) addVisual(ki === 0 ? req : tx!, row, t0, { maxBars, scatterPerTest, rand });
-        }
-      }
-      total += n;
-      samples[thread.index]![stage.index] = n;
-      visuals[thread.index]![stage.index] = req && req.count > 0 ? req : tx && tx.count > 0 ? tx : undefined;
+/** A stage aggregate as plain data (histograms encoded) for postMessage. */
+export function encodeStage(s: StageAggregate): unknown {
+  return { ...s, cells: s.cells.map((c) => ({ ...c, hist: hdr.encodeIntoCompressedBase64(c.hist) })) };
+}
+
+export function decodeStage(data: unknown): StageAggregate {
+  const s = data as StageAggregate & { cells: Array<Cell & { hist: unknown }> };
+  return { ...s, cells: s.cells.map((c) => ({ ...c, hist: hdr.decodeFromCompressedBase64(c.hist as unknown as string, 32, false) })) };
+}
+
+/**
+ * One streaming pass over every samples.csv of the run (stages in parallel worker threads when
+ * `workers` > 0 and the package runs compiled): per thread × stage × test × op × kind aggregates, error
+ * groups and bounded Gantt/scatter data. Memory is bounded by the number of distinct keys, not samples.
+ * Throws E3_SAMPLES_FORMAT (bad file) and the signal's reason (E3_INTERRUPTED) when aborted.
+ */
+export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}): Promise<Aggregation> {
+  const stageOptions: StageOptions = {
+    visuals: options.visuals, keepValues: options.keepValues, maxBars: options.maxBars, scatterPerTest: options.scatterPerTest, bins: options.bins,
+  };
+  const jobs = info.threads.flatMap((t) => t.stages.map((s) => ({ thread: t.index, stage: { index: s.index, start: s.start, windowMs: s.windowMs, sampleFiles: s.sampleFiles } })));
+  const sizes = jobs.map((j) => j.stage.sampleFiles.reduce((a, f) => a + fileSize(f.file), 0));
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  const workers = Math.min(options.workers ?? defaultWorkers(totalBytes), jobs.length);
+  let results: StageAggregate[];
+  if (workers > 1) {
+    results = await runInWorkers(jobs, sizes, stageOptions, workers, options);
+  } else {
+    results = [];
+    let total = 0;
+    for (const j of jobs) {
+      const r = await aggregateStage(j.thread, j.stage, { ...stageOptions, signal: options.signal });
+      total += r.samples;
+      options.onProgress?.({ file: '', samples: r.samples, total });
+      results.push(r);
     }
   }
-  const errorList = [...errors.values()].sort((a, b) => b.count - a.count);
-  return { cells, samples, total, errors: errorList, visuals, warnings: [] };
+  const samples: number[][] = info.threads.map(() => []);
+  const visuals: Aggregation['visuals'] = info.threads.map(() => []);
+  const cells: Cell[] = [];
+  const errors: ErrorGroupAcc[] = [];
+  let total = 0;
+  for (const r of results) {
+    samples[r.thread]![r.stage] = r.samples;
+    visuals[r.thread]![r.stage] = r.visuals;
+    cells.push(...r.cells);
+    errors.push(...r.errors);
+    total += r.samples;
+  }
+  errors.sort((a, b) => b.count - a.count);
+  return { cells, samples, total, errors, visuals, warnings: [] };
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+const WORKER_URL = new URL('./aggregate-worker.js', import.meta.url);
+
+/** Worker threads only from compiled JS (a .ts source cannot start one) and only for big runs. */
+function defaultWorkers(totalBytes: number): number {
+  if (!import.meta.url.endsWith('.js') || totalBytes < 64 << 20) return 0;
+  return Math.min(4, availableParallelism());
+}
+
+async function runInWorkers(
+  jobs: Array<{ thread: number; stage: StageInput }>,
+  sizes: number[],
+  stageOptions: StageOptions,
+  count: number,
+  options: AggregateOptions,
+): Promise<StageAggregate[]> {
+  const order = jobs.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
+  const results: StageAggregate[] = new Array(jobs.length);
+  const pool = Array.from({ length: count }, () => new Worker(WORKER_URL));
+  let next = 0;
+  let total = 0;
+  const stop = () => pool.forEach((w) => void w.terminate());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      const onAbort = () => reject(options.signal!.reason);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const feed = (w: Worker) => {
+        if (next >= order.length) {
+          if (running === 0) {
+            options.signal?.removeEventListener('abort', onAbort);
+            resolve();
+          }
+          return;
+        }
+        const i = order[next++]!;
+        running++;
+        w.once('message', (msg: { result?: unknown; error?: { code?: string; message: string; hint?: string } }) => {
+          running--;
+          if (msg.error) {
+            reject(msg.error.code ? new E3Error(msg.error.code as never, msg.error.message, msg.error.hint ? { hint: msg.error.hint } : {}) : new Error(msg.error.message));
+            return;
+          }
+          const r = decodeStage(msg.result);
+          results[i] = r;
+          total += r.samples;
+          options.onProgress?.({ file: '', samples: r.samples, total });
+          feed(w);
+        });
+        w.postMessage({ thread: jobs[i]!.thread, stage: jobs[i]!.stage, options: stageOptions });
+      };
+      for (const w of pool) {
+        w.once('error', reject);
+        feed(w);
+      }
+    });
+  } finally {
+    stop();
+  }
+  return results;
 }
 
 function addVisual(v: StageVisuals, row: SampleRow, t0: number, o: { maxBars: number; scatterPerTest: number; rand: () => number }): void {

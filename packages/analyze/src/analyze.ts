@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   charts?: boolean;
   /** Write report.html (default true). */
   report?: boolean;
+  /** Worker threads for the aggregation (default: by CPU count for runs over 64 MB of samples; 0: in process). */
+  workers?: number;
   signal?: AbortSignal;
   /** Progress for people. */
   log?: (message: string) => void;
@@ -115,7 +117,7 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
  * Computes the analysis of a run folder without writing anything: one streaming pass over the samples,
  * the summary and verdict, node metrics and the chart specifications.
  */
-export async function computeAnalysis(runDir: string, options: { signal?: AbortSignal; timings?: Record<string, number> } = {}): Promise<Analysis> {
+export async function computeAnalysis(runDir: string, options: { signal?: AbortSignal; timings?: Record<string, number>; workers?: number } = {}): Promise<Analysis> {
   const timings = options.timings ?? {};
   let t = performance.now();
   const lap = (name: string) => {
@@ -124,7 +126,7 @@ export async function computeAnalysis(runDir: string, options: { signal?: AbortS
     t = now;
   };
   const info = await readRun(runDir);
-  const agg = await aggregateRun(info, { signal: options.signal });
+  const agg = await aggregateRun(info, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
   lap('aggregate');
   const table = buildTable(agg);
   const summary = buildSummary(info, agg, table);
@@ -150,7 +152,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   await writePhaseStatus(runDir, { phase: 'analyze', status: 'running', startedAt, version, pid: process.pid });
   try {
     options.log?.(`analysing ${runDir}`);
-    const a = await computeAnalysis(runDir, { signal: options.signal, timings });
+    const a = await computeAnalysis(runDir, { signal: options.signal, timings, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
     const analysisDir = a.info.paths.analysisDir;
     await mkdir(analysisDir, { recursive: true });
     let t = performance.now();

@@ -73,3 +73,4 @@ export {
 } from './run-dir/io.js';
 export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
 export * from './run-dir/analysis-layout.js';
+export { scanSamples } from './samples/scan.js';
