@@ -124,7 +124,6 @@ export async function scanSamples(
       return;
     }
     if (to === from) return;
-    let p = from - 1;
     let quoted = false;
     let found = 0;
     for (let i = from; i < to; i++) {
@@ -151,7 +150,7 @@ export async function scanSamples(
       return;
     }
     if (found !== FIELDS - 1) throw bad(lineNo, `expected ${FIELDS} fields, found ${found + 1}`, buf.toString('utf8', from, to));
-    p = c[FIELDS - 2]!;
+    const p = c[FIELDS - 2]!;
     const k0 = c[3]! + 1;
     const klen = c[4]! - k0;
     let kind: SampleRow['kind'];
