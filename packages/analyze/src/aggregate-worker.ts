@@ -1,13 +1,5 @@
-/** Worker thread: aggregates one thread-stage per message (see aggregateRun). */
-import { parentPort } from 'node:worker_threads';
-
-import { isE3Error } from '@e3/model';
-
+/** Worker thread of aggregateRun: aggregates one thread-stage per task. */
 import { aggregateStage, encodeStage, type StageInput, type StageOptions } from './aggregate.js';
+import { serve } from './pool.js';
 
-parentPort!.on('message', (msg: { thread: number; stage: StageInput; options: StageOptions }) => {
-  aggregateStage(msg.thread, msg.stage, msg.options).then(
-    (r) => parentPort!.postMessage({ result: encodeStage(r) }),
-    (err: unknown) => parentPort!.postMessage({ error: { message: (err as Error).message, ...(isE3Error(err) ? { code: err.code, ...(err.hint ? { hint: err.hint } : {}) } : {}) } }),
-  );
-});
+serve(async (task: { thread: number; stage: StageInput; options: StageOptions }) => encodeStage(await aggregateStage(task.thread, task.stage, task.options)));

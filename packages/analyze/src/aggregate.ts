@@ -1,11 +1,10 @@
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 
 import * as hdr from 'hdr-histogram-js';
 
-import { E3Error, scanSamples, type SampleRow } from '@e3/model';
+import { scanSamples, type SampleRow } from '@e3/model';
 
+import { canUseWorkers, runPool, workerCount } from './pool.js';
 import type { RunInfo, StageInfo } from './run-dir.js';
 import { createReservoir, offer, prng, type Reservoir } from './stats.js';
 
@@ -212,10 +211,22 @@ export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}
   const jobs = info.threads.flatMap((t) => t.stages.map((s) => ({ thread: t.index, stage: { index: s.index, start: s.start, windowMs: s.windowMs, sampleFiles: s.sampleFiles } })));
   const sizes = jobs.map((j) => j.stage.sampleFiles.reduce((a, f) => a + fileSize(f.file), 0));
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const workers = Math.min(options.workers ?? defaultWorkers(totalBytes), jobs.length);
+  const workers = options.workers ?? defaultWorkers(totalBytes, jobs.length);
   let results: StageAggregate[];
-  if (workers > 1) {
-    results = await runInWorkers(jobs, sizes, stageOptions, workers, options);
+  if (workers > 1 && canUseWorkers) {
+    let total = 0;
+    const encoded = await runPool<{ thread: number; stage: StageInput; options: StageOptions }, unknown>(
+      WORKER_URL,
+      jobs.map((j) => ({ ...j, options: stageOptions })),
+      workers,
+      { weights: sizes, signal: options.signal },
+    );
+    results = encoded.map((e) => {
+      const r = decodeStage(e);
+      total += r.samples;
+      options.onProgress?.({ file: '', samples: r.samples, total });
+      return r;
+    });
   } else {
     results = [];
     let total = 0;
@@ -253,62 +264,8 @@ function fileSize(file: string): number {
 const WORKER_URL = new URL('./aggregate-worker.js', import.meta.url);
 
 /** Worker threads only from compiled JS (a .ts source cannot start one) and only for big runs. */
-function defaultWorkers(totalBytes: number): number {
-  if (!import.meta.url.endsWith('.js') || totalBytes < 64 << 20) return 0;
-  return Math.min(4, availableParallelism());
-}
-
-async function runInWorkers(
-  jobs: Array<{ thread: number; stage: StageInput }>,
-  sizes: number[],
-  stageOptions: StageOptions,
-  count: number,
-  options: AggregateOptions,
-): Promise<StageAggregate[]> {
-  const order = jobs.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
-  const results: StageAggregate[] = new Array(jobs.length);
-  const pool = Array.from({ length: count }, () => new Worker(WORKER_URL));
-  let next = 0;
-  let total = 0;
-  const stop = () => pool.forEach((w) => void w.terminate());
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let running = 0;
-      const onAbort = () => reject(options.signal!.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const feed = (w: Worker) => {
-        if (next >= order.length) {
-          if (running === 0) {
-            options.signal?.removeEventListener('abort', onAbort);
-            resolve();
-          }
-          return;
-        }
-        const i = order[next++]!;
-        running++;
-        w.once('message', (msg: { result?: unknown; error?: { code?: string; message: string; hint?: string } }) => {
-          running--;
-          if (msg.error) {
-            reject(msg.error.code ? new E3Error(msg.error.code as never, msg.error.message, msg.error.hint ? { hint: msg.error.hint } : {}) : new Error(msg.error.message));
-            return;
-          }
-          const r = decodeStage(msg.result);
-          results[i] = r;
-          total += r.samples;
-          options.onProgress?.({ file: '', samples: r.samples, total });
-          feed(w);
-        });
-        w.postMessage({ thread: jobs[i]!.thread, stage: jobs[i]!.stage, options: stageOptions });
-      };
-      for (const w of pool) {
-        w.once('error', reject);
-        feed(w);
-      }
-    });
-  } finally {
-    stop();
-  }
-  return results;
+function defaultWorkers(totalBytes: number, stages: number): number {
+  return canUseWorkers && totalBytes >= 64 << 20 ? workerCount(stages) : 0;
 }
 
 function addVisual(v: StageVisuals, row: SampleRow, t0: number, o: { maxBars: number; scatterPerTest: number; rand: () => number }): void {

@@ -20,7 +20,7 @@ import {
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
-import { renderPng } from './render-png.js';
+import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
 import { buildTable, evaluateThresholds, rowOf, threadTps, type Table } from './summary.js';
@@ -156,14 +156,9 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const analysisDir = a.info.paths.analysisDir;
     await mkdir(analysisDir, { recursive: true });
     let t = performance.now();
-    const charts: string[] = [];
+    let charts: string[] = [];
     if (options.charts !== false) {
-      for (const spec of a.charts) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        const file = join(analysisDir, spec.file);
-        await writeFileAtomic(file, renderPng(spec));
-        charts.push(file);
-      }
+      charts = await renderCharts(a.charts, analysisDir, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
       a.summary.charts = a.charts.map((c) => c.file);
     }
     timings.charts = Math.round(performance.now() - t);
