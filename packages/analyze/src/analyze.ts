@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
@@ -11,6 +11,7 @@ import {
   RUN_DIR_FORMAT_VERSION,
   defineCommand,
   isE3Error,
+  loadFile,
   writeFileAtomic,
   writeJsonAtomic,
   writePhaseStatus,
@@ -154,12 +155,15 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     options.log?.(`analysing ${runDir}`);
     const a = await computeAnalysis(runDir, { signal: options.signal, timings, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
     const analysisDir = a.info.paths.analysisDir;
+    options.log?.(`aggregated ${a.summary.samples} samples in ${((timings.aggregate ?? 0) / 1000).toFixed(1)} s`);
     await mkdir(analysisDir, { recursive: true });
+    await removeStaleCharts(analysisDir, new Set(a.charts.map((c) => c.file)));
     let t = performance.now();
     let charts: string[] = [];
     if (options.charts !== false) {
       charts = await renderCharts(a.charts, analysisDir, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
       a.summary.charts = a.charts.map((c) => c.file);
+      options.log?.(`rendered ${charts.length} charts in ${(((performance.now() - t) / 1000)).toFixed(1)} s`);
     }
     timings.charts = Math.round(performance.now() - t);
     t = performance.now();
@@ -185,6 +189,20 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       error: { code: e?.code ?? 'E3_BUG', message: (err as Error).message, ...(e?.hint ? { hint: e.hint } : {}) },
     }).catch(() => undefined);
     throw err;
+  }
+}
+
+/** Removes the PNGs a previous analysis listed in its summary.json that this one does not write. */
+async function removeStaleCharts(dir: string, keep: Set<string>): Promise<void> {
+  let previous: string[];
+  try {
+    previous = (await loadFile<AnalysisSummary>('analysis-summary', join(dir, ANALYSIS_SUMMARY_FILE))).charts;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(previous)) return;
+  for (const f of previous) {
+    if (typeof f === 'string' && /^[\w.-]+\.png$/.test(f) && !keep.has(f)) await rm(join(dir, f), { force: true });
   }
 }
 

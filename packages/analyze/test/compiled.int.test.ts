@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
 import { analyze } from '@e3/analyze';
+import type * as AnalyzeApi from '@e3/analyze';
 import { ANALYSIS_SUMMARY_FILE, type AnalysisSummary } from '@e3/model';
 import { makeTmpDir, repoRoot } from '@e3/test-utils';
 
@@ -30,7 +31,7 @@ describe('compiled @e3/analyze', () => {
     const dir = await makeTmpDir();
     const stages = [{ clients: 4, durationMs: 3000 }, { clients: 8, durationMs: 3000 }];
     const g = await generateRun({ dir, seed: 8, tests, threads: [{ name: 'a', stages }, { name: 'b', stages }] });
-    const compiled = (await import(pathToFileURL(join(pkg, 'dist/index.js')).href)) as typeof import('@e3/analyze');
+    const compiled = (await import(pathToFileURL(join(pkg, 'dist/index.js')).href)) as typeof AnalyzeApi;
     const parallel = await compiled.analyze({ run: g.runDir, workers: 2, report: false });
     const inProcess = await analyze({ run: g.runDir, workers: 0, report: false });
     const strip = (s: AnalysisSummary) => ({ ...s, generatedAt: '' });
