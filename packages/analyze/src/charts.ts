@@ -47,7 +47,8 @@ function baseOptions(title: string, x: string, y: string, extra: Record<string, 
   };
 }
 
-function withFit(label: string, points: Array<[number, number]>, i: number, dashed = false): Array<Record<string, unknown>> {
+function withFit(label: string, points: Array<[number, number]>, i: number, options: { dashed?: boolean; fromZero?: boolean } = {}): Array<Record<string, unknown>> {
+  const dashed = options.dashed ?? false;
   const c = colour(i);
   const out: Array<Record<string, unknown>> = [
     { type: 'scatter', label, data: points.map(([x, y]) => ({ x, y: r3(y) })), backgroundColor: c, borderColor: c, pointRadius: 5, pointStyle: dashed ? 'triangle' : 'circle' },
@@ -57,7 +58,7 @@ function withFit(label: string, points: Array<[number, number]>, i: number, dash
     const xs = points.map(([x]) => x);
     out.push({
       type: 'line', label: `${label} fit ${r3(fit.a)} + ${r3(fit.b)}·e^(${fit.c.toPrecision(3)}x)`,
-      data: fitCurve(fit, 0, Math.max(...xs), 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
+      data: fitCurve(fit, options.fromZero ? 0 : Math.min(...xs), Math.max(...xs), 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
       borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, borderDash: dashed ? [6, 4] : [], showLine: true, fill: false,
     });
   }
@@ -79,7 +80,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
       type: 'scatter',
       data: {
         datasets: summary.threads.flatMap((t) =>
-          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), t.index),
+          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), t.index, { fromZero: true }),
         ),
       },
       options: baseOptions(`Throughput in ${summary.experiment ?? summary.run}`, 'Load (clients or arrivals/s)', 'TPS (per test: transactions, else requests)'),
@@ -99,7 +100,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
         mean.push([s.load!, row.mean]);
         p95.push([s.load!, row.p95]);
       }
-      datasets.push(...withFit(`${t.name} mean`, mean, t.index), ...withFit(`${t.name} p95`, p95, t.index, true));
+      datasets.push(...withFit(`${t.name} mean`, mean, t.index), ...withFit(`${t.name} p95`, p95, t.index, { dashed: true }));
     });
     const title = `${test}: mean and p95 time`;
     charts.push({
