@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,13 +68,15 @@ const child = spawnSync(process.execPath, [fileURLToPath(new URL('./analyze-once
 });
 const wallMs = performance.now() - t;
 if (child.status !== 0 && child.status !== 5) throw new Error(`analyze failed with ${child.status}`);
-const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; samples: number; charts: number; timings: Record<string, number>; maxRssMB: number };
+const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; cpuMs: number; samples: number; charts: number; timings: Record<string, number>; maxRssMB: number };
 
 const report = {
   samples: r.samples,
   files: files.length,
   megabytes: Math.round(bytes / 1e6),
   analyzeSeconds: r.ms / 1000,
+  cpuSeconds: r.cpuMs / 1000,
+  loadAverage: loadavg()[0]!.toFixed(1),
   processSeconds: Math.round(wallMs) / 1000,
   samplesPerSecond: Math.round(r.samples / (r.ms / 1000)),
   peakRssMB: r.maxRssMB,
