@@ -46,6 +46,8 @@ export interface AnalyzeOptions {
   signal?: AbortSignal;
   /** Progress for people. */
   log?: (message: string) => void;
+  /** Machine-readable progress: samples aggregated so far, after each stage. */
+  onProgress?: (event: { samples: number; total: number }) => void;
 }
 
 export interface AnalyzeResult {
@@ -118,7 +120,10 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
  * Computes the analysis of a run folder without writing anything: one streaming pass over the samples,
  * the summary and verdict, node metrics and the chart specifications.
  */
-export async function computeAnalysis(runDir: string, options: { signal?: AbortSignal; timings?: Record<string, number>; workers?: number } = {}): Promise<Analysis> {
+export async function computeAnalysis(
+  runDir: string,
+  options: { signal?: AbortSignal; timings?: Record<string, number>; workers?: number; onProgress?: AnalyzeOptions['onProgress'] } = {},
+): Promise<Analysis> {
   const timings = options.timings ?? {};
   let t = performance.now();
   const lap = (name: string) => {
@@ -127,7 +132,11 @@ export async function computeAnalysis(runDir: string, options: { signal?: AbortS
     t = now;
   };
   const info = await readRun(runDir);
-  const agg = await aggregateRun(info, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
+  const agg = await aggregateRun(info, {
+    signal: options.signal,
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.onProgress ? { onProgress: (e: { samples: number; total: number }) => options.onProgress!({ samples: e.samples, total: e.total }) } : {}),
+  });
   lap('aggregate');
   const table = buildTable(agg);
   const summary = buildSummary(info, agg, table);
@@ -153,7 +162,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   await writePhaseStatus(runDir, { phase: 'analyze', status: 'running', startedAt, version, pid: process.pid });
   try {
     options.log?.(`analysing ${runDir}`);
-    const a = await computeAnalysis(runDir, { signal: options.signal, timings, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
+    const a = await computeAnalysis(runDir, {
+      signal: options.signal,
+      timings,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     const analysisDir = a.info.paths.analysisDir;
     options.log?.(`aggregated ${a.summary.samples} samples in ${((timings.aggregate ?? 0) / 1000).toFixed(1)} s`);
     await mkdir(analysisDir, { recursive: true });
@@ -265,7 +279,10 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
   ],
   async run(args, ctx) {
     if (!args.run) throw new E3Error('USAGE', 'missing --run', { hint: 'Pass the run: `e3 analyze -r <run>` (see `e3 list runs`)' });
-    const r = await analyze({ run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, signal: ctx.signal, log: ctx.log });
+    const r = await analyze({
+      run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, signal: ctx.signal, log: ctx.log,
+      onProgress: (e) => ctx.event({ event: 'analyze.progress', ...e }),
+    });
     return { text: formatAnalyzeResult(r), data: r.summary, exitCode: r.exitCode };
   },
 });
