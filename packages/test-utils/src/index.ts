@@ -61,3 +61,13 @@ export const e3OriginalHome: string = (() => {
 
 export { mutatedJsonText } from './fuzz.js';
 export { runBin, runE3, type BinResult } from './bin.js';
+
+export {
+  assertNetnsAvailable,
+  createNetnsHosts,
+  removeStaleNetns,
+  useNetnsHosts,
+  type NetnsHost,
+  type NetnsHosts,
+  type NetnsOptions,
+} from './netns.js';
