@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ANALYSIS_SUMMARY_FILE, runCli, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus } from '@e3/model';
+import { ANALYSIS_SUMMARY_FILE, runCli, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun } from '../test/helpers/generate-run.js';
@@ -98,7 +98,9 @@ describe('analyze', () => {
       tests: [{ test: 'T', ops: [{ op: 'a', medianMs: 100 }] }],
       threads: [{ name: 'p', workers: 1, stages: [{ clients: 2, durationMs: 2000 }, { clients: 4, durationMs: 2000, status: 'degraded' }, { clients: 8, durationMs: 2000, missing: true }] }],
     });
+    await writePhaseStatus(g.runDir, { phase: 'run', status: 'aborted', startedAt: new Date(T0).toISOString(), version: '0' });
     const r = await analyze({ run: g.runDir, charts: false, report: false });
+    expect(r.summary.warnings).toEqual(['phases/run.json says aborted: this analysis covers what had arrived by now']);
     const stages = r.summary.threads[0]!.stages;
     expect(stages.map((s) => s.status)).toEqual(['succeeded', 'degraded', 'missing']);
     expect(stages[2]).toMatchObject({ load: null, tps: null, samples: 0 });

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import {
   E3Error,
   NODE_DIR_PATTERN,
+  readPhaseStatus,
   readRunFile,
   readStages,
   resolveHome,
@@ -177,6 +178,10 @@ export async function readRun(runDir: string): Promise<RunInfo> {
     throw new E3Error('PHASE_NOT_READY', `${runDir}: no thread has a stages.json, so there is nothing to analyse`, {
       hint: `Run \`e3 run -r ${run}\` (and \`e3 gather -r ${run}\` for remote workers) first`,
     });
+  }
+  for (const phase of ['run', 'gather'] as const) {
+    const status = await readPhaseStatus(runDir, phase).catch(() => undefined);
+    if (status && status.status !== 'succeeded') warnings.push(`phases/${phase}.json says ${status.status}: this analysis covers what had arrived by now`);
   }
   return { run, runDir, paths, runFile, threads, warnings };
 }
