@@ -13,17 +13,24 @@ export function agentBundlePath(): string {
 
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Every `e3` command; each is imported only when it is the one being run. */
+const local = async () => ({ local: (await import('./local/provider.js')).localProvider() });
+
+/** Every `e3` command, in the order `e3 --help` lists them; each is imported only when it is the one being run. */
 export const commands: LazyCommand[] = [
   {
-    name: 'validate [paths..]',
-    description: 'Check e3-home files (experiments, workloads, instances, snapshots, keys, runs) and print every problem',
-    load: async () => (await import('./commands/validate.js')).validateCommand,
+    name: 'demo',
+    description: "A full local experiment against e3's embedded Bitbucket-compatible target: seed, run, gather, analyze, report",
+    load: async () => (await import('./commands/demo.js')).demoCommand,
   },
   {
-    name: 'list <kind>',
-    description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
-    load: async () => (await import('./commands/list.js')).listCommand,
+    name: 'orchestrate',
+    description: 'Provision, run, gather, analyze and deprovision an experiment in one go',
+    load: async () => (await import('./commands/orchestrate.js')).orchestrateCommand,
+  },
+  {
+    name: 'provision',
+    description: 'Create the machines of an experiment (local target, AWS stacks, or bring-your-own instance files) and the run directory',
+    load: async () => (await import('@e3/provision')).provisionCommandWith({ providers: await local() }),
   },
   {
     name: 'run',
@@ -36,18 +43,33 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('@e3/gather')).gatherCommand,
   },
   {
-    name: 'target',
-    description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
-    load: async () => (await import('@e3/target')).targetCommand,
+    name: 'analyze',
+    description: 'Aggregate a run: charts, report.html, summary.json and the thresholds verdict',
+    load: async () => (await import('@e3/analyze')).analyzeCommand,
   },
   {
-    name: 'provision',
-    description: 'Create the machines of an experiment (AWS stacks, or check bring-your-own instance files) and the run directory',
-    load: async () => (await import('@e3/provision')).provisionCommand,
+    name: 'compare <baseline> [runs..]',
+    description: 'Compare runs (or threads) against a baseline: significant differences per test, op and stage',
+    load: async () => (await import('@e3/analyze')).compareCommand,
   },
   {
     name: 'deprovision',
     description: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',
-    load: async () => (await import('@e3/provision')).deprovisionCommand,
+    load: async () => (await import('@e3/provision')).deprovisionCommandWith({ providers: await local() }),
+  },
+  {
+    name: 'validate [paths..]',
+    description: 'Check e3-home files (experiments, workloads, instances, snapshots, keys, runs) and print every problem',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'list <kind>',
+    description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
+    load: async () => (await import('./commands/list.js')).listCommand,
+  },
+  {
+    name: 'target',
+    description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+    load: async () => (await import('@e3/target')).targetCommand,
   },
 ];

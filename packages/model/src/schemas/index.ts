@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 
+import { AnalysisSummary } from './analysis-summary.js';
 import { Experiment } from './experiment.js';
 import { GatherManifest } from './gather-manifest.js';
 import { Instance } from './instance.js';
@@ -25,6 +26,7 @@ export const FILE_KINDS = {
   ledger: { schema: LedgerEntry, schemaFile: 'ledger-entry.schema.json' },
   sample: { schema: SampleRowSchema, schemaFile: 'sample-row.schema.json' },
   gather: { schema: GatherManifest, schemaFile: 'gather-manifest.schema.json' },
+  'analysis-summary': { schema: AnalysisSummary, schemaFile: 'analysis-summary.schema.json' },
 } as const satisfies Record<string, { schema: TSchema; schemaFile: string }>;
 
 export type FileKind = keyof typeof FILE_KINDS;

@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { ANALYSIS_SUMMARY_FILE, runCli, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
+import { makeTmpDir } from '@e3/test-utils';
+
+import { generateRun } from '../test/helpers/generate-run.js';
+import { analyze, analyzeCommand } from './analyze.js';
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+/** 100 requests of op "a" with durations 1..100 ms (every 20th fails), 50 transactions of 10 ms; split over 2 workers. */
+function rows(worker: number): SampleRow[] {
+  const out: SampleRow[] = [];
+  for (let i = 1; i <= 100; i++) {
+    if (i % 2 !== worker) continue;
+    const ok = i % 20 !== 0;
+    out.push({ start: T0 + i * 50, duration: i, test: 'T', op: 'a', kind: 'request', client: i % 4, iteration: i, ok, status: ok ? 200 : 500, bytes: 10, ...(ok ? {} : { error: `http 500 on /repo/${1000 + i}` }) });
+  }
+  for (let i = 0; i < 50; i++) {
+    if (i % 2 !== worker) continue;
+    out.push({ start: T0 + i * 100, duration: 10, test: 'T', op: 'T', kind: 'transaction', client: i % 4, iteration: i, ok: true, status: 0, bytes: 0 });
+  }
+  // A request-only test with two ops: 10 × 4 ms on "x", 30 × 8 ms on "y".
+  for (let i = 0; i < 40; i++) {
+    if (i % 2 !== worker) continue;
+    out.push({ start: T0 + i * 200, duration: i < 10 ? 4 : 8, test: 'R', op: i < 10 ? 'x' : 'y', kind: 'request', client: 4, iteration: i, ok: true, status: 200, bytes: 1 });
+  }
+  return out;
+}
+
+async function smallRun(thresholds?: object[]) {
+  const dir = await makeTmpDir();
+  return generateRun({
+    dir,
+    startAt: T0,
+    collectd: false,
+    tests: [],
+    threads: [{ name: 'only', workers: 2, stages: [{ clients: 5, durationMs: 10_000 }] }],
+    rows: (_t, _s, w) => rows(w),
+    ...(thresholds ? { thresholds: thresholds as never } : {}),
+  });
+}
+
+describe('analyze', () => {
+  it('computes counts, TPS and percentiles that equal the hand-computed ones', async () => {
+    const g = await smallRun();
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    const s = await loadFile<AnalysisSummary>('analysis-summary', join(g.runDir, 'analysis', ANALYSIS_SUMMARY_FILE));
+    const a = s.rows.find((x) => x.test === 'T' && x.op === 'a')!;
+    expect(a).toMatchObject({ kind: 'request', count: 100, errors: 5, errorRate: 0.05, tps: 10, mean: 50.5, min: 1, max: 100, bytes: 1000 });
+    // Nearest-rank percentiles of 1..100 are 50, 90, 95, 99; HDR keeps 3 significant digits.
+    for (const [p, v] of [['p50', 50], ['p90', 90], ['p95', 95], ['p99', 99]] as const) expect(Math.abs(a[p] - v) / v).toBeLessThan(1e-3);
+    expect(s.rows.find((x) => x.test === 'T' && x.kind === 'transaction')).toMatchObject({ count: 50, tps: 5, mean: 10 });
+    const merged = s.rows.find((x) => x.test === 'R' && x.op === '*')!;
+    expect(merged).toMatchObject({ kind: 'request', count: 40, tps: 4, mean: 7, min: 4, max: 8 });
+    // Thread TPS: T by its transactions (5/s) + R by its requests (4/s); requests of T are not added.
+    expect(s.threads[0]!.stages[0]).toMatchObject({ tps: 9, samples: 190, load: 5, windowMs: 10_000, status: 'succeeded' });
+    expect(s.errors[0]).toMatchObject({ test: 'T', op: 'a', count: 5, error: 'http 500 on /repo/#' });
+    expect(s.errors[0]!.examples).toHaveLength(3);
+    expect(r.exitCode).toBe(0);
+    expect(s.verdict).toMatchObject({ passed: true, thresholds: 0 });
+    expect(await readPhaseStatus(g.runDir, 'analyze')).toMatchObject({ phase: 'analyze', status: 'succeeded' });
+  });
+
+  it('exits 5 naming the violated threshold, and 0 when thresholds hold', async () => {
+    const failing = await smallRun([{ test: 'T', op: 'a', p95: 50 }, { test: 'T', errorRate: 0.01 }]);
+    const out: string[] = [];
+    const stdout = { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream;
+    const code = await runCli({ scriptName: 'e3-analyze', version: '0', single: true, commands: [analyzeCommand], argv: ['-r', failing.runDir], stdout, stderr: stdout });
+    expect(code).toBe(5);
+    const text = out.join('');
+    expect(text).toContain('verdict: FAILED (1 of 2 checks)');
+    expect(text).toMatch(/FAILED: only stage 0 T \/ a \(request\): p95 95(\.\d+)? ms ≤ 50 ms/);
+
+    const passing = await smallRun([{ test: 'T', op: 'a', p95: 200, errorRate: 0.1 }, { minTps: 4 }]);
+    const code2 = await runCli({ scriptName: 'e3-analyze', version: '0', single: true, commands: [analyzeCommand], argv: ['-r', passing.runDir, '--json'], stdout: { write: () => true } as never });
+    expect(code2).toBe(0);
+    const summary = JSON.parse(await readFile(join(passing.runDir, 'analysis', ANALYSIS_SUMMARY_FILE), 'utf8')) as AnalysisSummary;
+    expect(summary.verdict.passed).toBe(true);
+    expect(summary.verdict.checks.map((c) => c.metric)).toEqual(['p95', 'errorRate', 'minTps', 'minTps']);
+  });
+
+  it('fails a threshold that matches no samples', async () => {
+    const g = await smallRun([{ test: 'nope', p95: 1 }]);
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    expect(r.exitCode).toBe(5);
+    expect(r.summary.verdict.failed).toEqual(['FAILED: threshold #1 (test "nope") matched no samples']);
+  });
+
+  it('analyses a partial run and says which stages are missing or degraded', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir,
+      collectd: false,
+      tests: [{ test: 'T', ops: [{ op: 'a', medianMs: 100 }] }],
+      threads: [{ name: 'p', workers: 1, stages: [{ clients: 2, durationMs: 2000 }, { clients: 4, durationMs: 2000, status: 'degraded' }, { clients: 8, durationMs: 2000, missing: true }] }],
+    });
+    await writePhaseStatus(g.runDir, { phase: 'run', status: 'aborted', startedAt: new Date(T0).toISOString(), version: '0' });
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    expect(r.summary.warnings).toEqual(['phases/run.json says aborted: this analysis covers what had arrived by now']);
+    const stages = r.summary.threads[0]!.stages;
+    expect(stages.map((s) => s.status)).toEqual(['succeeded', 'degraded', 'missing']);
+    expect(stages[2]).toMatchObject({ load: null, tps: null, samples: 0 });
+    expect(stages[1]!.notes[0]).toBe('status degraded');
+    expect(r.summary.complete).toBe(false);
+  });
+
+  it('reports a run that does not exist with a hint', async () => {
+    const home = await makeTmpDir();
+    await expect(analyze({ run: 'nope-20260101T000000Z', home })).rejects.toMatchObject({ code: 'E3_RUN_NOT_FOUND', hint: expect.stringContaining('e3 list runs') });
+  });
+});
