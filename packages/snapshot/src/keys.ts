@@ -62,6 +62,6 @@ export function generateKeyPair(type: KeyType = 'ed25519'): KeyPair {
 
 /** The identity of an OpenSSH public key line: `<type> <base64>` without the comment; undefined when not a key line. */
 export function publicKeyId(text: string): string | undefined {
-  const m = /^\s*([a-z0-9@.-]+)\s+([A-Za-z0-9+/]+={0,3})(?:\s|$)/.exec(text);
+  const m = /^\s*([a-z0-9@.-]+)\s+(AAAA[A-Za-z0-9+/]*={0,3})(?:\s|$)/.exec(text);
   return m ? `${m[1]} ${m[2]}` : undefined;
 }
