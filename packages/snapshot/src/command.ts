@@ -41,6 +41,7 @@ interface SnapshotArgs {
   seed: number;
   keyFile?: string;
   aws: boolean;
+  pageSize: number;
   home?: string;
 }
 
@@ -62,6 +63,7 @@ export const snapshotCommand = defineCommand<SnapshotArgs>({
     'key-file': { type: 'string', description: 'Key pool (name in e3-home/keys or a path): users whose registered SSH key is in it get its private key' },
     'user-password-env': { type: 'string', description: 'Environment variable holding the one password of every user (without it users act over SSH only)' },
     aws: { type: 'boolean', description: 'Add ebs/rds/es placeholders for AWS provisioning', default: false },
+    'page-size': { type: 'number', description: 'Values per REST page', default: 100, hidden: true },
   },
   examples: [
     ['E3_ADMIN_PW=… e3 snapshot --url http://localhost:7990 --password-env E3_ADMIN_PW --name my-data --key-file my-keys --user-password-env E3_USER_PW', 'describe a server'],
@@ -87,6 +89,7 @@ export const snapshotCommand = defineCommand<SnapshotArgs>({
       seed: num('seed', args.seed),
       keyFile: args.keyFile,
       aws: args.aws,
+      pageSize: num('page-size', args.pageSize),
       log: ctx.log,
       signal: ctx.signal,
     });

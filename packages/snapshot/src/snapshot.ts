@@ -84,7 +84,7 @@ const positive = (flag: string, v: number | undefined, dflt: number): number => 
 
 const seg = encodeURIComponent;
 
-async function users(rest: RestClient, o: SnapshotOptions, maxUser: number, concurrency: number): Promise<{ users: SnapshotUser[]; skipped: SkippedUser[] }> {
+async function users(rest: RestClient, o: SnapshotOptions, { maxUser, concurrency, pageSize }: { maxUser: number; concurrency: number; pageSize: number }): Promise<{ users: SnapshotUser[]; skipped: SkippedUser[] }> {
   const pool = new Map<string, { public_key: string; private_key: string }>();
   if (o.keyFile) {
     const { pool: keys } = await readKeyPool(o.home, o.keyFile, o.cwd ?? process.cwd());
@@ -94,14 +94,14 @@ async function users(rest: RestClient, o: SnapshotOptions, maxUser: number, conc
     }
   }
   // The administrator is left out: its password is the one given for the tool, never written to the snapshot.
-  const listed = (await rest.pages<RestUser>('/rest/api/1.0/users', { max: maxUser + 1, pageSize: o.pageSize }))
+  const listed = (await rest.pages<RestUser>('/rest/api/1.0/users', { max: maxUser + 1, pageSize }))
     .filter((u) => u.name.toLowerCase() !== o.username.toLowerCase())
     .slice(0, maxUser);
   o.log?.(`users: ${listed.length}${pool.size ? `, matching their SSH keys against ${pool.size} pool keys` : ''}`);
   const found = await mapLimit(listed, concurrency, async (u) => {
     let pair: { public_key: string; private_key: string } | undefined;
     if (pool.size) {
-      const keys = await rest.pages<RestKey>('/rest/ssh/1.0/keys', { max: 1000, pageSize: o.pageSize, query: { user: u.name } });
+      const keys = await rest.pages<RestKey>('/rest/ssh/1.0/keys', { max: 1000, pageSize, query: { user: u.name } });
       for (const k of keys) {
         pair = pool.get(publicKeyId(k.text ?? '') ?? '');
         if (pair) break;
@@ -138,6 +138,7 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
   const maxBranch = positive('--max-branch', o.maxBranch, 5);
   const maxUser = positive('--max-user', o.maxUser, 500);
   const concurrency = positive('--concurrency', o.concurrency, 4);
+  const pageSize = positive('--page-size', o.pageSize, 100);
   const distribution = o.distribution ?? 'equal';
   if (distribution !== 'equal' && distribution !== 'exponential') {
     throw new E3Error('USAGE', `--distribution must be equal or exponential; got ${String(distribution)}`, { hint: 'Pass --distribution equal' });
@@ -146,18 +147,18 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
   if (!(factor > 0) || !Number.isFinite(factor)) throw new E3Error('USAGE', `--distribution-factor must be a number > 0; got ${String(o.distributionFactor)}`, { hint: 'Pass e.g. --distribution-factor 1' });
   const rest = restClient({ url: o.url, username: o.username, password: o.password, signal: o.signal });
 
-  const projectKeys = (await rest.pages<RestProject>('/rest/api/1.0/projects', { max: maxProject, pageSize: o.pageSize })).map((p) => p.key);
+  const projectKeys = (await rest.pages<RestProject>('/rest/api/1.0/projects', { max: maxProject, pageSize })).map((p) => p.key);
   if (projectKeys.length === 0) {
     throw new E3Error('ENVIRONMENT', `${rest.base} has no projects that user "${o.username}" can see`, {
       hint: 'Create data first (for the local target: `e3 target seed --data <dir> …`), or pass an administrator with --username',
     });
   }
   o.log?.(`projects: ${projectKeys.length}`);
-  const repoLists = await mapLimit(projectKeys, concurrency, (key) => rest.pages<RestRepo>(`/rest/api/1.0/projects/${seg(key)}/repos`, { max: maxRepo, pageSize: o.pageSize }));
+  const repoLists = await mapLimit(projectKeys, concurrency, (key) => rest.pages<RestRepo>(`/rest/api/1.0/projects/${seg(key)}/repos`, { max: maxRepo, pageSize }));
   const pairs = projectKeys.flatMap((key, i) => repoLists[i]!.map((r) => ({ key, slug: r.slug })));
   o.log?.(`repositories: ${pairs.length}; reading up to ${maxBranch} branches of each`);
   const branches = await mapLimit(pairs, concurrency, ({ key, slug }) =>
-    rest.pages<Snapshot['projects'][number]['repos'][number]['branches'][number]>(`/rest/api/1.0/projects/${seg(key)}/repos/${seg(slug)}/branches`, { max: maxBranch, pageSize: o.pageSize }),
+    rest.pages<Snapshot['projects'][number]['repos'][number]['branches'][number]>(`/rest/api/1.0/projects/${seg(key)}/repos/${seg(slug)}/branches`, { max: maxBranch, pageSize }),
   );
   const kept = pairs.map((p, i) => ({ ...p, branches: branches[i]! })).filter((r) => r.branches.length > 0);
   const emptyRepos = pairs.filter((_, i) => branches[i]!.length === 0).map((p) => `${p.key}/${p.slug}`);
@@ -174,7 +175,7 @@ export async function snapshot(o: SnapshotOptions): Promise<SnapshotResult> {
     p.repos.push({ name: r.slug, weight: w[i]!, branches: r.branches });
   });
 
-  const { users: snapshotUsers, skipped } = await users(rest, o, maxUser, concurrency);
+  const { users: snapshotUsers, skipped } = await users(rest, o, { maxUser, concurrency, pageSize });
   for (const s of skipped) o.log?.(`user ${s.username} left out: ${s.reason}`);
 
   const value: Snapshot = { name, description: o.description ?? name, projects, users: snapshotUsers };
