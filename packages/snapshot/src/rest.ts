@@ -152,14 +152,20 @@ export function restClient(options: RestOptions): RestClient {
   return { base, request, pages };
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time; results keep the order of `items`. */
+/** Runs `fn` over `items` with at most `limit` at a time; results keep the order of `items`. The first failure stops new work and rejects. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
