@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 
 import { E3Error, defineCommand, resolveHome, type OptionDef } from '@e3/model';
 
@@ -23,7 +23,11 @@ const server: Record<string, OptionDef> = {
   'password-env': { type: 'string', description: "Environment variable holding the administrator's password (prompted for on a terminal when absent)" },
 };
 
-const show = (cwd: string, file: string): string => relative(cwd, file) || file;
+/** `file` relative to the working directory when it is below it, else absolute. */
+const show = (cwd: string, file: string): string => {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+};
 
 interface SnapshotArgs {
   url: string;
