@@ -105,6 +105,30 @@ describe('snapshot errors', () => {
   });
 });
 
+describe('snapshot paging', () => {
+  it('follows nextPageStart when the server returns fewer values than asked for', async () => {
+    const cap = (u: URL, items: unknown[]) => {
+      u.searchParams.set('limit', String(Math.min(3, Number(u.searchParams.get('limit')))));
+      return page(u, items);
+    };
+    const requests: string[] = [];
+    const url = await serve((_req, res, u) => {
+      requests.push(u.pathname + u.search);
+      if (u.pathname === '/rest/api/1.0/projects') return json(res, 200, cap(u, Array.from({ length: 7 }, (_, i) => ({ key: `P${i}` }))));
+      if (u.pathname.endsWith('/repos')) return json(res, 200, cap(u, Array.from({ length: 4 }, (_, i) => ({ slug: `r${i}` }))));
+      if (u.pathname.endsWith('/branches')) return json(res, 200, cap(u, Array.from({ length: 9 }, (_, i) => ({ id: `refs/heads/b${i}`, displayId: `b${i}` }))));
+      if (u.pathname === '/rest/api/1.0/users') return json(res, 200, cap(u, [{ name: 'admin' }, ...Array.from({ length: 10 }, (_, i) => ({ name: `u${i}` }))]));
+      json(res, 404, { errors: [{ message: 'no' }] });
+    });
+    const r = await snapshot({ ...(await base(url)), userPassword: 'pw', maxBranch: 5, maxUser: 8, write: false });
+    expect(r.snapshot.projects.map((p) => p.name)).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6']);
+    expect(r.repos).toBe(28);
+    expect(r.snapshot.projects[6]!.repos[3]!.branches.map((b) => b.displayId)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(r.snapshot.users.map((u) => u.username)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7']);
+    expect(requests.filter((q) => q.startsWith('/rest/api/1.0/projects?'))).toEqual(['/rest/api/1.0/projects?start=0&limit=100', '/rest/api/1.0/projects?start=3&limit=97', '/rest/api/1.0/projects?start=6&limit=94']);
+  });
+});
+
 describe('add-users requests', () => {
   it('sends well-formed query strings and the password only in a JSON body', async () => {
     const seen: Array<{ method: string; path: string; query: string; body: string }> = [];
