@@ -72,4 +72,19 @@ export const commands: LazyCommand[] = [
     description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
     load: async () => (await import('@e3/target')).targetCommand,
   },
+  {
+    name: 'snapshot',
+    description: 'Write a dataset descriptor (snapshots/<name>.json) from a live Bitbucket: projects, repos, branches, users',
+    load: async () => (await import('@e3/snapshot')).snapshotCommand,
+  },
+  {
+    name: 'keygen',
+    description: 'Generate an SSH key pool (keys/<name>.json, E³ format, mode 0600)',
+    load: async () => (await import('@e3/snapshot')).keygenCommand,
+  },
+  {
+    name: 'add-users',
+    description: 'Create users on a Bitbucket, register a pool key for each, and write them as snapshot users',
+    load: async () => (await import('@e3/snapshot')).addUsersCommand,
+  },
 ];
