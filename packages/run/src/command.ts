@@ -39,7 +39,7 @@ export function createRunCommand(defaultAgentBundle: () => string) {
         insecureHostKeys: args.insecureHostKeys,
         signal: ctx.signal,
         log: (m) => (ctx.json ? ctx.event({ event: 'log', message: m }) : view.note(m)),
-        onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load')),
+        onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load' && p.phase !== 'stopping')),
       });
       const lines = result.threads.map(
         (t) => `${t.name}: ${t.stages.map((s) => `stage ${s.index} ${s.status}${s.clients !== undefined ? ` (${s.clients} clients)` : ''}`).join(', ')}`,

@@ -33,6 +33,7 @@ interface StartArgs {
   sshPort: number;
   context: string;
   maxGitOps?: number;
+  gitLatency?: number;
   queueTimeout: number;
   adminPassword: string;
   detach: boolean;
@@ -46,6 +47,7 @@ function startOptions(args: StartArgs, cwd: string): StartTargetOptions {
     sshPort: int('ssh-port', args.sshPort),
     contextPath: args.context,
     maxGitOps: int('max-git-ops', args.maxGitOps, 1),
+    ...(args.gitLatency !== undefined ? { gitLatencyMs: int('git-latency', args.gitLatency, 0) } : {}),
     queueTimeoutMs: (int('queue-timeout', args.queueTimeout, 1) ?? 300) * 1000,
     adminPassword: args.adminPassword,
   };
@@ -86,6 +88,7 @@ const start = defineCommand<StartArgs>({
     data,
     ...listenOptions,
     'max-git-ops': { type: 'number', description: 'Hosting tickets: concurrent git operations (others queue); default 2 × CPUs, at least 4' },
+    'git-latency': { type: 'number', description: 'Milliseconds added to every git operation while it holds its ticket (a slow-storage model); default 0' },
     'queue-timeout': { type: 'number', description: 'Seconds a git operation may wait for a hosting ticket', default: 300 },
     'admin-password': { type: 'string', description: 'Password of the admin user, created only when the data folder has none', default: 'admin' },
     detach: { type: 'boolean', description: 'Start in the background, write <data>/target.json and return once /status says RUNNING', default: false },

@@ -81,7 +81,7 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
           runExperiment({
             run: provisioned.run, home, agentBundle: agentBundlePath(), signal: ctx.signal,
             log: (m) => (ctx.json ? ctx.event({ event: 'log', message: m }) : view.note(m)),
-            onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load')),
+            onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load' && p.phase !== 'stopping')),
           }),
         (r) => (r.status === 'partial' ? EXIT.runFailed : EXIT.ok),
       );
@@ -102,7 +102,15 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
   const archived = run && !args.retain && phases.find((p) => p.phase === 'deprovision' && !p.error);
   const runDir = run ? join(home, archived ? 'archive' : 'runs', run) : undefined;
   if (analysis && archived && runDir) {
-    analysis = { ...analysis, runDir, analysisDir: join(runDir, 'analysis'), reportFile: analysis.reportFile ? join(runDir, 'analysis', 'report.html') : undefined };
+    const moved = (file: string) => join(runDir, file.slice(analysis!.runDir.length));
+    analysis = {
+      ...analysis,
+      runDir,
+      analysisDir: moved(analysis.analysisDir),
+      summaryFile: moved(analysis.summaryFile),
+      charts: analysis.charts.map(moved),
+      ...(analysis.reportFile ? { reportFile: moved(analysis.reportFile) } : {}),
+    };
   }
   return { run, runDir, phases, analysis, exitCode: worstExitCode(phases.map((p) => p.exitCode)) };
 }

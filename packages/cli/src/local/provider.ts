@@ -16,6 +16,7 @@ interface LocalSettings {
   files: number;
   fileKb: number;
   maxGitOps?: number;
+  gitLatencyMs?: number;
   adminPassword: string;
 }
 
@@ -26,8 +27,9 @@ function settingsOf(req: ProvisionRequest): LocalSettings {
   const num = (key: keyof LocalSettings): number | undefined => {
     const v = s[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new E3Error('INVALID_FILE', `threads[${req.index}].instance.settings.${key}: must be a whole number ≥ 1; got ${JSON.stringify(v)}`, {
+    const min = key === 'gitLatencyMs' ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new E3Error('INVALID_FILE', `threads[${req.index}].instance.settings.${key}: must be a whole number ≥ ${min}; got ${JSON.stringify(v)}`, {
         hint: 'Edit the experiment file',
       });
     }
@@ -41,6 +43,7 @@ function settingsOf(req: ProvisionRequest): LocalSettings {
     files: num('files') ?? DEFAULTS.files,
     fileKb: num('fileKb') ?? DEFAULTS.fileKb,
     ...(num('maxGitOps') !== undefined ? { maxGitOps: num('maxGitOps') } : {}),
+    ...(num('gitLatencyMs') !== undefined ? { gitLatencyMs: num('gitLatencyMs') } : {}),
     adminPassword: typeof s.adminPassword === 'string' ? s.adminPassword : DEFAULTS.adminPassword,
   };
 }
@@ -92,6 +95,7 @@ export function localProvider(): Provider {
             sshPort: 0,
             adminPassword: settings.adminPassword,
             ...(settings.maxGitOps ? { maxGitOps: settings.maxGitOps } : {}),
+            ...(settings.gitLatencyMs ? { gitLatencyMs: settings.gitLatencyMs } : {}),
           });
         },
         () => data,
