@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { E3Error, findHomeFile, homeFilePath, type Instance } from '@e3/model';
@@ -124,6 +124,8 @@ export function localProvider(): Provider {
               await stopTarget({ data });
               await rm(data, { recursive: true, force: true });
             }
+            // The run's folder goes once its last target is gone.
+            if (data) await rmdir(join(data, '..')).catch(() => undefined);
           });
           done.push({ provider: 'local', resource, ok: true });
         } catch (err) {
