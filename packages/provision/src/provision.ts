@@ -25,7 +25,7 @@ import {
   type RunFile,
 } from '@e3/model';
 
-import type { AwsClients } from './aws/clients.js';
+import { awsFailure, type AwsClients } from './aws/clients.js';
 import type { AwsProviderOptions } from './aws/provider.js';
 import { defaultOwner, defaultRandomHex, memo, updateRunFile } from './context.js';
 import { openLedger, readLedger } from './ledger.js';
@@ -238,9 +238,5 @@ function asProvisionError(err: unknown, run: string): E3Error | undefined {
     if (err.code === 'E3_PROVISION' && !err.hint) return new E3Error('PROVISION', err.message, { cause: err, hint });
     return err;
   }
-  if (typeof err === 'object' && err !== null && '$metadata' in err) {
-    const e = err as unknown as Error;
-    return new E3Error('PROVISION', `AWS refused a call for run ${run}: ${e.name}: ${e.message}`, { cause: err, hint });
-  }
-  return undefined;
+  return awsFailure(err, `provisioning run ${run}`, hint);
 }
