@@ -2,10 +2,11 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { readPhaseStatus, readRunFile, type Instance } from '@e3/model';
+import { E3Error, readPhaseStatus, readRunFile, type Instance } from '@e3/model';
 
 import { awsHome, counterHex, withSnapshots } from '../test/support/home.js';
 import { fakeAws, fakeClock } from '../test/support/fake-aws.js';
+import { deprovision } from './deprovision.js';
 import { readLedger } from './ledger.js';
 import { provision } from './provision.js';
 import type { Provider } from './types.js';
@@ -118,6 +119,20 @@ describe('provision with aws templates', () => {
       provision({ experiment: 'aws-dc', run: 'r1', home, env, owner: 'alice', clients: aws.clients, clock, aws: { createTimeoutMs: 600_000 } }),
     ).rejects.toMatchObject({ code: 'E3_PROVISION', message: expect.stringMatching(/timed out after 600 s waiting for stack stack-network-/) });
     expect(Math.max(...clock.slept)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('stops on SIGINT while waiting: phase aborted, and deprovision cleans up what was made', async () => {
+    const home = await awsHome();
+    const aws = withSnapshots(fakeAws());
+    const ac = new AbortController();
+    const log = (m: string) => {
+      if (m.includes('creating WorkerCluster')) ac.abort(new E3Error('INTERRUPTED', 'interrupted'));
+    };
+    await expect(provision({ experiment: 'aws-dc', run: 'r1', home, env, clients: aws.clients, clock: fakeClock(), signal: ac.signal, log })).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('aborted');
+    expect(aws.live().length).toBeGreaterThan(0);
+    await deprovision({ run: 'r1', home, env, clients: aws.clients, clock: fakeClock() });
+    expect(aws.live()).toEqual([]);
   });
 
   it('needs a region', async () => {

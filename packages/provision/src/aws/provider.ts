@@ -152,6 +152,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
   }
 
   async function createStack(ctx: ProviderContext, template: AwsTemplate, input: { spec?: InstanceSpec | WorkerSpec; net?: NetworkValues; snap?: CheckedSnapshot }): Promise<Made> {
+    ctx.signal?.throwIfAborted();
     const c = clients();
     const reg = region();
     const name = stackName(template, ctx.owner, ctx.randomHex(3));
@@ -169,6 +170,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
       if (!res.KeyMaterial) throw new E3Error('PROVISION', `EC2 returned no key material for key pair ${name}`, { hint: `Run \`e3 deprovision -r ${ctx.run}\`, then provision again` });
       await writeFileAtomic(keyFile, res.KeyMaterial.endsWith('\n') ? res.KeyMaterial : `${res.KeyMaterial}\n`, { mode: 0o600 });
     }
+    ctx.signal?.throwIfAborted();
     const spec = (input.spec ?? {}) as InstanceSpec;
     const parameters = stackParameters({
       template,

@@ -282,12 +282,13 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
 }
 
 /** A clock whose sleep returns at once and moves time on. */
-export function fakeClock(start = Date.UTC(2026, 0, 1, 12)): { now(): number; sleep(ms: number): Promise<void>; slept: number[] } {
+export function fakeClock(start = Date.UTC(2026, 0, 1, 12)): { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void>; slept: number[] } {
   let t = start;
   const slept: number[] = [];
   return {
     now: () => t,
-    sleep: async (ms: number) => {
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      if (signal?.aborted) throw signal.reason;
       slept.push(ms);
       t += ms;
     },
