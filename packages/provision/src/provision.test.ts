@@ -145,7 +145,7 @@ describe('provision with aws templates', () => {
 
   it('uses --template-url when no local template exists, and an existing --network', async () => {
     const home = await awsHome({
-      'e3-home/instances/net1.json': { ClusterNodes: ['localhost'], VPC: 'vpc-9', Subnet1: 'subnet-9a', Subnet2: 'subnet-9b' },
+      'e3-home/instances/net1.json': { VPC: 'vpc-9', Subnet1: 'subnet-9a', Subnet2: 'subnet-9b' },
     });
     const aws = withSnapshots(fakeAws());
     await provision({
