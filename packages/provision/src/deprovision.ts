@@ -18,7 +18,7 @@ import {
   type LedgerEntry,
 } from '@e3/model';
 
-import { lazyClients, type AwsClients } from './aws/clients.js';
+import { awsFailure, lazyClients, type AwsClients } from './aws/clients.js';
 import type { AwsProviderOptions } from './aws/provider.js';
 import { isAwsTemplate } from './aws/templates.js';
 import { defaultOwner, defaultRandomHex, memo } from './context.js';
@@ -71,6 +71,14 @@ const exists = (p: string): Promise<boolean> => access(p).then(() => true, () =>
  * stays in runs/ and the error lists what is left), E3_ENVIRONMENT (no region).
  */
 export async function deprovision(options: DeprovisionOptions): Promise<DeprovisionResult> {
+  try {
+    return await deprovisionUnwrapped(options);
+  } catch (err) {
+    throw awsFailure(err, 'deprovisioning', 'Fix the cause, then run the same `e3 deprovision` again: it continues where it stopped') ?? err;
+  }
+}
+
+async function deprovisionUnwrapped(options: DeprovisionOptions): Promise<DeprovisionResult> {
   const env = options.env ?? process.env;
   const home = resolveHome({ home: options.home, cwd: options.cwd, env });
   const modes = [options.run !== undefined, options.stack !== undefined, Boolean(options.all), Boolean(options.expired)].filter(Boolean).length;

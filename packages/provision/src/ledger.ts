@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 
 import { E3Error, validateValue, type LedgerEntry } from '@e3/model';
 
+import { awsFailure } from './aws/clients.js';
+
 type Resource = LedgerEntry['resource'];
 
 /** Appends intents and results to `runs/<run>/ledger.ndjson`; each line is fsynced before the call goes on. */
@@ -44,11 +46,7 @@ function trackWith(append: Ledger['append']): Ledger['track'] {
         value = await call();
       } catch (err) {
         await append({ id, stage: 'result', action, provider, resource, ok: false, error: (err as Error).message ?? String(err) });
-        if (typeof err === 'object' && err !== null && '$metadata' in err) {
-          const e = err as unknown as Error;
-          throw new E3Error('PROVISION', `could not ${action} ${resource.type} ${resource.name}: ${e.name}: ${e.message}`, { cause: err });
-        }
-        throw err;
+        throw awsFailure(err, `trying to ${action} ${resource.type} ${resource.name}`) ?? err;
       }
       const rid = idOf?.(value);
       await append({ id, stage: 'result', action, provider, resource: rid ? { ...resource, id: rid } : resource, ok: true });

@@ -81,9 +81,24 @@ Look at the stack's events in the CloudFormation console, then \`e3 deprovision 
     const home = await awsHome();
     const aws = withSnapshots(fakeAws({ faults: { failAt: 3 } }));
     expect(await printed(home, provision({ experiment: 'aws-dc', run: 'r1', home, env, owner: 'al', clients: aws.clients, clock: fakeClock(), randomHex: () => 'abcdef' }))).toMatchInlineSnapshot(`
-"[E3_PROVISION] could not create stack stack-network-al-abcdef: InternalFailure: injected failure of CreateStack (call 3)
+"[E3_PROVISION] AWS failed while trying to create stack stack-network-al-abcdef: InternalFailure: injected failure of CreateStack (call 3)
 
 Run \`e3 deprovision -r r1\` to delete whatever was created, fix the cause, then provision again"
+`);
+  });
+
+  it('no credentials', async () => {
+    const home = await awsHome();
+    const aws = fakeAws({ faults: { noCredentials: true } });
+    expect(await printed(home, provision({ experiment: 'aws-dc', run: 'r1', home, env, clients: aws.clients, clock: fakeClock() }))).toMatchInlineSnapshot(`
+"[E3_ENVIRONMENT] no AWS credentials while checking snapshots: Could not load credentials from any providers
+
+Set AWS_PROFILE (see \`aws configure list-profiles\`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run the command again"
+`);
+    expect(await printed(home, deprovision({ expired: true, home, env, clients: aws.clients, clock: fakeClock() }))).toMatchInlineSnapshot(`
+"[E3_ENVIRONMENT] no AWS credentials while deprovisioning: Could not load credentials from any providers
+
+Set AWS_PROFILE (see \`aws configure list-profiles\`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run the command again"
 `);
   });
 

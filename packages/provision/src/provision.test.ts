@@ -2,10 +2,11 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { readPhaseStatus, readRunFile, type Instance } from '@e3/model';
+import { E3Error, readPhaseStatus, readRunFile, type Instance } from '@e3/model';
 
 import { awsHome, counterHex, withSnapshots } from '../test/support/home.js';
 import { fakeAws, fakeClock } from '../test/support/fake-aws.js';
+import { deprovision } from './deprovision.js';
 import { readLedger } from './ledger.js';
 import { provision } from './provision.js';
 import type { Provider } from './types.js';
@@ -99,7 +100,8 @@ describe('provision with aws templates', () => {
     });
     expect(aws.calls).toEqual(['DescribeSnapshots']);
     expect(aws.live()).toEqual([]);
-    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('failed');
+    // Nothing was created, so no run is left behind and the same command can run again.
+    await expect(readdir(join(home, 'runs'))).resolves.toEqual([]);
   });
 
   it('fails a stack that ends in CREATE_FAILED with its reason and a deprovision hint', async () => {
@@ -120,6 +122,20 @@ describe('provision with aws templates', () => {
     expect(Math.max(...clock.slept)).toBeLessThanOrEqual(30_000);
   });
 
+  it('stops on SIGINT while waiting: phase aborted, and deprovision cleans up what was made', async () => {
+    const home = await awsHome();
+    const aws = withSnapshots(fakeAws());
+    const ac = new AbortController();
+    const log = (m: string) => {
+      if (m.includes('creating WorkerCluster')) ac.abort(new E3Error('INTERRUPTED', 'interrupted'));
+    };
+    await expect(provision({ experiment: 'aws-dc', run: 'r1', home, env, clients: aws.clients, clock: fakeClock(), signal: ac.signal, log })).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('aborted');
+    expect(aws.live().length).toBeGreaterThan(0);
+    await deprovision({ run: 'r1', home, env, clients: aws.clients, clock: fakeClock() });
+    expect(aws.live()).toEqual([]);
+  });
+
   it('needs a region', async () => {
     const home = await awsHome();
     await expect(provision({ experiment: 'aws-dc', run: 'r1', home, env: {}, clients: fakeAws().clients, clock: fakeClock() })).rejects.toMatchObject({
@@ -130,7 +146,7 @@ describe('provision with aws templates', () => {
 
   it('uses --template-url when no local template exists, and an existing --network', async () => {
     const home = await awsHome({
-      'e3-home/instances/net1.json': { ClusterNodes: ['localhost'], VPC: 'vpc-9', Subnet1: 'subnet-9a', Subnet2: 'subnet-9b' },
+      'e3-home/instances/net1.json': { VPC: 'vpc-9', Subnet1: 'subnet-9a', Subnet2: 'subnet-9b' },
     });
     const aws = withSnapshots(fakeAws());
     await provision({

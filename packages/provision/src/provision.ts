@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 import {
@@ -25,7 +25,7 @@ import {
   type RunFile,
 } from '@e3/model';
 
-import type { AwsClients } from './aws/clients.js';
+import { awsFailure, type AwsClients } from './aws/clients.js';
 import type { AwsProviderOptions } from './aws/provider.js';
 import { defaultOwner, defaultRandomHex, memo, updateRunFile } from './context.js';
 import { openLedger, readLedger } from './ledger.js';
@@ -148,10 +148,12 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   await writePhaseStatus(runDir, { phase: 'provision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
 
   const resolved: Array<Partial<Record<Part, Instance>> & { providers: Partial<Record<Part, string>> }> = experiment.threads.map(() => ({ providers: {} }));
+  let preflighted = false;
   try {
     for (const [index, groups] of plans.entries()) {
       for (const g of groups) await g.provider.preflight?.({ index, thread: experiment.threads[index]!, parts: g.parts }, ctx);
     }
+    preflighted = true;
     const settled = await Promise.allSettled(
       plans.flatMap((groups, index) =>
         groups.map(async (g) => {
@@ -195,6 +197,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       created,
     };
   } catch (err) {
+    if (!preflighted && (await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
+      // Nothing was created: leave no run behind, so the same command can simply be run again.
+      await rm(runDir, { recursive: true, force: true });
+      throw awsFailure(err, `checking run ${run}`, 'Fix the cause, then run `e3 provision` again') ?? err;
+    }
     const error = asProvisionError(err, run);
     await writePhaseStatus(runDir, {
       phase: 'provision',
@@ -238,9 +245,5 @@ function asProvisionError(err: unknown, run: string): E3Error | undefined {
     if (err.code === 'E3_PROVISION' && !err.hint) return new E3Error('PROVISION', err.message, { cause: err, hint });
     return err;
   }
-  if (typeof err === 'object' && err !== null && '$metadata' in err) {
-    const e = err as unknown as Error;
-    return new E3Error('PROVISION', `AWS refused a call for run ${run}: ${e.name}: ${e.message}`, { cause: err, hint });
-  }
-  return undefined;
+  return awsFailure(err, `provisioning run ${run}`, hint);
 }

@@ -9,7 +9,10 @@ export const PARTS: readonly Part[] = ['instance', 'worker'];
 /** Built-in provider names; injected providers may use any other name. */
 export type ProviderName = 'aws' | 'byo' | 'local' | (string & {});
 
-/** A resource as the ledger records it. */
+/**
+ * A resource as the ledger records it: `type` and `name` identify it (the name is chosen before the
+ * create call); `file`, relative to e3-home, is a local file it left that `deprovision -r` moves into the run dir.
+ */
 export type LedgerResource = LedgerEntry['resource'];
 
 /** Clock and sleep, injected so tests never wait. */

@@ -11,7 +11,7 @@ import {
   builtinHome,
   homeFilePath,
   instanceKeyFileName,
-  loadFile,
+  parseJson,
   templateFileName,
   writeFileAtomic,
   writeJsonAtomic,
@@ -124,9 +124,16 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
   const network = (ctx: ProviderContext): Promise<{ name: string; values: NetworkValues }> =>
     ctx.once('aws:network', async () => {
       if (options.network) {
+        // Network files (E³ and e3) have no ClusterNodes, so they are not read as instance files.
         const file = homeFilePath(ctx.home, 'instance', options.network);
-        const inst = await loadFile<Instance & { VPC?: string; Subnet1?: string; Subnet2?: string }>('instance', file);
-        if (!inst.VPC || !inst.Subnet1 || !inst.Subnet2) {
+        const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new E3Error(err.code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'IO', `network file ${file}: ${err.code === 'ENOENT' ? 'not found' : err.message}`, {
+            hint: `Pass --network <name> of a file in ${dirname(file)}, or leave --network out to create a PublicNetwork stack`,
+          });
+        });
+        const parsed = parseJson(text);
+        const inst = (parsed.syntaxError === undefined ? parsed.value : {}) as { VPC?: unknown; Subnet1?: unknown; Subnet2?: unknown };
+        if (typeof inst.VPC !== 'string' || typeof inst.Subnet1 !== 'string' || typeof inst.Subnet2 !== 'string') {
           throw new E3Error('PROVISION', `${file}: a network instance file needs VPC, Subnet1 and Subnet2`, {
             hint: `Fix ${file}, or leave --network out to create a PublicNetwork stack`,
           });
@@ -152,6 +159,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
   }
 
   async function createStack(ctx: ProviderContext, template: AwsTemplate, input: { spec?: InstanceSpec | WorkerSpec; net?: NetworkValues; snap?: CheckedSnapshot }): Promise<Made> {
+    ctx.signal?.throwIfAborted();
     const c = clients();
     const reg = region();
     const name = stackName(template, ctx.owner, ctx.randomHex(3));
@@ -169,6 +177,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
       if (!res.KeyMaterial) throw new E3Error('PROVISION', `EC2 returned no key material for key pair ${name}`, { hint: `Run \`e3 deprovision -r ${ctx.run}\`, then provision again` });
       await writeFileAtomic(keyFile, res.KeyMaterial.endsWith('\n') ? res.KeyMaterial : `${res.KeyMaterial}\n`, { mode: 0o600 });
     }
+    ctx.signal?.throwIfAborted();
     const spec = (input.spec ?? {}) as InstanceSpec;
     const parameters = stackParameters({
       template,

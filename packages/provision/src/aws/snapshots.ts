@@ -4,7 +4,13 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { E3Error, findHomeFile, loadFile, type Snapshot } from '@e3/model';
 
 import type { AwsClients } from './clients.js';
-import { awsErrorName } from './clients.js';
+import { awsErrorName, awsFailure } from './clients.js';
+
+/** Missing credentials are not a snapshot problem: report them as such. */
+function noCredentials(err: unknown): void {
+  const f = awsFailure(err, 'checking snapshots');
+  if (f?.code === 'E3_ENVIRONMENT') throw f;
+}
 
 /** The snapshot ids a Bitbucket stack is created from, each checked to exist. */
 export interface CheckedSnapshot {
@@ -48,6 +54,7 @@ export async function checkSnapshot(input: SnapshotCheckInput): Promise<CheckedS
     if (!snap) throw Object.assign(new Error(`snapshot ${ebs} not found`), { name: 'InvalidSnapshot.NotFound' });
     if (snap.State === 'error') throw new Error(`snapshot ${ebs} is in state error`);
   } catch (err) {
+    noCredentials(err);
     throw new E3Error('PROVISION', `${file}: /ebs/${region}: EBS snapshot ${ebs} cannot be used: ${awsErrorName(err) || 'error'}: ${(err as Error).message}`, {
       cause: err,
       hint: `Check that ${ebs} exists in ${region} and is shared with your account, then fix ${file}`,
@@ -65,6 +72,7 @@ export async function checkSnapshot(input: SnapshotCheckInput): Promise<CheckedS
       const res = await clients.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: arn, IncludePublic: true, IncludeShared: true }));
       if (!res.DBSnapshots?.length) throw Object.assign(new Error(`DB snapshot ${arn} not found`), { name: 'DBSnapshotNotFoundFault' });
     } catch (err) {
+      noCredentials(err);
       throw new E3Error('PROVISION', `${file}: /rds: RDS snapshot ${arn} cannot be used: ${awsErrorName(err) || 'error'}: ${(err as Error).message}`, {
         cause: err,
         hint: `Check that the snapshot is public or shared with your account in ${region}, then fix ${file}`,
@@ -78,6 +86,7 @@ export async function checkSnapshot(input: SnapshotCheckInput): Promise<CheckedS
     try {
       await clients.s3.send(new HeadObjectCommand({ Bucket: es.bucket, Key: key }));
     } catch (err) {
+      noCredentials(err);
       throw new E3Error('PROVISION', `${file}: /es: S3 object s3://${es.bucket}/${key} cannot be read: ${awsErrorName(err) || 'error'}`, {
         cause: err,
         hint: `Check the bucket and object exist and are readable, then fix ${file}`,

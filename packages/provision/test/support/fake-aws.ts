@@ -50,6 +50,8 @@ export interface Faults {
   failTemplates?: string[];
   /** Templates whose stacks end in DELETE_FAILED once. */
   failDeleteOnce?: string[];
+  /** Every call fails as the SDK does when no credentials are found. */
+  noCredentials?: boolean;
   /** Templates whose stacks always end in DELETE_FAILED. */
   failDelete?: string[];
 }
@@ -220,6 +222,7 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
     if (model.dead) throw crash();
     const index = model.calls.length;
     model.calls.push(name);
+    if (model.faults.noCredentials) throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
     if (model.faults.failAt === index) throw awsError('InternalFailure', `injected failure of ${name} (call ${index})`, 500);
     const out = handlers[name]!(input as never);
     if (model.faults.crashAt === index) {
@@ -279,12 +282,13 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
 }
 
 /** A clock whose sleep returns at once and moves time on. */
-export function fakeClock(start = Date.UTC(2026, 0, 1, 12)): { now(): number; sleep(ms: number): Promise<void>; slept: number[] } {
+export function fakeClock(start = Date.UTC(2026, 0, 1, 12)): { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void>; slept: number[] } {
   let t = start;
   const slept: number[] = [];
   return {
     now: () => t,
-    sleep: async (ms: number) => {
+    sleep: async (ms: number, signal?: AbortSignal) => {
+      if (signal?.aborted) throw signal.reason;
       slept.push(ms);
       t += ms;
     },
