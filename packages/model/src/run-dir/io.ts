@@ -48,9 +48,9 @@ export async function readRunFile(runDir: string): Promise<RunFile> {
   return value;
 }
 
-/** Writes the run file atomically, stamping the current format version. */
+/** Writes the run file atomically (mode 0600: it holds copies of instance files with passwords), stamping the format version. */
 export async function writeRunFile(runDir: string, value: RunFile): Promise<void> {
-  await writeJsonAtomic(runDirPaths(runDir).runFile, { ...value, formatVersion: RUN_DIR_FORMAT_VERSION });
+  await writeJsonAtomic(runDirPaths(runDir).runFile, { ...value, formatVersion: RUN_DIR_FORMAT_VERSION }, { mode: 0o600 });
 }
 
 /** The phase's status file, or undefined if the phase never ran. */

@@ -7,10 +7,13 @@ import type { RunFile } from '../schemas/run-file.js';
 import { loadFile } from '../validate/validate.js';
 import { runDirPaths } from './layout.js';
 
+/** An instance file that names its nodes. */
+export type NodesInstance = Instance & { ClusterNodes: string[] };
+
 /** The machines of one side of a thread: its stack name, the instance, and the instance file in e3-home when there is one. */
 export interface StackMachines {
   stack: string;
-  instance: Instance;
+  instance: NodesInstance;
   /** e3-home/instances/<stack>.json, when it exists (host keys are pinned there). */
   file?: string;
 }
@@ -33,11 +36,17 @@ export async function threadMachines(home: string, runDir: string, runFile: RunF
   }
   const file = homeFilePath(home, 'instance', name);
   const own = existsSync(file) ? file : undefined;
-  if (stack.ClusterNodes) return { stack: name, instance: stack as Instance, ...(own ? { file: own } : {}) };
+  if (stack.ClusterNodes) return { stack: name, instance: stack as NodesInstance, ...(own ? { file: own } : {}) };
   if (!own) {
     throw new E3Error('FILE_NOT_FOUND', `instance file ${file} (thread "${thread.name}", ${part}) does not exist`, {
       hint: `Create e3-home/instances/${name}.json (ClusterNodes, URL, …) or provision the run again`,
     });
   }
-  return { stack: name, instance: await loadFile<Instance>('instance', own), file: own };
+  const instance = await loadFile<Instance>('instance', own);
+  if (!instance.ClusterNodes) {
+    throw new E3Error('INVALID_FILE', `${own}: /ClusterNodes: missing; thread "${thread.name}" uses this stack as its ${part}, so it must name its nodes`, {
+      hint: `Add "ClusterNodes": ["user@host", …] (or ["localhost"]) to ${own}`,
+    });
+  }
+  return { stack: name, instance: instance as NodesInstance, file: own };
 }

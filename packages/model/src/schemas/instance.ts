@@ -5,10 +5,12 @@ import { SchemaRef } from './common.js';
 export const Instance = Type.Object(
   {
     $schema: SchemaRef,
-    ClusterNodes: Type.Array(Type.String({ pattern: '^(localhost|[^@\\s]+@[^@\\s:]+(:[0-9]+)?)$' }), {
-      minItems: 1,
-      description: 'Nodes: "localhost" (a local process) or "user@host[:port]" (SSH with <name>.pem).',
-    }),
+    ClusterNodes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^(localhost|[^@\\s]+@[^@\\s:]+(:[0-9]+)?)$' }), {
+        minItems: 1,
+        description: 'Nodes: "localhost" (a local process) or "user@host[:port]" (SSH with <name>.pem). Every stack a thread uses needs it; network files (VPC, subnets) have none.',
+      }),
+    ),
     URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Bitbucket base URL with any context path, e.g. http://host:7990/bitbucket.' })),
     snapshot: Type.Optional(Type.String({ description: 'Dataset descriptor in e3-home/snapshots (without .json).' })),
     RunConfig: Type.Optional(

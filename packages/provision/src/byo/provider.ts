@@ -28,6 +28,11 @@ export async function loadByoInstance(ctx: Pick<ProviderContext, 'home' | 'log'>
       : undefined,
   );
   for (const w of result.warnings) ctx.log(`warning: ${w}`);
+  if (!instance.ClusterNodes) {
+    throw new E3Error('INVALID_FILE', `${file}: /ClusterNodes: missing; ${where} uses this file for its machines, so it must name its nodes`, {
+      hint: `Add "ClusterNodes": ["user@host", …] (or ["localhost"]) to ${file}`,
+    });
+  }
   if (instance.ClusterNodes.some((n) => n !== 'localhost')) {
     const key = instanceKeyPath(ctx.home, name, instance);
     try {
