@@ -7,7 +7,7 @@ import { ANALYSIS_SUMMARY_FILE, runCli, type AnalysisSummary, type SampleRow, lo
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun } from '../test/helpers/generate-run.js';
-import { analyze, analyzeCommand } from './analyze.js';
+import { analyze, analyzeCommand, glance } from './analyze.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 
@@ -43,6 +43,19 @@ async function smallRun(thresholds?: object[]) {
     ...(thresholds ? { thresholds: thresholds as never } : {}),
   });
 }
+
+describe('glance', () => {
+  const st = (index: number, load: number, tps: number) => ({ index, load, tps, status: 'succeeded' });
+  it('finds the peak and the first stage that stopped scaling', () => {
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 250), st(3, 80, 240)], () => 0)).toEqual({
+      peak: { stage: 2, load: 40, tps: 250 },
+      breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 0's" },
+    });
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190 to 150 TPS' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.0 % of samples failed' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], () => 0)).toEqual({ peak: { stage: 1, load: 20, tps: 200 } });
+  });
+});
 
 describe('analyze', () => {
   it('computes counts, TPS and percentiles that equal the hand-computed ones', async () => {
