@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -133,6 +133,13 @@ verdict: FAILED (1 of 1 checks)
 report: <run>/analysis/report.html
 summary: <run>/analysis/summary.json"
 `);
+  });
+
+  it('skips a row cut off by an abort at the end of a samples file', async () => {
+    const g = await smallRun();
+    await appendFile(join(g.runDir, 'thread-001/worker-node-001/stage-000/samples.csv'), `${T0 + 9000},12,T,a,req`);
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    expect(r.summary.samples).toBe(190);
   });
 
   it('reports a run that does not exist with a hint', async () => {
