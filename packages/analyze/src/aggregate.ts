@@ -206,7 +206,8 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
   };
   let samples = 0;
   try {
-    for (const { file } of stage.sampleFiles) samples += await scanSamples(file, visit, { final: true, signal: options.signal });
+    // A last line without its newline is a row cut off by an abort (the writer ends every row): skipped.
+    for (const { file } of stage.sampleFiles) samples += await scanSamples(file, visit, { signal: options.signal });
   } catch (err) {
     if (useWasm) for (const c of cells) c.hist.destroy();
     throw err;

@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ANALYSIS_SUMMARY_FILE, runCli, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
+import { ANALYSIS_SUMMARY_FILE, renderError, runCli, type E3Error, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun } from '../test/helpers/generate-run.js';
-import { analyze, analyzeCommand } from './analyze.js';
+import { analyze, analyzeCommand, formatAnalyzeResult, glance } from './analyze.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 
@@ -43,6 +43,19 @@ async function smallRun(thresholds?: object[]) {
     ...(thresholds ? { thresholds: thresholds as never } : {}),
   });
 }
+
+describe('glance', () => {
+  const st = (index: number, load: number, tps: number) => ({ index, load, tps, status: 'succeeded' });
+  it('finds the peak and the first stage that stopped scaling', () => {
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 250), st(3, 80, 240)], () => 0)).toEqual({
+      peak: { stage: 2, load: 40, tps: 250 },
+      breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 0's" },
+    });
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190 to 150 TPS' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.0 % of samples failed' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], () => 0)).toEqual({ peak: { stage: 1, load: 20, tps: 200 } });
+  });
+});
 
 describe('analyze', () => {
   it('computes counts, TPS and percentiles that equal the hand-computed ones', async () => {
@@ -108,8 +121,35 @@ describe('analyze', () => {
     expect(r.summary.complete).toBe(false);
   });
 
+  it('prints where the files are, each stage and the verdict', async () => {
+    const g = await smallRun([{ test: 'T', op: 'a', p95: 50 }]);
+    const r = await analyze({ run: g.runDir, charts: false });
+    expect(formatAnalyzeResult(r).replaceAll(g.runDir, '<run>')).toMatchInlineSnapshot(`
+"gen-20261125T100000Z: 190 samples
+  only (thread-001): peak 9 TPS at load 5; did not break
+    stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
+verdict: FAILED (1 of 1 checks)
+  FAILED: only stage 0 T / a (request): p95 95.039 ms ≤ 50 ms
+report: <run>/analysis/report.html
+summary: <run>/analysis/summary.json"
+`);
+  });
+
+  it('skips a row cut off by an abort at the end of a samples file', async () => {
+    const g = await smallRun();
+    await appendFile(join(g.runDir, 'thread-001/worker-node-001/stage-000/samples.csv'), `${T0 + 9000},12,T,a,req`);
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    expect(r.summary.samples).toBe(190);
+  });
+
   it('reports a run that does not exist with a hint', async () => {
     const home = await makeTmpDir();
-    await expect(analyze({ run: 'nope-20260101T000000Z', home })).rejects.toMatchObject({ code: 'E3_RUN_NOT_FOUND', hint: expect.stringContaining('e3 list runs') });
+    const err = await analyze({ run: 'nope-20260101T000000Z', home, cwd: home }).catch((e: unknown) => e as E3Error);
+    expect(err).toMatchObject({ code: 'E3_RUN_NOT_FOUND' });
+    expect(renderError(err, { json: false }).text.replaceAll(home, '<home>')).toMatchInlineSnapshot(`
+"[E3_RUN_NOT_FOUND] run "nope-20260101T000000Z" not found: neither <home>/nope-20260101T000000Z/nope-20260101T000000Z.json nor <home>/runs/nope-20260101T000000Z/nope-20260101T000000Z.json exists
+
+Run \`e3 list runs\` to see the runs in e3-home, or pass the path of a run folder"
+`);
   });
 });

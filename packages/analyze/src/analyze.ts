@@ -97,6 +97,7 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
       notes: s.notes,
     })),
   }));
+  for (const t of threads) Object.assign(t, glance(t.stages, (stage) => testLevelErrorRate(table, t.index, stage)));
   const complete = info.threads.every((t) => t.stages.every((s) => s.status === 'succeeded' && s.notes.length === 0));
   return {
     formatVersion: RUN_DIR_FORMAT_VERSION,
@@ -114,6 +115,51 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
     charts: [],
     warnings: [...info.warnings, ...agg.warnings],
   };
+}
+
+function testLevelErrorRate(table: Table, thread: number, stage: number): number {
+  let n = 0;
+  let e = 0;
+  for (const test of table.tests) {
+    const c = table.testLevel(thread, stage, test);
+    if (c) {
+      n += c.count;
+      e += c.errors;
+    }
+  }
+  return n ? e / n : 0;
+}
+
+/**
+ * The answer at a glance: the stage of highest throughput, and the first stage where the thread broke —
+ * throughput fell, throughput per unit of load dropped below 70 % of the first stage's, or more than 5 %
+ * of test-level samples failed.
+ */
+export function glance(
+  stages: Array<{ index: number; load: number | null; tps: number | null; status: string }>,
+  errorRate: (stage: number) => number,
+): { peak?: { stage: number; load: number | null; tps: number }; breaksAt?: { stage: number; load: number | null; reason: string } } {
+  const ran = stages.filter((s) => s.status !== 'missing' && s.tps !== null);
+  if (!ran.length) return {};
+  const best = ran.reduce((a, b) => (b.tps! > a.tps! ? b : a));
+  const out: ReturnType<typeof glance> = { peak: { stage: best.index, load: best.load, tps: best.tps! } };
+  const first = ran[0]!;
+  const perLoad = first.load ? first.tps! / first.load : undefined;
+  for (let i = 0; i < ran.length; i++) {
+    const s = ran[i]!;
+    const err = errorRate(s.index);
+    let reason: string | undefined;
+    if (err > 0.05) reason = `${(err * 100).toFixed(1)} % of samples failed`;
+    else if (i > 0 && s.tps! < ran[i - 1]!.tps!) reason = `throughput fell from ${ran[i - 1]!.tps} to ${s.tps} TPS`;
+    else if (i > 0 && perLoad && s.load && s.tps! / s.load < 0.7 * perLoad) {
+      reason = `throughput per unit of load fell to ${Math.round(((s.tps! / s.load) / perLoad) * 100)} % of stage ${first.index}'s`;
+    }
+    if (reason) {
+      out.breaksAt = { stage: s.index, load: s.load, reason };
+      break;
+    }
+  }
+  return out;
 }
 
 /**
@@ -238,7 +284,9 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
   const s = r.summary;
   const lines: string[] = [`${s.run}: ${s.samples} samples${s.complete ? '' : ' (partial run)'}`];
   for (const t of s.threads) {
-    lines.push(`  ${t.name} (${t.dir})`);
+    const peak = t.peak ? `: peak ${t.peak.tps} TPS at load ${t.peak.load ?? '?'}` : '';
+    const breaks = t.breaksAt ? `; breaks at stage ${t.breaksAt.stage} (load ${t.breaksAt.load ?? '?'}): ${t.breaksAt.reason}` : t.peak ? '; did not break' : '';
+    lines.push(`  ${t.name} (${t.dir})${peak}${breaks}`);
     for (const st of t.stages) {
       const errors = s.rows.filter((row) => row.thread === t.index && row.stage === st.index && (row.kind === 'transaction' || row.op === '*'));
       const errCount = errors.reduce((a, b) => a + b.errors, 0);

@@ -1,29 +1,39 @@
 import { join } from 'node:path';
 
-import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 
 import { writeFileAtomic } from '@e3/model';
-
 
 import { bandsPlugin, type ChartSpec } from './charts.js';
 import { canUseWorkers, runPool, workerCount } from './pool.js';
 
-const canvases = new Map<string, ChartJSNodeCanvas>();
+Chart.register(...registerables);
 
-function canvas(width: number, height: number): ChartJSNodeCanvas {
-  const key = `${width}x${height}`;
-  let c = canvases.get(key);
-  if (!c) {
-    c = new ChartJSNodeCanvas({ width, height, backgroundColour: 'white' });
-    canvases.set(key, c);
-  }
-  return c;
-}
+/** Paints the canvas white first (PNG backgrounds are otherwise transparent). */
+const whiteBackground = {
+  id: 'e3White',
+  beforeDraw(chart: { ctx: { save(): void; restore(): void; fillRect(x: number, y: number, w: number, h: number): void; fillStyle: unknown }; width: number; height: number }) {
+    chart.ctx.save();
+    chart.ctx.fillStyle = '#ffffff';
+    chart.ctx.fillRect(0, 0, chart.width, chart.height);
+    chart.ctx.restore();
+  },
+};
 
-/** Renders a chart spec to PNG bytes (Chart.js on @napi-rs/canvas; no browser, no native build). */
+/**
+ * Renders a chart spec to PNG bytes: Chart.js drawing straight on an @napi-rs/canvas canvas (prebuilt
+ * Skia binaries from npm: no browser, no native build). Outside a DOM, Chart.js uses its basic platform.
+ */
 export function renderPng(spec: ChartSpec): Buffer {
-  const config = { ...spec.config, plugins: [bandsPlugin] };
-  return canvas(spec.width, spec.height).renderToBufferSync(config as never, 'image/png');
+  const canvas = createCanvas(spec.width, spec.height);
+  const config = { ...spec.config, options: { ...spec.config.options, responsive: false, animation: false, devicePixelRatio: 1 }, plugins: [whiteBackground, bandsPlugin] };
+  const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config as unknown as ChartConfiguration);
+  try {
+    return canvas.toBuffer('image/png');
+  } finally {
+    chart.destroy();
+  }
 }
 
 const RENDER_WORKER_URL = new URL('./render-worker.js', import.meta.url);

@@ -52,6 +52,25 @@ function verdictHtml(v: AnalysisSummary['verdict']): string {
   return `<div class="verdict fail" id="verdict">Verdict: FAILED — ${v.failed.length} of ${v.checks.length} checks<ul>${v.failed.map((f) => `<li>${esc(f)}</li>`).join('')}</ul></div>`;
 }
 
+/** Which thread held the most load, and where each one broke. */
+function glanceHtml(s: AnalysisSummary): string {
+  const rows = s.threads.filter((t) => t.peak);
+  if (!rows.length) return '';
+  const best = rows.reduce((a, b) => (b.peak!.tps > a.peak!.tps ? b : a));
+  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${fmt(best.peak!.tps, 2)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
+  return (
+    `<div id="glance">${lead}<table><thead><tr><th class="l">thread</th><th>peak TPS</th><th>at load</th><th class="l">breaks at</th><th class="l">why</th></tr></thead><tbody>` +
+    rows
+      .map(
+        (t) =>
+          `<tr><td class="l">${esc(t.name)}</td><td>${fmt(t.peak!.tps, 2)}</td><td>${t.peak!.load ?? '–'}</td>` +
+          `<td class="l">${t.breaksAt ? `stage ${String(t.breaksAt.stage).padStart(3, '0')} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
+      )
+      .join('') +
+    `</tbody></table></div>`
+  );
+}
+
 function rowsTable(rows: SummaryRow[]): string {
   const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
   return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
@@ -105,6 +124,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(`<title>e3 report: ${esc(s.run)}</title><style>${STYLE}</style></head><body>`);
   parts.push(`<h1>e3 report: ${esc(s.run)}</h1><div class="muted">${esc(s.description ?? '')} · experiment ${esc(s.experiment ?? '–')} · ${s.samples.toLocaleString('en-US')} samples · analysed ${esc(s.generatedAt)} by @e3/analyze ${esc(s.version)}</div>`);
   parts.push(verdictHtml(s.verdict));
+  parts.push(glanceHtml(s));
   if (!s.complete || s.warnings.length) {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
     parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);

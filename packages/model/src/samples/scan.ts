@@ -104,7 +104,8 @@ export async function scanSamples(
       hint: `Expected: ${SAMPLES_HEADER}\nReceived (first 200 chars): ${text.slice(0, 200)}`,
     });
   const row: SampleRow = { start: 0, duration: 0, test: '', op: '', kind: 'request', client: 0, iteration: 0, ok: true, status: 0, bytes: 0, ttfb: undefined, intended: undefined, error: undefined };
-  const intern = interner();
+  const internTest = interner();
+  const internOp = interner();
   const c = new Int32Array(FIELDS - 1);
   const chunk = Math.max(64, options.chunkBytes ?? 4 << 20);
   let buf = Buffer.allocUnsafe(chunk);
@@ -159,8 +160,8 @@ export async function scanSamples(
     else throw bad(lineNo, `kind must be request or transaction, found "${buf.toString('utf8', k0, c[4])}"`, buf.toString('utf8', from, to));
     row.start = parseNumber(buf, from, c[0]!);
     row.duration = parseNumber(buf, c[0]! + 1, c[1]!);
-    row.test = intern(buf, c[1]! + 1, c[2]!);
-    row.op = intern(buf, c[2]! + 1, c[3]!);
+    row.test = internTest(buf, c[1]! + 1, c[2]!);
+    row.op = internOp(buf, c[2]! + 1, c[3]!);
     row.kind = kind;
     row.client = parseNumber(buf, c[4]! + 1, c[5]!);
     row.iteration = parseNumber(buf, c[5]! + 1, c[6]!);

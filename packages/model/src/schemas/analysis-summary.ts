@@ -57,6 +57,26 @@ const ThreadSummary = Type.Object(
     dir: Type.String({ description: 'Thread folder name (thread-NNN).' }),
     nodes: Type.Array(Type.String(), { description: 'Node folders found (worker-node-NNN, cluster-node-NNN, …).' }),
     stages: Type.Array(StageSummary, { description: 'Stages in order, planned ones included.' }),
+    peak: Type.Optional(
+      Type.Object(
+        {
+          stage: Type.Integer({ description: 'Stage with the highest thread throughput.' }),
+          load: NullableNum('Its load.'),
+          tps: Num('Its thread throughput.'),
+        },
+        { description: 'The most load the thread held: its highest throughput.' },
+      ),
+    ),
+    breaksAt: Type.Optional(
+      Type.Object(
+        {
+          stage: Type.Integer({ description: 'First stage that shows the break.' }),
+          load: NullableNum('Its load.'),
+          reason: Type.String({ description: 'Throughput fell, scaled below 70 % of the first stage per unit of load, or more than 5 % of test-level samples failed.' }),
+        },
+        { description: 'Where the thread stopped scaling; absent when every stage scaled.' },
+      ),
+    ),
   },
   { description: 'One thread of the run.' },
 );
