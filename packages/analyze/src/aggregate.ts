@@ -170,6 +170,9 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
   const t0 = stage.start ?? 0;
   const visual = { maxBars, scatterPerTest, rand };
   const visit = (row: SampleRow): void => {
+    // An operation still running when the stage ended and its grace ran out is recorded as cut: it
+    // neither succeeded nor failed, and its duration is not a latency (as in the agent's summary).
+    if (!row.ok && row.error === 'cut') return;
     let ops = byTest.get(row.test);
     if (!ops) byTest.set(row.test, (ops = new Map()));
     let pair = ops.get(row.op);

@@ -11,7 +11,7 @@ import { analyze, analyzeCommand, formatAnalyzeResult, glance } from './analyze.
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 
-/** 100 requests of op "a" with durations 1..100 ms (every 20th fails), 50 transactions of 10 ms; split over 2 workers. */
+/** 100 requests of op "a" with durations 1..100 ms (every 20th fails) and one cut, 50 transactions of 10 ms; split over 2 workers. */
 function rows(worker: number): SampleRow[] {
   const out: SampleRow[] = [];
   for (let i = 1; i <= 100; i++) {
@@ -23,6 +23,8 @@ function rows(worker: number): SampleRow[] {
     if (i % 2 !== worker) continue;
     out.push({ start: T0 + i * 100, duration: 10, test: 'T', op: 'T', kind: 'transaction', client: i % 4, iteration: i, ok: true, status: 0, bytes: 0 });
   }
+  // Cut at the stage end: neither a success nor a failure, and no latency.
+  if (worker === 0) out.push({ start: T0 + 9_000, duration: 99_999, test: 'T', op: 'a', kind: 'request', client: 0, iteration: 101, ok: false, status: 0, bytes: 0, error: 'cut' });
   // A request-only test with two ops: 10 × 4 ms on "x", 30 × 8 ms on "y".
   for (let i = 0; i < 40; i++) {
     if (i % 2 !== worker) continue;
@@ -70,7 +72,7 @@ describe('analyze', () => {
     const merged = s.rows.find((x) => x.test === 'R' && x.op === '*')!;
     expect(merged).toMatchObject({ kind: 'request', count: 40, tps: 4, mean: 7, min: 4, max: 8 });
     // Thread TPS: T by its transactions (5/s) + R by its requests (4/s); requests of T are not added.
-    expect(s.threads[0]!.stages[0]).toMatchObject({ tps: 9, samples: 190, load: 5, windowMs: 10_000, status: 'succeeded' });
+    expect(s.threads[0]!.stages[0]).toMatchObject({ tps: 9, samples: 191, load: 5, windowMs: 10_000, status: 'succeeded' });
     expect(s.errors[0]).toMatchObject({ test: 'T', op: 'a', count: 5, error: 'http 500 on /repo/#' });
     expect(s.errors[0]!.examples).toHaveLength(3);
     expect(r.exitCode).toBe(0);
@@ -125,7 +127,7 @@ describe('analyze', () => {
     const g = await smallRun([{ test: 'T', op: 'a', p95: 50 }]);
     const r = await analyze({ run: g.runDir, charts: false });
     expect(formatAnalyzeResult(r).replaceAll(g.runDir, '<run>')).toMatchInlineSnapshot(`
-"gen-20261125T100000Z: 190 samples
+"gen-20261125T100000Z: 191 samples
   only (thread-001): peak 9 TPS at load 5; did not break
     stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
 verdict: FAILED (1 of 1 checks)
@@ -139,7 +141,7 @@ summary: <run>/analysis/summary.json"
     const g = await smallRun();
     await appendFile(join(g.runDir, 'thread-001/worker-node-001/stage-000/samples.csv'), `${T0 + 9000},12,T,a,req`);
     const r = await analyze({ run: g.runDir, charts: false, report: false });
-    expect(r.summary.samples).toBe(190);
+    expect(r.summary.samples).toBe(191);
   });
 
   it('reports a run that does not exist with a hint', async () => {
