@@ -10,6 +10,7 @@ export {
   createSampleWriter,
   formatSample,
   parseSample,
+  readSampleBatches,
   readSamples,
   type SampleRow,
   type SampleWriter,
@@ -26,7 +27,7 @@ export { SampleRowSchema } from './schemas/sample-row.js';
 export { Branch, Snapshot, SnapshotRepo, SnapshotUser } from './schemas/snapshot.js';
 export { StageRecord, StagesFile } from './schemas/stages.js';
 export { Threshold } from './schemas/threshold.js';
-export { Job, Workload } from './schemas/workload.js';
+export { Job, WorkloadFile, WorkloadJobs, WorkloadObject, workloadJobs, type Workload } from './schemas/workload.js';
 export { FILE_KINDS, HOME_DIRS, jsonSchemas, type FileKind, type HomeKind } from './schemas/index.js';
 export { parseJson, MAX_JSON_DEPTH, type DuplicateKey, type JsonParseResult } from './json/parse.js';
 export {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { E3Error } from '../errors/e3-error.js';
 import { runFileName } from '../run-dir/layout.js';
 import { HOME_DIRS, type HomeKind } from '../schemas/index.js';
-import type { Workload } from '../schemas/workload.js';
+import { workloadJobs, type Workload, type WorkloadFile } from '../schemas/workload.js';
 import type { RuleContext } from '../validate/rules.js';
 import { validateText } from '../validate/validate.js';
 
@@ -138,8 +138,8 @@ export function homeRuleContext(home: string): RuleContext {
         const file = findHomeFile(home, 'workload', name);
         let value: Workload | undefined;
         if (file) {
-          const r = validateText<Workload>('workload', readFileSync(file, 'utf8'), file);
-          if (r.errors.length === 0) value = r.value;
+          const r = validateText<WorkloadFile>('workload', readFileSync(file, 'utf8'), file);
+          if (r.errors.length === 0) value = workloadJobs(r.value!);
         }
         workloads.set(name, value);
       }

@@ -93,3 +93,25 @@ export function runDirPaths(root: string, run: string = root.split(/[\\/]/).filt
     gatherManifest: join(root, GATHER_MANIFEST_FILE),
   };
 }
+
+/** e3's folder on a worker or cluster node when the instance file sets no `dataDir`. */
+export const DEFAULT_NODE_DATA_DIR = '/tmp/e3';
+
+/**
+ * Where things live on a node under its data dir (`Instance.dataDir` or DEFAULT_NODE_DATA_DIR): the agent
+ * bundle, the stage folders the agent writes (gather copies them to the run dir's worker-node folders),
+ * the agent's scratch space and the pid files of what e3 started there.
+ */
+export function nodePaths(dataDir: string, run: string) {
+  const threadDir = (t: number) => `${dataDir}/runs/${run}/${threadDirName(t)}`;
+  return {
+    agentBundle: `${dataDir}/bin/e3-agent.cjs`,
+    runDir: `${dataDir}/runs/${run}`,
+    threadDir,
+    stageDir: (t: number, s: number) => `${threadDir(t)}/${stageDirName(s)}`,
+    workDir: (t: number) => `${dataDir}/work/${run}/${threadDirName(t)}`,
+    pidFile: (t: number) => `${dataDir}/pids/${run}-${threadDirName(t)}.pid`,
+    pidDir: `${dataDir}/pids`,
+    collectdCsvDir: `${dataDir}/collectd-csv`,
+  };
+}

@@ -9,12 +9,12 @@ import { RunFile } from './run-file.js';
 import { SampleRowSchema } from './sample-row.js';
 import { Snapshot } from './snapshot.js';
 import { StagesFile } from './stages.js';
-import { Workload } from './workload.js';
+import { WorkloadFile } from './workload.js';
 
 /** Every kind of file e3 reads, with its schema and the name of its generated JSON Schema in schemas/. */
 export const FILE_KINDS = {
   experiment: { schema: Experiment, schemaFile: 'experiment.schema.json' },
-  workload: { schema: Workload, schemaFile: 'workload.schema.json' },
+  workload: { schema: WorkloadFile, schemaFile: 'workload.schema.json' },
   instance: { schema: Instance, schemaFile: 'instance.schema.json' },
   snapshot: { schema: Snapshot, schemaFile: 'snapshot.schema.json' },
   keys: { schema: KeyPool, schemaFile: 'keys.schema.json' },

@@ -31,7 +31,14 @@ export const Instance = Type.Object(
     restartCommand: Type.Optional(Type.String({ description: "Command that restarts the server on each cluster node; E³'s `sudo service atlbitbucket restart` when absent." })),
     healthUrl: Type.Optional(Type.String({ description: 'URL polled until {"state":"RUNNING"}; <URL>/status when absent.' })),
     logDirs: Type.Optional(Type.Array(Type.String(), { description: "Server log folders to gather; Bitbucket's default when absent." })),
-    dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes." })),
+    dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes; /tmp/e3 when absent." })),
+    reset: Type.Optional(
+      Type.Union([Type.Literal('restart'), Type.Literal('restore'), Type.Literal('none')], {
+        description:
+          'How the instance is reset before each stage: restart (restartCommand on each cluster node, then wait for health), restore (POST <URL>/rest/e3/1.0/state/restore, the local target), none. Default: restart when restartCommand is set or the stack was provisioned (StackId), otherwise none.',
+      }),
+    ),
+    healthTimeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'How long to wait for health after a reset, ms (default 600000).' })),
   },
   { additionalProperties: true, description: 'An instance file (E³ format): e3-home/instances/<name>.json, for a system under test or a worker cluster.' },
 );

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+import { SchemaRef } from './common.js';
+
 export const Job = Type.Object(
   {
     script: Type.String({ minLength: 1, description: 'Library script by dotted name (bitbucket.scm.GitCloneOverSsh) or a .ts/.js file path.' }),
@@ -13,5 +15,27 @@ export const Job = Type.Object(
 );
 export type Job = Static<typeof Job>;
 
-export const Workload = Type.Array(Job, { minItems: 1, description: 'An e3 (and E³) workload: e3-home/workloads/<name>.json, a list of jobs.' });
-export type Workload = Static<typeof Workload>;
+export const WorkloadJobs = Type.Array(Job, { minItems: 1, description: 'An E³ workload: a list of jobs.' });
+
+export const WorkloadObject = Type.Object(
+  {
+    $schema: SchemaRef,
+    description: Type.Optional(Type.String({ description: 'What the mix represents.' })),
+    jobs: WorkloadJobs,
+  },
+  { additionalProperties: true, description: 'An e3 workload: the jobs plus a description (and "$schema").' },
+);
+
+/** A workload file: E³'s list of jobs, or e3's object form `{"$schema", "description", "jobs"}`. */
+export const WorkloadFile = Type.Union([WorkloadJobs, WorkloadObject], {
+  description: 'A workload: e3-home/workloads/<name>.json, a list of jobs or {"jobs": [...]}.',
+});
+export type WorkloadFile = Static<typeof WorkloadFile>;
+
+/** The jobs of a workload, whichever form its file has. */
+export type Workload = Static<typeof WorkloadJobs>;
+
+/** The jobs of a workload file in either form. */
+export function workloadJobs(file: WorkloadFile): Workload {
+  return Array.isArray(file) ? file : file.jobs;
+}

@@ -20,18 +20,18 @@ export interface RuleContext {
 
 const WEIGHT_TOLERANCE = 1e-6;
 
-export function workloadWeightsSumToOne(w: Workload, p: Problems): void {
+export function workloadWeightsSumToOne(w: Workload, p: Problems, at = ''): void {
   const sum = w.reduce((a, j) => a + j.weight, 0);
   if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) {
-    p.error('/', `job weights sum to ${+sum.toFixed(6)}, expected 1 (within ${WEIGHT_TOLERANCE})`);
+    p.error(at || '/', `job weights sum to ${+sum.toFixed(6)}, expected 1 (within ${WEIGHT_TOLERANCE})`);
   }
 }
 
-export function workloadDescriptionsUnique(w: Workload, p: Problems): void {
+export function workloadDescriptionsUnique(w: Workload, p: Problems, at = ''): void {
   const seen = new Map<string, number>();
   w.forEach((j, i) => {
     const first = seen.get(j.description);
-    if (first !== undefined) p.warning(`/${i}/description`, `"${j.description}" is also job ${first}'s description: their samples will be merged`);
+    if (first !== undefined) p.warning(`${at}/${i}/description`, `"${j.description}" is also job ${first}'s description: their samples will be merged`);
     else seen.set(j.description, i);
   });
 }

@@ -90,3 +90,15 @@ describe('a broken experiment', () => {
     expect(r.warnings).toEqual(['x.json: /threads/0/stages/0/clients: 2 clients leave 2 job(s) of workload "w" without a client (Job1, Job2)']);
   });
 });
+
+describe('workload forms', () => {
+  it("accepts e3's object form with $schema and reports errors inside its jobs precisely", () => {
+    const jobs = [{ script: 's', description: 'A', weight: 0.7 }, { script: 's', description: 'B', weight: '0.3' }];
+    const r = validateText('workload', JSON.stringify({ $schema: '../../schemas/workload.schema.json', jobs }), 'w.json');
+    expect(r.errors).toEqual(['w.json: /jobs/1/weight: must be number; got "0.3"']);
+    jobs[1]!.weight = 0.2;
+    expect(validateText('workload', JSON.stringify({ jobs }), 'w.json').errors).toEqual([
+      'w.json: /jobs: job weights sum to 0.9, expected 1 (within 0.000001)',
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
+import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 import { E3Error } from '../errors/e3-error.js';
@@ -9,7 +10,7 @@ import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
 import type { KeyPool } from '../schemas/keys.js';
 import type { Snapshot } from '../schemas/snapshot.js';
-import type { Workload } from '../schemas/workload.js';
+import { WorkloadJobs, WorkloadObject, workloadJobs, type WorkloadFile } from '../schemas/workload.js';
 import * as rules from './rules.js';
 
 /** Every problem found in one file. Messages read `<file>: <json path>: <message>`. */
@@ -23,13 +24,19 @@ export interface ValidationResult<T = unknown> {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const compiled = new Map<FileKind, ValidateFunction>();
+const compiled = new Map<TSchema, ValidateFunction>();
 
-function validator(kind: FileKind): ValidateFunction {
-  let fn = compiled.get(kind);
+/** The schema to check `value` against; a workload's two forms are told apart by shape so errors stay precise. */
+function schemaFor(kind: FileKind, value: unknown): TSchema {
+  if (kind === 'workload') return Array.isArray(value) ? WorkloadJobs : WorkloadObject;
+  return FILE_KINDS[kind].schema;
+}
+
+function validator(schema: TSchema): ValidateFunction {
+  let fn = compiled.get(schema);
   if (!fn) {
-    fn = ajv.compile(FILE_KINDS[kind].schema);
-    compiled.set(kind, fn);
+    fn = ajv.compile(schema);
+    compiled.set(schema, fn);
   }
   return fn;
 }
@@ -54,7 +61,7 @@ function describe(e: ErrorObject): string {
 
 /** Schema problems of `value` as `[path, message]`, one per problem (branches of a union folded into one). */
 export function schemaProblems(kind: FileKind, value: unknown): Array<[string, string]> {
-  const fn = validator(kind);
+  const fn = validator(schemaFor(kind, value));
   if (fn(value)) return [];
   const errors = fn.errors ?? [];
   const unions = errors.filter((e) => e.keyword === 'anyOf').map((e) => ({ path: e.instancePath, schemaPath: e.schemaPath }));
@@ -85,8 +92,8 @@ export function validateValue<T = unknown>(kind: FileKind, value: unknown, file:
   if (shape.length) return result;
   switch (kind) {
     case 'workload':
-      rules.workloadWeightsSumToOne(value as Workload, p);
-      rules.workloadDescriptionsUnique(value as Workload, p);
+      rules.workloadWeightsSumToOne(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
+      rules.workloadDescriptionsUnique(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
       break;
     case 'experiment':
     case 'run':
