@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
-import { E3Error, type StageSummary, type Tick } from '@e3/model';
+import { E3Error, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
 
 import { runStage, type WorkloadJob } from '../engine/stage.js';
 import { runMonitor } from '../monitor/proc.js';
@@ -13,7 +13,7 @@ import { parseArgs, parseCount, parseDuration } from './args.js';
 
 /** The options of a local `e3-agent` run (the plain CLI). Flag values are strings until here. */
 export const RUN_FLAGS = {
-  workload: 'Workload file (E³ format): a JSON array of {script, description, weight}.',
+  workload: 'Workload file: a JSON array of {script, description, weight} (E³) or {"jobs": [...]}.',
   instance: 'Instance file (E³ format): URL with context path, RunConfig.admin_password, snapshot.',
   snapshot: 'Snapshot file; default <instance dir>/../snapshots/<instance.snapshot>.json.',
   keys: 'Keys file for SSH users without a key.',
@@ -125,8 +125,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   const workloadFile = need('workload');
   const instanceFile = need('instance');
-  const workload = (await readJson(workloadFile, 'workload')) as WorkloadJob[];
-  if (!Array.isArray(workload)) throw new E3Error('INVALID_FILE', `${workloadFile} must be a JSON array of jobs`, { hint: `Edit ${workloadFile}.` });
+  const rawWorkload = (await readJson(workloadFile, 'workload')) as WorkloadFile;
+  if (!Array.isArray(rawWorkload) && !Array.isArray((rawWorkload as { jobs?: unknown })?.jobs)) {
+    throw new E3Error('INVALID_FILE', `${workloadFile} must be a JSON array of jobs or {"jobs": [...]}`, { hint: `Edit ${workloadFile}.` });
+  }
+  const workload = workloadJobs(rawWorkload) as WorkloadJob[];
   const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
   const snapshotFile =
     typeof flags.snapshot === 'string'
