@@ -245,7 +245,6 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     const start = now();
     let error: string | undefined;
     try {
-      await mkdir(vu.ctx.workDir, { recursive: true });
       await script.run(vu.ctx);
     } catch (err) {
       if (cutCtl.signal.aborted || (err as Record<symbol, unknown>)?.[STAGE_ENDED]) {
