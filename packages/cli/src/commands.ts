@@ -16,4 +16,9 @@ export const commands: LazyCommand[] = [
     description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
     load: async () => (await import('./commands/list.js')).listCommand,
   },
+  {
+    name: 'target',
+    description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+    load: async () => (await import('@e3/target')).targetCommand,
+  },
 ];

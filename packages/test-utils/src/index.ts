@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -47,8 +48,26 @@ export async function makeTree(tree: Tree, prefix?: string): Promise<string> {
 /** Absolute path of the repository root (the folder holding pnpm-workspace.yaml). */
 export const repoRoot: string = resolve(dirname(new URL(import.meta.url).pathname), '../../..');
 
-/** Absolute path of `../shared/fixtures/e3-original-home`, the original E³ files (read-only). */
-export const e3OriginalHome: string = resolve(repoRoot, '../shared/fixtures/e3-original-home');
+/**
+ * Absolute path of `shared/fixtures/e3-original-home`, the original E³ files (read-only): in `shared/`
+ * beside the repository, or beside any folder above it (git worktrees).
+ */
+export const e3OriginalHome: string = (() => {
+  for (let dir = repoRoot; ; dir = dirname(dir)) {
+    const candidate = join(dir, '..', 'shared/fixtures/e3-original-home');
+    if (existsSync(candidate) || dirname(dir) === dir) return resolve(candidate);
+  }
+})();
 
 export { mutatedJsonText } from './fuzz.js';
 export { runBin, runE3, type BinResult } from './bin.js';
+
+export {
+  assertNetnsAvailable,
+  createNetnsHosts,
+  removeStaleNetns,
+  useNetnsHosts,
+  type NetnsHost,
+  type NetnsHosts,
+  type NetnsOptions,
+} from './netns.js';

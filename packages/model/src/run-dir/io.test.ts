@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { makeTmpDir, makeTree } from '@e3/test-utils';
+import { e3OriginalHome, makeTmpDir, makeTree } from '@e3/test-utils';
 
 import { readPhaseStatus, readRunFile, requirePhase, writePhaseStatus, writeStages, readStages } from './io.js';
 import { parseRunName, runName } from './naming.js';
@@ -42,7 +42,7 @@ describe('run-dir files', () => {
   });
 
   it('reads an E³ run file (no format version) and rejects a missing one', async () => {
-    const exp = JSON.parse(await readFile(join(new URL('../../../../..', import.meta.url).pathname, 'shared/fixtures/e3-original-home/experiments/mixed-test.json'), 'utf8'));
+    const exp = JSON.parse(await readFile(join(e3OriginalHome, 'experiments/mixed-test.json'), 'utf8'));
     const dir = await makeTree({ 'mixed-test-2017-03-01T10:11:12/mixed-test-2017-03-01T10:11:12.json': { ...exp, run_name: 'mixed-test-2017-03-01T10:11:12' } });
     expect((await readRunFile(join(dir, 'mixed-test-2017-03-01T10:11:12'))).run_name).toBe('mixed-test-2017-03-01T10:11:12');
     await expect(readRunFile(join(dir, 'nope'))).rejects.toMatchObject({ code: 'E3_RUN_NOT_FOUND' });
