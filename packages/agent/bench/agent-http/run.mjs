@@ -1,8 +1,8 @@
 // bench/agent-http: e3-agent vs autocannon vs wrk, loopback keep-alive GET against the same minimal server,
 // server pinned to CPU 0 and each load generator to CPU 1, one after the other in the same run.
-// Usage: node bench/agent-http/run.mjs [--duration 10] [--connections 32]   (needs dist/e3-agent.cjs: pnpm build)
+// Usage: node bench/agent-http/run.mjs [--duration 10] [--connections 32] [--rounds 3]   (needs dist/e3-agent.cjs: pnpm build)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,28 +35,39 @@ async function startServer() {
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+let lastCpu = NaN;
+
+/** Runs a load generator pinned to the load CPU; records its CPU seconds (user + system) in lastCpu. */
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
-    const [c, a] = pin(loadCpu, cmd, args);
+    const [c0, a0] = pin(loadCpu, cmd, args);
+    const [c, a] = TIME ? [TIME, ['-f', 'E3CPU %U %S', c0, ...a0]] : [c0, a0];
     const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
+    child.on('close', (code) => {
+      const m = /E3CPU ([\d.]+) ([\d.]+)/.exec(err);
+      lastCpu = m ? Number(m[1]) + Number(m[2]) : NaN;
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`));
+    });
   });
 }
 
 async function wrk(url) {
   const out = await run('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, url]);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  return { rps, cpuUs: (lastCpu * 1e6) / (rps * duration) };
 }
 
 async function autocannon(url) {
   const bin = join(pkg, 'node_modules', 'autocannon', 'autocannon.js');
   const out = await run(process.execPath, [bin, '-c', String(connections), '-d', String(duration), '--json', url]);
   const r = JSON.parse(out.slice(out.indexOf('{')));
-  return r.requests.total / (r.duration || duration);
+  return { rps: r.requests.total / (r.duration || duration), cpuUs: (lastCpu * 1e6) / r.requests.total };
 }
 
 async function agent(url) {
@@ -74,25 +85,47 @@ async function agent(url) {
     const req = summary.ops.find((o) => o.kind === 'request');
     const lines = readFileSync(join(dir, 'stage', 'samples.csv'), 'utf8').split('\n').filter(Boolean).length - 1;
     if (lines !== summary.samples) throw new Error(`samples.csv has ${lines} rows, summary says ${summary.samples}`);
-    return { rps: req.count / (summary.durationMs / 1000), samples: summary.samples, errors: req.errors };
+    return { rps: req.count / (summary.durationMs / 1000), cpuUs: (lastCpu * 1e6) / req.count, samples: summary.samples, errors: req.errors };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const rounds = Number(arg('rounds', '3'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const server = await startServer();
 try {
-  const results = {};
-  if (has('wrk')) results.wrk = await wrk(server.url);
-  results.autocannon = await autocannon(server.url);
-  const a = await agent(server.url);
-  results['e3-agent'] = a.rps;
-  const rows = Object.entries(results).map(([k, v]) => `${k.padEnd(12)} ${v.toFixed(0).padStart(8)} req/s`);
-  process.stdout.write(`loopback keep-alive GET, ${connections} connections, ${duration} s, server on CPU ${serverCpu}, load on CPU ${loadCpu}\n`);
-  process.stdout.write(rows.join('\n') + '\n');
-  process.stdout.write(`e3-agent / autocannon = ${(results['e3-agent'] / results.autocannon).toFixed(2)}\n`);
-  if (results.wrk) process.stdout.write(`e3-agent / wrk        = ${(results['e3-agent'] / results.wrk).toFixed(2)}\n`);
-  process.stdout.write(`e3-agent wrote ${a.samples} samples (every request and every pass), ${a.errors} errors\n`);
+  const tools = { ...(has('wrk') ? { wrk } : {}), autocannon, 'e3-agent': agent };
+  const results = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
+  const srvCost = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
+  const stats = async () => (await fetch(`${server.url}/__stats`)).json();
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    // rotate the order so no tool always runs first (the machine may be shared)
+    const names = Object.keys(tools);
+    const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
+    const round = {};
+    for (const name of order) {
+      await stats();
+      const r = await tools[name](server.url);
+      const st = await stats();
+      srvCost[name].push(st.cpuUs / st.requests);
+      round[name] = r.rps;
+      cpu[name].push(r.cpuUs);
+    }
+    for (const name of names) results[name].push(round[name]);
+    ratios.push(round['e3-agent'] / round.autocannon);
+    process.stderr.write(`round ${r + 1}: ${names.map((n) => `${n} ${round[n].toFixed(0)}`).join(', ')}\n`);
+  }
+  const last = await agent(server.url);
+  process.stdout.write(`loopback keep-alive GET, ${connections} connections, ${duration} s × ${rounds} rounds, server on CPU ${serverCpu}, load on CPU ${loadCpu}\n`);
+  for (const [name, xs] of Object.entries(results)) {
+    process.stdout.write(`${name.padEnd(12)} ${median(xs).toFixed(0).padStart(8)} req/s (median; ${xs.map((x) => x.toFixed(0)).join(', ')})   ${median(cpu[name]).toFixed(1).padStart(6)} µs CPU/request, server ${median(srvCost[name]).toFixed(1)} µs/request\n`);
+  }
+  process.stdout.write(`e3-agent / autocannon = ${median(ratios).toFixed(2)} (median of per-round ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')})\n`);
+  if (results.wrk) process.stdout.write(`e3-agent / wrk        = ${(median(results['e3-agent']) / median(results.wrk)).toFixed(2)}\n`);
+  process.stdout.write(`e3-agent writes every sample: ${last.samples} rows (each request and each pass) in a ${duration} s stage, ${last.errors} errors\n`);
 } finally {
   server.child.kill();
 }

@@ -1,7 +1,19 @@
 // The minimal keep-alive server every load generator is measured against: GET → 200 "ok".
+// GET /__stats answers {requests, cpuUs} since the previous /__stats (the bench reads the server's cost per request).
 import { createServer } from 'node:http';
 
-const server = createServer((_req, res) => {
+let requests = 0;
+let cpu = process.cpuUsage();
+const server = createServer((req, res) => {
+  if (req.url === '/__stats') {
+    const used = process.cpuUsage(cpu);
+    const body = JSON.stringify({ requests, cpuUs: used.user + used.system });
+    requests = 0;
+    cpu = process.cpuUsage();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    return;
+  }
+  requests++;
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
   res.end('ok');
 });
