@@ -128,6 +128,30 @@ describe('every library script against a seeded @e3/target (context path /bitbuc
     check(names, rows);
   }, 180_000);
 
+  it("runs E³'s mixed workload through the bundled CLI (10 clients, one per job) with zero errors", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync, writeFileSync, existsSync } = await import('node:fs');
+    const { dirname: dn, resolve: rs } = await import('node:path');
+    const { fileURLToPath: f2p } = await import('node:url');
+    const pkg = rs(dn(f2p(import.meta.url)), '..');
+    execFileSync(process.execPath, [join(pkg, 'scripts', 'bundle.mjs')]);
+    let fixtures = rs(pkg, '../../..');
+    while (!existsSync(join(fixtures, 'shared', 'fixtures', 'e3-original-home')) && fixtures !== dn(fixtures)) fixtures = dn(fixtures);
+    const mixed = join(fixtures, 'shared', 'fixtures', 'e3-original-home', 'workloads', 'mixed.json');
+    // an instance file in the seeded e3-home, so the snapshot is found next to it (snapshots/agent-test.json)
+    const instanceFile = join(dir, 'home', 'instances', 'live.json');
+    writeFileSync(instanceFile, JSON.stringify(target.instance));
+    const out = join(dir, 'cli-stage');
+    const stdout = execFileSync(process.execPath, [join(pkg, 'dist', 'e3-agent.cjs'), '--workload', mixed, '--instance', instanceFile,
+      '--clients', '10', '--duration', '10s', '--grace', '60s', '--out', out, '--work-dir', join(dir, 'work'), '--quiet'], { timeout: 150_000 }).toString();
+    expect(stdout).toContain('GitCloneOverSsh');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { jobs: { clients: number }[]; ops: { test: string; kind: string; count: number; errors: number }[] };
+    expect(summary.jobs.map((j) => j.clients)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(summary.ops.filter((o) => o.errors > 0)).toEqual([]);
+    const tested = new Set(summary.ops.filter((o) => o.kind === 'transaction' && o.count > 0).map((o) => o.test));
+    expect(tested.size).toBe(10);
+  }, 180_000);
+
   it("runs the personas for several iterations with zero errors and E³'s operations", async () => {
     const names = Object.keys(EXPECTED).filter((n) => n.includes('.persona.'));
     const { rows } = await runScripts(names, 'persona', 16_000);
