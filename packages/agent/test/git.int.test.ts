@@ -7,7 +7,6 @@ import { makeTmpDir } from '@e3/test-utils';
 
 import { deadPort, gitHttpServer, listen, makeBareRepo } from './helpers.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 const snapshot = {
   projects: [{ name: 'PRJ', repos: [{ name: 'repo', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master', isDefault: true }] }] }],

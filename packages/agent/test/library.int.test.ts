@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LIBRARY, runStage, type StageResult } from '@e3/agent';
 import { readSamples, type SampleRow } from '@e3/model';
-import { makeTmpDir } from '@e3/test-utils';
+import { e3OriginalHome } from '@e3/test-utils';
 
 import { seededTarget, type SeededTarget } from './target.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 const R = '/rest/api/latest';
 const RP = `${R}/projects/{key}/repos/{slug}`;
@@ -130,14 +129,12 @@ describe('every library script against a seeded @e3/target (context path /bitbuc
 
   it("runs E³'s mixed workload through the bundled CLI (10 clients, one per job) with zero errors", async () => {
     const { execFileSync } = await import('node:child_process');
-    const { readFileSync, writeFileSync, existsSync } = await import('node:fs');
+    const { readFileSync, writeFileSync } = await import('node:fs');
     const { dirname: dn, resolve: rs } = await import('node:path');
     const { fileURLToPath: f2p } = await import('node:url');
     const pkg = rs(dn(f2p(import.meta.url)), '..');
     execFileSync(process.execPath, [join(pkg, 'scripts', 'bundle.mjs')]);
-    let fixtures = rs(pkg, '../../..');
-    while (!existsSync(join(fixtures, 'shared', 'fixtures', 'e3-original-home')) && fixtures !== dn(fixtures)) fixtures = dn(fixtures);
-    const mixed = join(fixtures, 'shared', 'fixtures', 'e3-original-home', 'workloads', 'mixed.json');
+    const mixed = join(e3OriginalHome, 'workloads', 'mixed.json');
     // an instance file in the seeded e3-home, so the snapshot is found next to it (snapshots/agent-test.json)
     const instanceFile = join(dir, 'home', 'instances', 'live.json');
     writeFileSync(instanceFile, JSON.stringify(target.instance));

@@ -7,7 +7,6 @@ import { makeTmpDir } from '@e3/test-utils';
 
 import { listen } from './helpers.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 describe('open model against a target that stalls for 2 s', () => {
   it('records latencies that include the stall for every arrival due during it (no coordinated omission)', async () => {

@@ -14,7 +14,6 @@ import { makeTmpDir } from '@e3/test-utils';
 
 import { listen } from './helpers.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(pkg, 'dist', 'e3-agent.cjs');

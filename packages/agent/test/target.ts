@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+
+import { e3OriginalHome } from '@e3/test-utils';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,13 +11,7 @@ import { fileURLToPath } from 'node:url';
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function originalHome(): string {
-  for (let dir = repoRoot; dir !== dirname(dir); dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'fixtures', 'e3-original-home');
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('shared/fixtures/e3-original-home not found above the repository');
-}
+const originalHome = () => e3OriginalHome;
 
 function e3(args: string[]): Promise<string> {
   return new Promise((res, rej) =>

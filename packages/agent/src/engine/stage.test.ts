@@ -4,14 +4,13 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { assignJobs, readSamples, type SampleRow } from '@e3/model';
-import { makeTmpDir } from '@e3/test-utils';
+import { makeTmpDir, e3OriginalHome } from '@e3/test-utils';
 
 import { defineScript, type Script } from '../script/api.js';
 import { runStage, type RunStageOptions, type WorkloadJob } from './stage.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
-const E3_HOME = process.env.E3_ORIGINAL_HOME ?? '/work/shared/fixtures/e3-original-home';
+const E3_HOME = e3OriginalHome;
 const mixed = JSON.parse(readFileSync(`${E3_HOME}/workloads/mixed.json`, 'utf8')) as WorkloadJob[];
 const instance = { URL: 'http://127.0.0.1:9/ctx' };
 const snapshot = { projects: [{ name: 'P', repos: [{ name: 'r', weight: 1 }] }], users: [{ username: 'u', password: 'p' }] };
@@ -124,6 +123,25 @@ describe('runStage closed model', () => {
     expect(log.match(/TypeError: boom/g)).toHaveLength(1);
   });
 
+  it('keeps a client\'s user across iterations (E³), or draws one per iteration with userPerIteration', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => ({ username: `u${i}`, password: 'p' }));
+    const seen = new Map<number, Set<string>>();
+    const who = defineScript({
+      name: 't.Who',
+      run: async (ctx) => {
+        const set = seen.get(ctx.client) ?? new Set<string>();
+        set.add(ctx.httpUser().username);
+        seen.set(ctx.client, set);
+        await ctx.sleep(2);
+      },
+    });
+    await stage({ clients: 2, durationMs: 150, snapshot: { ...snapshot, users }, userScripts: { noop: who } });
+    expect([...seen.values()].map((s) => s.size)).toEqual([1, 1]);
+    seen.clear();
+    await stage({ clients: 2, durationMs: 150, snapshot: { ...snapshot, users }, userScripts: { noop: who }, userPerIteration: true });
+    expect([...seen.values()].every((s) => s.size > 3)).toBe(true);
+  });
+
   it('stops early when its signal aborts', async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
@@ -141,6 +159,7 @@ describe('runStage open model', () => {
     expect(tx.every((r) => r.intended !== undefined && r.duration >= r.start - r.intended!)).toBe(true);
     expect(summary.arrivals).toMatchObject({ rate: 100, dropped: 0 });
     expect(summary.arrivals!.scheduled).toBe(tx.length);
+    expect(summary.arrivals!.started).toBe(tx.length);
   });
 
   it('counts late arrivals when no virtual user is free, and their latency includes the wait', async () => {

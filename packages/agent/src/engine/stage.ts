@@ -261,8 +261,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       }
     }
     active--;
-    if (error === 'cut' && recorder.count === samplesBefore && !cutCtl.signal.aborted) {
-      // Ended during think time before any operation: nothing happened, nothing to record.
+    if (error === 'cut' && intended === undefined && recorder.count === samplesBefore && !cutCtl.signal.aborted) {
+      // Closed model, ended during think time before any operation: nothing happened, nothing to record.
+      // (An open-model arrival is always recorded, so arrivals add up.)
       vu.intended = undefined;
       return false;
     }

@@ -6,7 +6,6 @@ import { makeTmpDir, makeTree } from '@e3/test-utils';
 
 import { readProcValues, runMonitor } from './proc.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 const stat = (pid: number, comm: string) =>
   `${pid} (${comm}) S 1 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 100 1000000 300 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
@@ -49,10 +48,14 @@ describe('runMonitor', () => {
     const out = await makeTmpDir();
     const ctl = new AbortController();
     let t = Date.UTC(2026, 10, 25, 10, 0, 0);
-    const r = runMonitor({ out, host: 'w1', procRoot: root, intervalMs: 10, signal: ctl.signal, now: () => (t += 5000) });
-    setTimeout(() => ctl.abort(), 60);
-    const { rounds } = await r;
-    expect(rounds).toBeGreaterThanOrEqual(2);
+    let reads = 0;
+    // the sampler reads the clock twice per round: stop it during the third round
+    const now = () => {
+      if (++reads === 5) ctl.abort();
+      return (t += 5000);
+    };
+    const { rounds } = await runMonitor({ out, host: 'w1', procRoot: root, intervalMs: 10, signal: ctl.signal, now });
+    expect(rounds).toBe(3);
     expect((await readdir(join(out, 'w1'))).sort()).toEqual(
       ['cpu-0', 'cpu-1', 'disk-sda', 'disk-xvda', 'interface-eth0', 'load', 'memory', 'processes-git', 'processes-java', 'processes-node', 'swap'].sort(),
     );
