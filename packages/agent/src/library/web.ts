@@ -271,7 +271,6 @@ export async function pullRequestWorkflow(ctx: ScriptContext, withLogin: boolean
     }
     const id = Number(/\/pull-requests\/(\d+)/.exec(created.location ?? '')?.[1]);
     ctx.check(Number.isInteger(id), `no pull request id in the redirect ${created.location ?? ''}`);
-    const prWeb = `${repoPath(repo)}/pull-requests/${id}`;
     const first = await ctx.http.get(absolute(ctx, created.location!), { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}', expect: [200, 302, 303] });
     if (first.status !== 200 && first.location) await ctx.http.get(absolute(ctx, first.location), { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}/overview' });
     const prRest = `${restRepo}/pull-requests/${id}`;
@@ -322,7 +321,6 @@ export async function pullRequestWorkflow(ctx: ScriptContext, withLogin: boolean
       await ctx.http.post(`${prRest}/decline`, { accept: 'json', query: { avatarSize: 16, version: v }, json: {}, op: `POST ${RP}/pull-requests/{id}/decline` });
       ctx.check(false, `pull request ${id} could not be merged (declined)`);
     }
-    void prWeb;
   } finally {
     await rm(dir, { recursive: true, force: true });
     if (withLogin) await logout(ctx).catch(() => undefined);
