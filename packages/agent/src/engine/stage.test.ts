@@ -16,6 +16,8 @@ const instance = { URL: 'http://127.0.0.1:9/ctx' };
 const snapshot = { projects: [{ name: 'P', repos: [{ name: 'r', weight: 1 }] }], users: [{ username: 'u', password: 'p' }] };
 
 const sleepy = (name: string, ms = 5): Script => defineScript({ name, run: (ctx) => ctx.sleep(ms) });
+/** Work that takes `ms` (not think time). */
+const busy = (name: string, ms: number): Script => defineScript({ name, run: () => new Promise<void>((r) => setTimeout(r, ms)) });
 
 async function stage(over: Partial<RunStageOptions>) {
   const dir = await makeTmpDir();
@@ -142,6 +144,23 @@ describe('runStage closed model', () => {
     expect([...seen.values()].every((s) => s.size > 3)).toBe(true);
   });
 
+  it('leaves think time (ctx.sleep) out of the transaction duration', async () => {
+    const think = defineScript({
+      name: 't.Think',
+      run: async (ctx) => {
+        await new Promise((r) => setTimeout(r, 20));
+        await ctx.sleep(100);
+      },
+    });
+    const { rows } = await stage({ clients: 1, durationMs: 400, userScripts: { noop: think } });
+    const ok = rows.filter((r) => r.kind === 'transaction' && r.ok);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const r of ok) {
+      expect(r.duration).toBeGreaterThanOrEqual(18);
+      expect(r.duration).toBeLessThan(90);
+    }
+  });
+
   it('stops early when its signal aborts', async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
@@ -163,7 +182,7 @@ describe('runStage open model', () => {
   });
 
   it('counts late arrivals when no virtual user is free, and their latency includes the wait', async () => {
-    const { summary, rows } = await stage({ rate: 50, clients: 1, durationMs: 400, graceMs: 2000, userScripts: { noop: sleepy('t.Noop', 60) } });
+    const { summary, rows } = await stage({ rate: 50, clients: 1, durationMs: 400, graceMs: 2000, userScripts: { noop: busy('t.Noop', 60) } });
     const tx = rows.filter((r) => r.kind === 'transaction' && r.ok);
     expect(summary.arrivals!.late).toBeGreaterThan(0);
     const last = tx[tx.length - 1]!;
@@ -172,7 +191,7 @@ describe('runStage open model', () => {
   });
 
   it('drops arrivals beyond maxQueue', async () => {
-    const { summary } = await stage({ rate: 200, clients: 1, maxQueue: 2, durationMs: 300, userScripts: { noop: sleepy('t.Noop', 100) } });
+    const { summary } = await stage({ rate: 200, clients: 1, maxQueue: 2, durationMs: 300, userScripts: { noop: busy('t.Noop', 100) } });
     expect(summary.arrivals!.dropped).toBeGreaterThan(20);
     expect(summary.arrivals!.started + summary.arrivals!.dropped).toBe(summary.arrivals!.scheduled);
   });

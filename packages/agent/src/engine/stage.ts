@@ -102,6 +102,8 @@ interface Vu {
   job: number;
   intended: number | undefined;
   passBytes: number;
+  /** Think time (ctx.sleep) of the current pass, left out of its transaction duration. */
+  slept: number;
   httpUser: User | undefined;
   sshUser: User | undefined;
   state: Record<string, unknown>;
@@ -179,7 +181,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const makeVu = (client: number, job: number): Vu => {
     const vuDir = join(runDir, String(client));
     const vu = {
-      client, iteration: 0, job, intended: undefined, passBytes: 0, httpUser: undefined, sshUser: undefined, state: {},
+      client, iteration: 0, job, intended: undefined, passBytes: 0, slept: 0, httpUser: undefined, sshUser: undefined, state: {},
     } as unknown as Vu;
     const sink: OpSink = (r) => {
       const row: SampleRow = {
@@ -206,7 +208,10 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
         if (!condition) throw opFailure('check', message);
       },
       async sleep(ms: number) {
-        if (!(await delay(ms, stopCtl.signal))) throw Object.assign(new Error('stage ended'), { [STAGE_ENDED]: true });
+        const from = now();
+        const slept = await delay(ms, stopCtl.signal);
+        vu.slept += now() - from;
+        if (!slept) throw Object.assign(new Error('stage ended'), { [STAGE_ENDED]: true });
       },
       log: (message: string) => log('info', `client ${client}: ${message}`),
       httpUser: () => (vu.httpUser ??= data.httpUser(random)),
@@ -240,6 +245,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     }
     vu.intended = intended;
     vu.passBytes = 0;
+    vu.slept = 0;
     const samplesBefore = recorder.count;
     active++;
     const start = now();
@@ -269,7 +275,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     }
     const end = now();
     const row: SampleRow = {
-      start, duration: end - (intended ?? start), test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
+      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
       client: vu.client, iteration: vu.iteration, ok: error === undefined, status: 0, bytes: vu.passBytes,
     };
     if (intended !== undefined) row.intended = intended;
