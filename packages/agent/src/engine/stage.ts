@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -155,7 +156,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const weights = jobs.map((j) => j.weight);
   const graceMs = options.graceMs ?? 5000;
   const workDir = options.workDir ?? join(tmpdir(), 'e3-agent-work');
-  const runDir = join(workDir, 'clients', `${process.pid}-${Date.now().toString(36)}`);
+  const runDir = join(workDir, 'clients', `${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
   const sharedDir = join(workDir, 'shared');
 
   await mkdir(options.stageDir, { recursive: true });
