@@ -55,8 +55,8 @@ const EXPECTED: Record<string, { ops: string[]; minPasses: number }> = {
   },
   'bitbucket.web.PullRequestWorkflow': { ops: [...LOGIN, ...PR_WORKFLOW, ...LOGOUT], minPasses: 2 },
   'bitbucket.persona.DeveloperUsingPullRequests': { ops: [...LOGIN, ...DASHBOARD, ...PR_WORKFLOW, ...LOGOUT], minPasses: 2 },
-  'bitbucket.persona.SshBuildAgent': { ops: ['git ls-remote'], minPasses: 2 },
-  'bitbucket.persona.HttpBuildAgent': { ops: ['git ls-remote'], minPasses: 2 },
+  'bitbucket.persona.SshBuildAgent': { ops: ['git ls-remote', 'git clone'], minPasses: 3 },
+  'bitbucket.persona.HttpBuildAgent': { ops: ['git ls-remote', 'git clone'], minPasses: 3 },
 };
 
 let target: SeededTarget;
@@ -81,7 +81,11 @@ async function makeTmpDirOnce(): Promise<string> {
 
 async function runScripts(names: string[], stage: string, durationMs: number): Promise<{ result: StageResult; rows: SampleRow[] }> {
   const result = await runStage({
-    workload: names.map((script) => ({ script, description: script.split('.').pop()!, weight: 1 / names.length })),
+    // Build agents poll every 2 s and clone every 6 s here (E³: 5 s and 30 s), so a short stage sees both.
+    workload: names.map((script) => ({
+      script, description: script.split('.').pop()!, weight: 1 / names.length,
+      ...(script.endsWith('BuildAgent') ? { options: { pollSeconds: 2, cloneSeconds: 6 } } : {}),
+    })),
     instance: target.instance,
     snapshot: target.snapshot,
     stageDir: join(dir, stage),
