@@ -105,6 +105,8 @@ interface Vu {
   passBytes: number;
   /** Think time (ctx.sleep) of the current pass, left out of its transaction duration. */
   slept: number;
+  /** Jobs this virtual user has run (their teardowns run at the end). */
+  ran: Set<number>;
   httpUser: User | undefined;
   sshUser: User | undefined;
   state: Record<string, unknown>;
@@ -182,7 +184,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const makeVu = (client: number, job: number): Vu => {
     const vuDir = join(runDir, String(client));
     const vu = {
-      client, iteration: 0, job, intended: undefined, passBytes: 0, slept: 0, httpUser: undefined, sshUser: undefined, state: {},
+      client, iteration: 0, job, intended: undefined, passBytes: 0, slept: 0, ran: new Set<number>(), httpUser: undefined, sshUser: undefined, state: {},
     } as unknown as Vu;
     const sink: OpSink = (r) => {
       const row: SampleRow = {
@@ -247,6 +249,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     vu.intended = intended;
     vu.passBytes = 0;
     vu.slept = 0;
+    vu.ran.add(vu.job);
     const samplesBefore = recorder.count;
     active++;
     const start = now();
@@ -420,21 +423,31 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   emitTick(now());
 
   // Teardown (unrecorded housekeeping, e.g. deleting pushed branches), then clean up.
-  for (const vu of vus) {
-    const script = scripts[vu.job]!;
-    if (!script.teardown || Object.keys(vu.state).length === 0) continue;
+  const teardown = async (vu: Vu, script: Script) => {
     const tdCtl = new AbortController();
     const t = setTimeout(() => tdCtl.abort(), 60_000);
     const quietGit = createGitRunner({ homesDir: join(workDir, 'homes'), sink: () => undefined, signal: tdCtl.signal, homeCache });
     const quietHttp = createHttpClient({ baseUrl: data.baseUrl, sink: () => undefined, signal: tdCtl.signal });
+    const ctx = {
+      ...vu.ctx,
+      git: (args, o) => quietGit(args, { ...o, unrecorded: true }),
+      http: quietHttp,
+      signal: tdCtl.signal,
+      state: vu.state,
+      sleep: (ms) => delay(ms).then(() => undefined),
+    } as ScriptContext;
     try {
-      await script.teardown({ ...vu.ctx, git: (args, o) => quietGit(args, { ...o, unrecorded: true }), http: quietHttp, signal: tdCtl.signal, state: vu.state, sleep: (ms) => delay(ms).then(() => undefined) } as ScriptContext);
+      await script.teardown!(ctx);
     } catch (err) {
       log('warn', `teardown of ${script.name} for client ${vu.client} failed: ${classify(err).errorText}`);
     } finally {
       clearTimeout(t);
       await quietHttp.close();
     }
+  };
+  for (const vu of vus) {
+    if (Object.keys(vu.state).length === 0) continue;
+    for (const script of new Set([...vu.ran].map((j) => scripts[j]!))) if (script.teardown) await teardown(vu, script);
   }
   await Promise.all(vus.map((v) => v.close()));
   await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
