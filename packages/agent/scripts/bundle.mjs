@@ -17,9 +17,9 @@ await build({
   format: 'cjs',
   conditions: ['source'],
   external: ['esbuild'],
-  // import.meta.url has no meaning in CommonJS: bundled modules (yargs-parser, @e3/model) get this file's URL.
-  banner: { js: "#!/usr/bin/env node\nconst __e3ImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url does not exist in CommonJS: give the bundled ESM sources the bundle's own URL.
   define: { 'import.meta.url': '__e3ImportMetaUrl' },
+  banner: { js: "#!/usr/bin/env node\nconst __e3ImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
 });

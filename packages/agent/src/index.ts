@@ -24,3 +24,6 @@ export { now, type OpRecord, type OpSink } from './recorder/sink.js';
 export { runMonitor, readProcValues, type MonitorOptions } from './monitor/proc.js';
 /** The agent version. */
 export { AGENT_VERSION } from './version.js';
+/** `e3 agent run|monitor` for @e3/cli, and the local-run function behind it and the e3-agent bin. */
+export { agentCommand } from './cli/command.js';
+export { runLocal, type LocalRunFlags } from './cli/main.js';

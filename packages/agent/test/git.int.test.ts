@@ -7,7 +7,6 @@ import { makeTmpDir } from '@e3/test-utils';
 
 import { deadPort, gitHttpServer, listen, makeBareRepo } from './helpers.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
 const snapshot = {
   projects: [{ name: 'PRJ', repos: [{ name: 'repo', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master', isDefault: true }] }] }],
@@ -133,5 +132,25 @@ describe('error classes; the agent survives', () => {
     } finally {
       await srv.close();
     }
+  });
+});
+
+describe('SSH transport errors', () => {
+  it('an SSH git server that is down: git (exit 128), and the agent keeps going', async () => {
+    const dir = await makeTmpDir();
+    const port = await deadPort();
+    const key = (await import('node:fs')).readFileSync(join((await import('@e3/test-utils')).e3OriginalHome, 'keys', '100-keys.json'), 'utf8');
+    const privateKey = (JSON.parse(key) as { key_pairs: { private_key: string }[] }).key_pairs[0]!.private_key;
+    const result = await runStage({
+      workload: [{ script: 'bitbucket.scm.GitLsRemoteSsh', description: 'LsRemote', weight: 1 }],
+      instance: { URL: 'http://127.0.0.1:9', SshPort: port },
+      snapshot: { ...snapshot, users: [{ username: 'sshuser', private_key: privateKey }] },
+      stageDir: join(dir, 'stage-000'), workDir: join(dir, 'work'), clients: 1, durationMs: 600,
+    });
+    const rows = await rowsOf(result.samplesFile);
+    const req = rows.filter((r) => r.kind === 'request');
+    expect(req.length).toBeGreaterThan(1);
+    expect(req.every((r) => r.op === 'git ls-remote' && r.status === 128 && /^git 128: ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused; fatal: Could not read from remote repository\.$/.test(r.error!))).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain('PRIVATE KEY');
   });
 });

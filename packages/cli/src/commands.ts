@@ -68,6 +68,11 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('./commands/list.js')).listCommand,
   },
   {
+    name: 'agent',
+    description: 'The load agent on this machine: run a workload stage locally, or sample /proc metrics',
+    load: async () => (await import('@e3/agent')).agentCommand,
+  },
+  {
     name: 'target',
     description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
     load: async () => (await import('@e3/target')).targetCommand,

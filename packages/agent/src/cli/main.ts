@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
-import { E3Error, type StageSummary, type Tick } from '@e3/model';
+import { E3Error, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
 
-import { runStage, type WorkloadJob } from '../engine/stage.js';
+import { runStage, type LogFn, type StageResult, type WorkloadJob } from '../engine/stage.js';
 import { runMonitor } from '../monitor/proc.js';
 import { serveStdio } from '../protocol/stdio.js';
 import type { Script } from '../script/api.js';
@@ -13,7 +13,7 @@ import { parseArgs, parseCount, parseDuration } from './args.js';
 
 /** The options of a local `e3-agent` run (the plain CLI). Flag values are strings until here. */
 export const RUN_FLAGS = {
-  workload: 'Workload file (E³ format): a JSON array of {script, description, weight}.',
+  workload: 'Workload file: a JSON array of {script, description, weight} (E³) or {"jobs": [...]}.',
   instance: 'Instance file (E³ format): URL with context path, RunConfig.admin_password, snapshot.',
   snapshot: 'Snapshot file; default <instance dir>/../snapshots/<instance.snapshot>.json.',
   keys: 'Keys file for SSH users without a key.',
@@ -84,6 +84,75 @@ const tickLine = (t: Tick): string => {
   return `${String(t.second).padStart(4)}s  active ${t.active}  passes ${n}  errors ${e}${t.dropped ? `  dropped ${t.dropped}` : ''}\n`;
 };
 
+/** Flags of a local run, as strings (booleans as true), named as on the command line. */
+export type LocalRunFlags = Partial<Record<keyof typeof RUN_FLAGS, string | true>>;
+
+/**
+ * One local stage from files: reads the workload (E³ list or `{jobs}`), instance, snapshot (default next to
+ * the instance in e3-home) and keys; bundles user scripts; runs the stage into `out`.
+ * Throws E3_USAGE (flags), E3_FILE_NOT_FOUND / E3_JSON_PARSE / E3_INVALID_FILE (files).
+ */
+export async function runLocal(
+  flags: LocalRunFlags,
+  hooks: { signal?: AbortSignal; onTick?: (tick: Tick) => void; log?: LogFn } = {},
+): Promise<StageResult> {
+  const need = (name: keyof typeof RUN_FLAGS): string => {
+    const v = flags[name];
+    if (typeof v !== 'string') throw new E3Error('USAGE', `--${name} is required`, { hint: 'Run e3-agent --help.' });
+    return v;
+  };
+  const workloadFile = need('workload');
+  const instanceFile = need('instance');
+  const rawWorkload = (await readJson(workloadFile, 'workload')) as WorkloadFile;
+  if (!Array.isArray(rawWorkload) && !Array.isArray((rawWorkload as { jobs?: unknown })?.jobs)) {
+    throw new E3Error('INVALID_FILE', `${workloadFile} must be a JSON array of jobs or {"jobs": [...]}`, { hint: `Edit ${workloadFile}.` });
+  }
+  const workload = workloadJobs(rawWorkload) as WorkloadJob[];
+  const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
+  const snapshotFile =
+    typeof flags.snapshot === 'string'
+      ? flags.snapshot
+      : typeof instance.snapshot === 'string'
+        ? snapshotPathFor(instanceFile, instance.snapshot)
+        : need('snapshot');
+  const snapshot = (await readJson(snapshotFile, 'snapshot')) as Record<string, unknown>;
+  const keys = typeof flags.keys === 'string' ? ((await readJson(flags.keys, 'keys')) as Record<string, unknown>) : undefined;
+  const out = need('out');
+  const workDir = typeof flags['work-dir'] === 'string' ? flags['work-dir'] : undefined;
+  const userScripts: Record<string, Script> = {};
+  for (const job of workload) {
+    if (!isUserScriptPath(job.script) || userScripts[job.script]) continue;
+    const file = isAbsolute(job.script) ? job.script : resolve(dirname(workloadFile), job.script);
+    const code = await bundleUserScript(file);
+    userScripts[job.script] = await loadUserScript({ name: basename(job.script), code, dir: join(workDir ?? out, '.user-scripts') });
+  }
+  const rate = typeof flags.rate === 'string' ? parseCount(flags.rate, '--rate') : undefined;
+  const clients = typeof flags.clients === 'string' ? parseCount(flags.clients, '--clients') : typeof flags.pool === 'string' ? parseCount(flags.pool, '--pool') : undefined;
+  if (rate === undefined && clients === undefined) throw new E3Error('USAGE', 'give --clients N (closed model) or --rate R (open model)', { hint: 'Run e3-agent --help.' });
+  return runStage({
+    workload, instance, snapshot, ...(keys ? { keys } : {}),
+    stageDir: out,
+    ...(workDir ? { workDir } : {}),
+    durationMs: parseDuration(need('duration'), '--duration'),
+    ...(clients !== undefined ? { clients } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(typeof flags.offset === 'string' ? { clientOffset: parseCount(flags.offset, '--offset') } : {}),
+    ...(typeof flags.total === 'string' ? { totalClients: parseCount(flags.total, '--total') } : {}),
+    ...(flags.assignment === 'bands' ? { assignment: 'bands' as const } : {}),
+    ...(flags.assignment !== undefined && flags.assignment !== 'bands' && flags.assignment !== 'weighted'
+      ? (() => {
+          throw new E3Error('USAGE', `--assignment must be weighted or bands, got "${String(flags.assignment)}"`, { hint: 'Run e3-agent --help.' });
+        })()
+      : {}),
+    ...(typeof flags.grace === 'string' ? { graceMs: parseDuration(flags.grace, '--grace') } : {}),
+    userPerIteration: flags['user-per-iteration'] === true,
+    userScripts,
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(hooks.onTick ? { onTick: hooks.onTick } : {}),
+    ...(hooks.log ? { log: hooks.log } : {}),
+  });
+}
+
 /**
  * The e3-agent command line. Returns the exit code; prints results to stdout and progress to stderr.
  * Throws E3Error for bad usage or files (the bin renders it).
@@ -118,55 +187,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await serveStdio({ input: io.stdin as never, output: io.stdout as never });
     return 0;
   }
-  const need = (name: keyof typeof RUN_FLAGS): string => {
-    const v = flags[name];
-    if (typeof v !== 'string') throw new E3Error('USAGE', `--${name} is required`, { hint: 'Run e3-agent --help.' });
-    return v;
-  };
-  const workloadFile = need('workload');
-  const instanceFile = need('instance');
-  const workload = (await readJson(workloadFile, 'workload')) as WorkloadJob[];
-  if (!Array.isArray(workload)) throw new E3Error('INVALID_FILE', `${workloadFile} must be a JSON array of jobs`, { hint: `Edit ${workloadFile}.` });
-  const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
-  const snapshotFile =
-    typeof flags.snapshot === 'string'
-      ? flags.snapshot
-      : typeof instance.snapshot === 'string'
-        ? snapshotPathFor(instanceFile, instance.snapshot)
-        : need('snapshot');
-  const snapshot = (await readJson(snapshotFile, 'snapshot')) as Record<string, unknown>;
-  const keys = typeof flags.keys === 'string' ? ((await readJson(flags.keys, 'keys')) as Record<string, unknown>) : undefined;
-  const out = need('out');
-  const workDir = typeof flags['work-dir'] === 'string' ? flags['work-dir'] : undefined;
-  const userScripts: Record<string, Script> = {};
-  for (const job of workload) {
-    if (!isUserScriptPath(job.script) || userScripts[job.script]) continue;
-    const file = isAbsolute(job.script) ? job.script : resolve(dirname(workloadFile), job.script);
-    const code = await bundleUserScript(file);
-    userScripts[job.script] = await loadUserScript({ name: basename(job.script), code, dir: join(workDir ?? out, '.user-scripts') });
-  }
-  const rate = typeof flags.rate === 'string' ? parseCount(flags.rate, '--rate') : undefined;
-  const clients = typeof flags.clients === 'string' ? parseCount(flags.clients, '--clients') : typeof flags.pool === 'string' ? parseCount(flags.pool, '--pool') : undefined;
-  if (rate === undefined && clients === undefined) throw new E3Error('USAGE', 'give --clients N (closed model) or --rate R (open model)', { hint: 'Run e3-agent --help.' });
-  const ctl = new AbortController();
-  io.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
-  const quiet = flags.quiet === true;
-  const result = await runStage({
-    workload, instance, snapshot, ...(keys ? { keys } : {}),
-    stageDir: out,
-    ...(workDir ? { workDir } : {}),
-    durationMs: parseDuration(need('duration'), '--duration'),
-    ...(clients !== undefined ? { clients } : {}),
-    ...(rate !== undefined ? { rate } : {}),
-    ...(typeof flags.offset === 'string' ? { clientOffset: parseCount(flags.offset, '--offset') } : {}),
-    ...(typeof flags.total === 'string' ? { totalClients: parseCount(flags.total, '--total') } : {}),
-    ...(flags.assignment === 'bands' ? { assignment: 'bands' as const } : {}),
-    ...(typeof flags.grace === 'string' ? { graceMs: parseDuration(flags.grace, '--grace') } : {}),
-    userPerIteration: flags['user-per-iteration'] === true,
-    userScripts,
-    signal: ctl.signal,
+  const result = await runLocal(flags as LocalRunFlags, {
+    ...(io.signal ? { signal: io.signal } : {}),
     onTick: (t) => {
-      if (!quiet) io.stderr.write(tickLine(t));
+      if (flags.quiet !== true) io.stderr.write(tickLine(t));
     },
     log: (level, message) => {
       if (level === 'warn' || level === 'error') io.stderr.write(`${level}: ${message}\n`);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from '@jest/globals';
+import { e3OriginalHome } from '@e3/test-utils';
 
 import { createTestData } from './provider.js';
 
-const E3_HOME = process.env.E3_ORIGINAL_HOME ?? '/work/shared/fixtures/e3-original-home';
+const E3_HOME = e3OriginalHome;
 const load = (rel: string) => JSON.parse(readFileSync(`${E3_HOME}/${rel}`, 'utf8')) as Record<string, unknown>;
 
 const snapshot = {

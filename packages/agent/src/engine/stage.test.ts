@@ -4,19 +4,20 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { assignJobs, readSamples, type SampleRow } from '@e3/model';
-import { makeTmpDir } from '@e3/test-utils';
+import { makeTmpDir, e3OriginalHome } from '@e3/test-utils';
 
 import { defineScript, type Script } from '../script/api.js';
 import { runStage, type RunStageOptions, type WorkloadJob } from './stage.js';
 
-await makeTmpDir(); // registers test-utils' cleanup hook outside a test
 
-const E3_HOME = process.env.E3_ORIGINAL_HOME ?? '/work/shared/fixtures/e3-original-home';
+const E3_HOME = e3OriginalHome;
 const mixed = JSON.parse(readFileSync(`${E3_HOME}/workloads/mixed.json`, 'utf8')) as WorkloadJob[];
 const instance = { URL: 'http://127.0.0.1:9/ctx' };
 const snapshot = { projects: [{ name: 'P', repos: [{ name: 'r', weight: 1 }] }], users: [{ username: 'u', password: 'p' }] };
 
 const sleepy = (name: string, ms = 5): Script => defineScript({ name, run: (ctx) => ctx.sleep(ms) });
+/** Work that takes `ms` (not think time). */
+const busy = (name: string, ms: number): Script => defineScript({ name, run: () => new Promise<void>((r) => setTimeout(r, ms)) });
 
 async function stage(over: Partial<RunStageOptions>) {
   const dir = await makeTmpDir();
@@ -124,6 +125,42 @@ describe('runStage closed model', () => {
     expect(log.match(/TypeError: boom/g)).toHaveLength(1);
   });
 
+  it('keeps a client\'s user across iterations (E³), or draws one per iteration with userPerIteration', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => ({ username: `u${i}`, password: 'p' }));
+    const seen = new Map<number, Set<string>>();
+    const who = defineScript({
+      name: 't.Who',
+      run: async (ctx) => {
+        const set = seen.get(ctx.client) ?? new Set<string>();
+        set.add(ctx.httpUser().username);
+        seen.set(ctx.client, set);
+        await ctx.sleep(2);
+      },
+    });
+    await stage({ clients: 2, durationMs: 150, snapshot: { ...snapshot, users }, userScripts: { noop: who } });
+    expect([...seen.values()].map((s) => s.size)).toEqual([1, 1]);
+    seen.clear();
+    await stage({ clients: 2, durationMs: 150, snapshot: { ...snapshot, users }, userScripts: { noop: who }, userPerIteration: true });
+    expect([...seen.values()].every((s) => s.size > 3)).toBe(true);
+  });
+
+  it('leaves think time (ctx.sleep) out of the transaction duration', async () => {
+    const think = defineScript({
+      name: 't.Think',
+      run: async (ctx) => {
+        await new Promise((r) => setTimeout(r, 20));
+        await ctx.sleep(100);
+      },
+    });
+    const { rows } = await stage({ clients: 1, durationMs: 400, userScripts: { noop: think } });
+    const ok = rows.filter((r) => r.kind === 'transaction' && r.ok);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const r of ok) {
+      expect(r.duration).toBeGreaterThanOrEqual(18);
+      expect(r.duration).toBeLessThan(90);
+    }
+  });
+
   it('stops early when its signal aborts', async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
@@ -141,10 +178,11 @@ describe('runStage open model', () => {
     expect(tx.every((r) => r.intended !== undefined && r.duration >= r.start - r.intended!)).toBe(true);
     expect(summary.arrivals).toMatchObject({ rate: 100, dropped: 0 });
     expect(summary.arrivals!.scheduled).toBe(tx.length);
+    expect(summary.arrivals!.started).toBe(tx.length);
   });
 
   it('counts late arrivals when no virtual user is free, and their latency includes the wait', async () => {
-    const { summary, rows } = await stage({ rate: 50, clients: 1, durationMs: 400, graceMs: 2000, userScripts: { noop: sleepy('t.Noop', 60) } });
+    const { summary, rows } = await stage({ rate: 50, clients: 1, durationMs: 400, graceMs: 2000, userScripts: { noop: busy('t.Noop', 60) } });
     const tx = rows.filter((r) => r.kind === 'transaction' && r.ok);
     expect(summary.arrivals!.late).toBeGreaterThan(0);
     const last = tx[tx.length - 1]!;
@@ -153,7 +191,7 @@ describe('runStage open model', () => {
   });
 
   it('drops arrivals beyond maxQueue', async () => {
-    const { summary } = await stage({ rate: 200, clients: 1, maxQueue: 2, durationMs: 300, userScripts: { noop: sleepy('t.Noop', 100) } });
+    const { summary } = await stage({ rate: 200, clients: 1, maxQueue: 2, durationMs: 300, userScripts: { noop: busy('t.Noop', 100) } });
     expect(summary.arrivals!.dropped).toBeGreaterThan(20);
     expect(summary.arrivals!.started + summary.arrivals!.dropped).toBe(summary.arrivals!.scheduled);
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -102,6 +103,10 @@ interface Vu {
   job: number;
   intended: number | undefined;
   passBytes: number;
+  /** Think time (ctx.sleep) of the current pass, left out of its transaction duration. */
+  slept: number;
+  /** Jobs this virtual user has run (their teardowns run at the end). */
+  ran: Set<number>;
   httpUser: User | undefined;
   sshUser: User | undefined;
   state: Record<string, unknown>;
@@ -153,7 +158,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const weights = jobs.map((j) => j.weight);
   const graceMs = options.graceMs ?? 5000;
   const workDir = options.workDir ?? join(tmpdir(), 'e3-agent-work');
-  const runDir = join(workDir, 'clients', `${process.pid}-${Date.now().toString(36)}`);
+  const runDir = join(workDir, 'clients', `${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
   const sharedDir = join(workDir, 'shared');
 
   await mkdir(options.stageDir, { recursive: true });
@@ -179,7 +184,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const makeVu = (client: number, job: number): Vu => {
     const vuDir = join(runDir, String(client));
     const vu = {
-      client, iteration: 0, job, intended: undefined, passBytes: 0, httpUser: undefined, sshUser: undefined, state: {},
+      client, iteration: 0, job, intended: undefined, passBytes: 0, slept: 0, ran: new Set<number>(), httpUser: undefined, sshUser: undefined, state: {},
     } as unknown as Vu;
     const sink: OpSink = (r) => {
       const row: SampleRow = {
@@ -206,7 +211,10 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
         if (!condition) throw opFailure('check', message);
       },
       async sleep(ms: number) {
-        if (!(await delay(ms, stopCtl.signal))) throw Object.assign(new Error('stage ended'), { [STAGE_ENDED]: true });
+        const from = now();
+        const slept = await delay(ms, stopCtl.signal);
+        vu.slept += now() - from;
+        if (!slept) throw Object.assign(new Error('stage ended'), { [STAGE_ENDED]: true });
       },
       log: (message: string) => log('info', `client ${client}: ${message}`),
       httpUser: () => (vu.httpUser ??= data.httpUser(random)),
@@ -240,12 +248,13 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     }
     vu.intended = intended;
     vu.passBytes = 0;
+    vu.slept = 0;
+    vu.ran.add(vu.job);
     const samplesBefore = recorder.count;
     active++;
     const start = now();
     let error: string | undefined;
     try {
-      await mkdir(vu.ctx.workDir, { recursive: true });
       await script.run(vu.ctx);
     } catch (err) {
       if (cutCtl.signal.aborted || (err as Record<symbol, unknown>)?.[STAGE_ENDED]) {
@@ -262,14 +271,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       }
     }
     active--;
-    if (error === 'cut' && recorder.count === samplesBefore && !cutCtl.signal.aborted) {
-      // Ended during think time before any operation: nothing happened, nothing to record.
+    if (error === 'cut' && intended === undefined && recorder.count === samplesBefore && !cutCtl.signal.aborted) {
+      // Closed model, ended during think time before any operation: nothing happened, nothing to record.
+      // (An open-model arrival is always recorded, so arrivals add up.)
       vu.intended = undefined;
       return false;
     }
     const end = now();
     const row: SampleRow = {
-      start, duration: end - (intended ?? start), test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
+      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
       client: vu.client, iteration: vu.iteration, ok: error === undefined, status: 0, bytes: vu.passBytes,
     };
     if (intended !== undefined) row.intended = intended;
@@ -413,21 +423,31 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   emitTick(now());
 
   // Teardown (unrecorded housekeeping, e.g. deleting pushed branches), then clean up.
-  for (const vu of vus) {
-    const script = scripts[vu.job]!;
-    if (!script.teardown || Object.keys(vu.state).length === 0) continue;
+  const teardown = async (vu: Vu, script: Script) => {
     const tdCtl = new AbortController();
     const t = setTimeout(() => tdCtl.abort(), 60_000);
     const quietGit = createGitRunner({ homesDir: join(workDir, 'homes'), sink: () => undefined, signal: tdCtl.signal, homeCache });
     const quietHttp = createHttpClient({ baseUrl: data.baseUrl, sink: () => undefined, signal: tdCtl.signal });
+    const ctx = {
+      ...vu.ctx,
+      git: (args, o) => quietGit(args, { ...o, unrecorded: true }),
+      http: quietHttp,
+      signal: tdCtl.signal,
+      state: vu.state,
+      sleep: (ms) => delay(ms).then(() => undefined),
+    } as ScriptContext;
     try {
-      await script.teardown({ ...vu.ctx, git: (args, o) => quietGit(args, { ...o, unrecorded: true }), http: quietHttp, signal: tdCtl.signal, state: vu.state, sleep: (ms) => delay(ms).then(() => undefined) } as ScriptContext);
+      await script.teardown!(ctx);
     } catch (err) {
       log('warn', `teardown of ${script.name} for client ${vu.client} failed: ${classify(err).errorText}`);
     } finally {
       clearTimeout(t);
       await quietHttp.close();
     }
+  };
+  for (const vu of vus) {
+    if (Object.keys(vu.state).length === 0) continue;
+    for (const script of new Set([...vu.ran].map((j) => scripts[j]!))) if (script.teardown) await teardown(vu, script);
   }
   await Promise.all(vus.map((v) => v.close()));
   await rm(runDir, { recursive: true, force: true }).catch(() => undefined);

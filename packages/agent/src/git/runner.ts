@@ -51,8 +51,16 @@ export interface GitRunnerOptions {
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 
-/** Output kept for error messages: the last few hundred characters of stderr. */
-const tail = (s: string): string => s.trim().split('\n').slice(-3).join(' ').slice(-240);
+/**
+ * The informative part of git's stderr for an error message: its `fatal:`/`error:`/`ssh:`/`remote:`/
+ * `! [rejected]` lines (git's advice text after them is dropped), else the last lines; at most 240 characters.
+ */
+export function gitErrorText(stderr: string): string {
+  const lines = stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
+  const key = lines.filter((l) => /^(fatal|error|ssh|remote|hint: Updates were rejected)|^! \[/.test(l));
+  return (key.length > 0 ? key.slice(0, 3) : lines.slice(-3)).join('; ').slice(0, 240);
+}
+const tail = gitErrorText;
 
 /**
  * A git runner: the real git binary, a per-user HOME (`.gitconfig`, `.ssh/id_rsa` 0600), `GIT_SSH_COMMAND`

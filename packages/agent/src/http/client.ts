@@ -66,13 +66,30 @@ const ACCEPT_JSON = 'application/json, text/javascript, */*; q=0.01';
 
 const isOk = (status: number) => status >= 200 && status < 400;
 
+/** Response headers from undici's raw name/value buffers; repeated names become arrays. */
+function headerObject(raw: Buffer[]): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!.toString('latin1').toLowerCase();
+    const v = raw[i + 1]!.toString('latin1');
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
 /**
  * An HTTP client for one virtual user: one keep-alive connection per origin, a cookie jar, TTFB timing.
  * Every call is reported to `sink` as one sample. Failures throw an OpFailure already recorded.
  */
 export function createHttpClient(options: HttpClientOptions): HttpApi & { close(): Promise<void> } {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const baseOrigin = new URL(baseUrl).origin;
   const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+  const htmlHeaders: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5', accept: ACCEPT_HTML };
+  const jsonHeaders: Record<string, string> = {
+    'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5', accept: ACCEPT_JSON, 'x-requested-with': 'XMLHttpRequest', origin: baseUrl,
+  };
   const clients = new Map<string, Client>();
   const cookies = createCookieJar();
   const defaultTimeout = options.timeoutMs ?? 60_000;
@@ -86,22 +103,37 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     return c;
   };
 
+  // One abort listener per client (not per request): it aborts whatever is in flight.
+  const inflight = new Set<(err: Error) => void>();
+  options.signal?.addEventListener('abort', () => {
+    for (const abort of inflight) abort(new Error('cut'));
+  }, { once: true });
+
   const request = async (method: string, url: string, o: HttpRequestOptions = {}): Promise<HttpResponse> => {
-    const target = new URL(/^https?:\/\//.test(url) ? url : baseUrl + (url.startsWith('/') ? url : '/' + url));
-    if (o.query) {
-      for (const [k, v] of Object.entries(o.query)) if (v !== undefined) target.searchParams.append(k, String(v));
-    }
-    let path = target.pathname;
-    if (basePath && path.startsWith(basePath + '/')) path = path.slice(basePath.length);
-    const op = o.op ?? `${method} ${path}`;
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5' };
-    if (o.accept === 'json') {
-      headers.accept = ACCEPT_JSON;
-      headers['x-requested-with'] = 'XMLHttpRequest';
-      headers.origin = baseUrl;
+    let origin = baseOrigin;
+    let path: string;
+    let opPath: string;
+    if (/^https?:\/\//.test(url)) {
+      const u = new URL(url);
+      origin = u.origin;
+      path = u.pathname + u.search;
+      opPath = basePath && u.pathname.startsWith(basePath + '/') ? u.pathname.slice(basePath.length) : u.pathname;
     } else {
-      headers.accept = ACCEPT_HTML;
+      const rel = url.startsWith('/') ? url : '/' + url;
+      path = basePath + rel;
+      const q = rel.indexOf('?');
+      opPath = q < 0 ? rel : rel.slice(0, q);
     }
+    if (o.query) {
+      let qs = '';
+      for (const k in o.query) {
+        const v = o.query[k];
+        if (v !== undefined) qs += (qs ? '&' : '') + encodeURIComponent(k) + '=' + encodeURIComponent(String(v));
+      }
+      if (qs) path += (path.includes('?') ? '&' : '?') + qs;
+    }
+    const op = o.op ?? `${method} ${opPath}`;
+    const headers: Record<string, string> = { ...(o.accept === 'json' ? jsonHeaders : htmlHeaders) };
     let body: string | undefined;
     if (o.json !== undefined) {
       body = JSON.stringify(o.json);
@@ -111,45 +143,68 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
     if (o.auth) headers.authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
-    const cookie = cookies.header(target.host);
+    const host = origin.slice(origin.indexOf('//') + 2);
+    const cookie = cookies.header(host);
     if (cookie) headers.cookie = cookie;
-    Object.assign(headers, o.headers);
+    if (o.headers) Object.assign(headers, o.headers);
 
     const timeout = o.timeoutMs ?? defaultTimeout;
     const start = now();
     let ttfb: number | undefined;
     let status = 0;
     let bytes = 0;
+    let rawHeaders: Buffer[] = [];
+    const chunks: Buffer[] = [];
     try {
-      const res = await clientFor(target.origin).request({
-        method: method as 'GET',
-        path: target.pathname + target.search,
-        headers,
-        body,
-        signal: options.signal,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
+      if (options.signal?.aborted) throw new Error('cut');
+      await new Promise<void>((resolve, reject) => {
+        let abortFn: ((err: Error) => void) | undefined;
+        const done = (err?: Error) => {
+          if (abortFn) inflight.delete(abortFn);
+          if (err) reject(err);
+          else resolve();
+        };
+        clientFor(origin).dispatch(
+          { method: method as 'GET', path, headers, body, headersTimeout: timeout, bodyTimeout: timeout },
+          {
+            onConnect(abort) {
+              abortFn = abort;
+              inflight.add(abort);
+            },
+            onHeaders(statusCode, raw) {
+              ttfb = now() - start;
+              status = statusCode;
+              rawHeaders = raw as unknown as Buffer[];
+              return true;
+            },
+            onData(chunk) {
+              chunks.push(chunk);
+              bytes += chunk.length;
+              return true;
+            },
+            onComplete() {
+              done();
+            },
+            onError(err) {
+              done(err);
+            },
+          },
+        );
       });
-      ttfb = now() - start;
-      status = res.statusCode;
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) {
-        chunks.push(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-      }
       const duration = now() - start;
-      cookies.store(target.host, res.headers['set-cookie']);
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const resHeaders = headerObject(rawHeaders);
+      cookies.store(host, resHeaders['set-cookie']);
+      const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       const ok = o.expect ? o.expect.includes(status) : isOk(status);
       const error = ok ? undefined : `http ${status}`;
       options.sink({ op, start, duration, ok, status, bytes, ttfb, error });
-      const location = res.headers.location;
+      const location = resHeaders.location;
       const response: HttpResponse = {
         status,
-        headers: res.headers,
+        headers: resHeaders,
         body: text,
         bytes,
-        ttfb,
+        ttfb: ttfb!,
         json() {
           try {
             return JSON.parse(text);

@@ -28,10 +28,13 @@ export async function login(ctx: ScriptContext, user: { username: string; passwo
   ctx.check(!/\/login$/.test(to), `login of ${user.username} was refused`);
 }
 
+/** A redirect's `Location` as an absolute URL (Location paths already carry the context path). */
+export const absolute = (ctx: ScriptContext, location: string): string => new URL(location, ctx.http.baseUrl + '/').href;
+
 /** E³ Authentication.logout: `GET /j_atl_security_logout`, following one redirect. */
 export async function logout(ctx: ScriptContext): Promise<void> {
   const res = await ctx.http.get('/j_atl_security_logout', { op: 'GET /j_atl_security_logout' });
-  if (res.status === 302 && res.location) await ctx.http.get(res.location, { op: 'GET (logout redirect)' });
+  if (res.status === 302 && res.location) await ctx.http.get(absolute(ctx, res.location), { op: 'GET (logout redirect)' });
   ctx.http.cookies.clear();
 }
 

@@ -16,18 +16,20 @@ const developer = defineScript({
 });
 
 /**
- * E³ persona/base/BuildAgent: poll (ls-remote) on every 5 s wall-clock boundary and clone on every 30 s one.
- * E³ fired every agent at the same instant; with the job option `"spread": true` each client gets its own phase.
- * Waiting is think time, not measured.
+ * E³ persona/base/BuildAgent: poll (ls-remote) on every 5 s wall-clock boundary and clone on every 30 s one
+ * (job options `pollSeconds`, `cloneSeconds`). E³ fired every agent at the same instant; with the job option
+ * `"spread": true` each client gets its own phase. Waiting is think time, not measured.
  */
 function buildAgent(name: string, transport: 'ssh' | 'http'): Script {
   return defineScript({
     name,
     async run(ctx: ScriptContext) {
-      const phase = ctx.options.spread === true ? (ctx.client * 997) % 30_000 : 0;
+      const pollMs = typeof ctx.options.pollSeconds === 'number' ? ctx.options.pollSeconds * 1000 : 5000;
+      const cloneMs = typeof ctx.options.cloneSeconds === 'number' ? ctx.options.cloneSeconds * 1000 : 30_000;
+      const phase = ctx.options.spread === true ? (ctx.client * 997) % cloneMs : 0;
       const t = Date.now() - phase;
-      const poll = 5000 - (t % 5000);
-      const clone = 30_000 - (t % 30_000);
+      const poll = pollMs - (t % pollMs);
+      const clone = cloneMs - (t % cloneMs);
       if (clone <= poll) {
         await ctx.sleep(clone);
         await cloneOnce(ctx, transport);

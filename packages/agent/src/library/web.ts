@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { User } from '../data/provider.js';
 import { defineScript, type Script, type ScriptContext } from '../script/api.js';
-import { REST, exists, identity, json, login, logout, pickOne, randomRepoViaRest, randomWord, randomWords, randomlyEditFiles, repoPath, tempDir, type Page } from './helpers.js';
+import { REST, absolute, exists, identity, json, login, logout, pickOne, randomRepoViaRest, randomWord, randomWords, randomlyEditFiles, repoPath, tempDir, type Page } from './helpers.js';
 
 const RP = `${REST}/projects/{key}/repos/{slug}`;
 
@@ -271,9 +271,8 @@ export async function pullRequestWorkflow(ctx: ScriptContext, withLogin: boolean
     }
     const id = Number(/\/pull-requests\/(\d+)/.exec(created.location ?? '')?.[1]);
     ctx.check(Number.isInteger(id), `no pull request id in the redirect ${created.location ?? ''}`);
-    const prWeb = `${repoPath(repo)}/pull-requests/${id}`;
-    const first = await ctx.http.get(created.location!, { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}', expect: [200, 302, 303] });
-    if (first.status !== 200 && first.location) await ctx.http.get(first.location, { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}/overview' });
+    const first = await ctx.http.get(absolute(ctx, created.location!), { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}', expect: [200, 302, 303] });
+    if (first.status !== 200 && first.location) await ctx.http.get(absolute(ctx, first.location), { op: 'GET /projects/{key}/repos/{slug}/pull-requests/{id}/overview' });
     const prRest = `${restRepo}/pull-requests/${id}`;
     await ctx.http.get(`${prRest}/merge`, { accept: 'json', op: `GET ${RP}/pull-requests/{id}/merge` });
     await ctx.http.get(`/rest/jira/latest/projects/${k}/repos/${s}/pull-requests/${id}/issues`, { accept: 'json', op: 'GET /rest/jira/latest/projects/{key}/repos/{slug}/pull-requests/{id}/issues' });
@@ -322,7 +321,6 @@ export async function pullRequestWorkflow(ctx: ScriptContext, withLogin: boolean
       await ctx.http.post(`${prRest}/decline`, { accept: 'json', query: { avatarSize: 16, version: v }, json: {}, op: `POST ${RP}/pull-requests/{id}/decline` });
       ctx.check(false, `pull request ${id} could not be merged (declined)`);
     }
-    void prWeb;
   } finally {
     await rm(dir, { recursive: true, force: true });
     if (withLogin) await logout(ctx).catch(() => undefined);

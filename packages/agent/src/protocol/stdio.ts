@@ -18,6 +18,7 @@ import {
 
 import { createTestData } from '../data/provider.js';
 import { runStage } from '../engine/stage.js';
+import { runMonitor } from '../monitor/proc.js';
 import type { Script } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 import { loadUserScript } from '../script/user-scripts.js';
@@ -63,6 +64,8 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
     node: process.versions.node, pid: process.pid, ...(git ? { git } : {}),
   });
 
+  const monitorCtl = new AbortController();
+  let monitor: Promise<unknown> | undefined;
   let prepared: { msg: PrepareMessage; userScripts: Record<string, Script> } | undefined;
   let stage: { ctl: AbortController; done: Promise<void> } | undefined;
 
@@ -74,6 +77,11 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
     }
     const jobs = msg.workload.map((j) => resolveScript(j.script, userScripts).name);
     createTestData(msg);
+    if (msg.monitor && !monitor) {
+      monitor = runMonitor({ ...msg.monitor, signal: monitorCtl.signal }).catch((err: Error) =>
+        send({ type: 'log', level: 'warn', message: `metrics sampler stopped: ${err.message}`, t: Date.now() }),
+      );
+    }
     prepared = { msg, userScripts };
     send({ type: 'ready', jobs });
   };
@@ -149,4 +157,6 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
     stage.ctl.abort();
     await stage.done;
   }
+  monitorCtl.abort();
+  await monitor;
 }

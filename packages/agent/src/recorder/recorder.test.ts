@@ -8,8 +8,6 @@ import * as hdr from 'hdr-histogram-js';
 import { classify, opFailure, redact } from './errors.js';
 import { createRecorder, errorClassOf } from './recorder.js';
 
-// test-utils registers its afterEach cleanup on first use, which jest refuses inside a test: use it once here.
-await makeTmpDir();
 
 const row = (over: Partial<SampleRow>): SampleRow => ({
   start: 1000, duration: 10, test: 'T', op: 'GET /x', kind: 'request', client: 0, iteration: 0, ok: true, status: 200, bytes: 5, ...over,

@@ -66,8 +66,18 @@ export function errorClassOf(row: SampleRow): ErrorClass | undefined {
 export async function createRecorder(samplesFile: string): Promise<Recorder> {
   const writer = await createSampleWriter(samplesFile, { bufferBytes: 256 * 1024 });
   const series = new Map<string, Series>();
-  let pendingWrite: Promise<void> | undefined;
+  // While the file stream asks to wait for 'drain', rows queue here and are written after it.
+  let waiting: Promise<void> | undefined;
+  const backlog: SampleRow[] = [];
+  let count = 0;
   let lastEnd = 0;
+  const drainBacklog = async (): Promise<void> => {
+    while (backlog.length > 0) {
+      const w = writer.write(backlog.shift()!);
+      if (w) await w;
+    }
+    waiting = undefined;
+  };
 
   const get = (row: SampleRow): Series => {
     const key = row.kind + '\u0000' + row.test + '\u0000' + row.op;
@@ -84,8 +94,12 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
 
   return {
     record(row) {
-      const w = writer.write(row);
-      if (w) pendingWrite = (pendingWrite ?? Promise.resolve()).then(() => w);
+      count++;
+      if (waiting) backlog.push(row);
+      else {
+        const w = writer.write(row);
+        if (w) waiting = w.then(drainBacklog);
+      }
       const s = get(row);
       s.count++;
       s.bytes += row.bytes;
@@ -110,7 +124,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       if (row.duration > s.tick.max) s.tick.max = row.duration;
     },
     get count() {
-      return writer.count;
+      return count;
     },
     get lastEnd() {
       return lastEnd;
@@ -157,7 +171,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       return out.sort((a, b) => a.test.localeCompare(b.test) || a.kind.localeCompare(b.kind) || a.op.localeCompare(b.op));
     },
     async close() {
-      await pendingWrite;
+      while (waiting) await waiting;
       await writer.close();
     },
   };

@@ -48,6 +48,16 @@ export const PrepareMessageSchema = Type.Object(
     keys: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'A keys file (E³ format); its key pairs are given to SSH-less users in order.' })),
     scripts: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'User scripts by name: ESM source bundled by bundleUserScript.' })),
     worker: Type.Optional(Type.String({ description: 'Worker name for summary.json (default: host name).' })),
+    monitor: Type.Optional(
+      Type.Object(
+        {
+          out: Type.String({ description: 'collectd CSV root; files go to <out>/<host>/….' }),
+          intervalMs: Type.Optional(Type.Number({ minimum: 100, description: 'Sampling interval (ms), default 5000.' })),
+          host: Type.Optional(Type.String({ description: 'Host folder name (default: host name).' })),
+        },
+        { description: 'Start the /proc sampler beside the agent (once; it runs until the agent exits).' },
+      ),
+    ),
   },
   { description: 'Controller → agent: everything a stage needs, before the stage starts.' },
 );

@@ -10,6 +10,7 @@ import { PhaseStatus } from './phase-status.js';
 import { RunFile } from './run-file.js';
 import { SampleRowSchema } from './sample-row.js';
 import { Snapshot } from './snapshot.js';
+import { StageSummarySchema } from './stage-summary.js';
 import { StagesFile } from './stages.js';
 import { WorkloadFile } from './workload.js';
 
@@ -26,6 +27,7 @@ export const FILE_KINDS = {
   ledger: { schema: LedgerEntry, schemaFile: 'ledger-entry.schema.json' },
   sample: { schema: SampleRowSchema, schemaFile: 'sample-row.schema.json' },
   gather: { schema: GatherManifest, schemaFile: 'gather-manifest.schema.json' },
+  'stage-summary': { schema: StageSummarySchema, schemaFile: 'stage-summary.schema.json' },
   'analysis-summary': { schema: AnalysisSummary, schemaFile: 'analysis-summary.schema.json' },
 } as const satisfies Record<string, { schema: TSchema; schemaFile: string }>;
 

@@ -33,6 +33,9 @@ export const Instance = Type.Object(
     restartCommand: Type.Optional(Type.String({ description: "Command that restarts the server on each cluster node; E³'s `sudo service atlbitbucket restart` when absent." })),
     healthUrl: Type.Optional(Type.String({ description: 'URL polled until {"state":"RUNNING"}; <URL>/status when absent.' })),
     logDirs: Type.Optional(Type.Array(Type.String(), { description: "Server log folders to gather; Bitbucket's default when absent." })),
+    SshPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "Bitbucket's SSH port for git; 7999 when absent." })),
+    SshHost: Type.Optional(Type.String({ description: "Host for git over SSH when it differs from URL's host." })),
+    DirectURL: Type.Optional(Type.String({ pattern: '^https?://', description: 'A node reached directly, bypassing the load balancer (the *HttpDirect scripts).' })),
     dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes; /tmp/e3 when absent." })),
     reset: Type.Optional(
       Type.Union([Type.Literal('restart'), Type.Literal('restore'), Type.Literal('none')], {
