@@ -13,7 +13,8 @@ export function agentBundlePath(): string {
 
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const local = async () => ({ local: (await import('./local/provider.js')).localProvider() });
+const local = async () => ({ local: (await import('./providers/local.js')).localProvider() });
+const checks = async () => (await import('./providers/byo-checks.js')).byoChecks();
 
 /** Every `e3` command, in the order `e3 --help` lists them; each is imported only when it is the one being run. */
 export const commands: LazyCommand[] = [
@@ -30,7 +31,7 @@ export const commands: LazyCommand[] = [
   {
     name: 'provision',
     description: 'Create the machines of an experiment (local target, AWS stacks, or bring-your-own instance files) and the run directory',
-    load: async () => (await import('@e3/provision')).provisionCommandWith({ providers: await local() }),
+    load: async () => (await import('@e3/provision')).provisionCommandWith({ providers: await local(), checks: await checks() }),
   },
   {
     name: 'run',

@@ -103,7 +103,7 @@ async function plan(home: string, runDir: string, runFile: RunFile): Promise<Thr
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Checks Node ≥ 20 and git on a worker; throws E3_ENVIRONMENT naming the node and what is missing. */
-async function checkWorker(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
+export async function checkWorker(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
   const r = await handle.exec('node --version; git --version', { timeoutMs: 30_000, signal });
   const nodeVersion = /^v(\d+)\./m.exec(r.stdout);
   const problems: string[] = [];

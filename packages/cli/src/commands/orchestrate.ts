@@ -7,7 +7,8 @@ import { deprovision, provision } from '@e3/provision';
 import { createProgressView, runExperiment } from '@e3/run';
 
 import { agentBundlePath } from '../commands.js';
-import { localProvider } from '../local/provider.js';
+import { byoChecks } from '../providers/byo-checks.js';
+import { localProvider } from '../providers/local.js';
 
 export interface OrchestrateArgs {
   experiment: string;
@@ -68,7 +69,7 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
   };
 
   const provisioned = await step('provision', () =>
-    provision({ experiment: args.experiment, run: args.run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log, signal: ctx.signal }),
+    provision({ experiment: args.experiment, run: args.run, home, cwd: ctx.cwd, env: ctx.env, providers, checks: byoChecks(), log: ctx.log, signal: ctx.signal }),
   );
   const run = provisioned?.run;
   let analysis: AnalyzeResult | undefined;
