@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -76,7 +76,11 @@ export async function startDetachedTarget(options: StartTargetOptions, env: Node
       return { url: info.url, pid: info.pid, sshPort: info.sshPort, httpPort: info.httpPort };
     }
     const code = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
-    if (code !== undefined) throw new E3Error('TARGET', `the detached target exited with code ${code} before it was running`, { hint: `Read ${join(options.data, 'log', 'target-daemon.log')}.` });
+    if (code !== undefined) {
+      const logFile = join(options.data, 'log', 'target-daemon.log');
+      const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
+      throw new E3Error('TARGET', `the detached target exited with code ${code} before it was running${tail ? `: ${tail}` : ''}`, { hint: `Read ${logFile}.` });
+    }
     if (Date.now() > deadline) throw new E3Error('HEALTH_TIMEOUT', 'the detached target did not start within 30 s', { hint: `Read ${join(options.data, 'log', 'target-daemon.log')}.` });
   }
 }
