@@ -64,11 +64,20 @@ export {
 export { runCli, type RunCliOptions } from './cli/run-cli.js';
 export {
   E3_VERSION,
+  readGatherManifest,
   readPhaseStatus,
   readRunFile,
   readStages,
   requirePhase,
+  writeGatherManifest,
   writePhaseStatus,
   writeRunFile,
   writeStages,
 } from './run-dir/io.js';
+export * from './schemas/stage-summary.js';
+export * from './protocol/agent.js';
+export { threadMachines, type NodesInstance, type StackMachines } from './run-dir/machines.js';
+export { GatherManifest, GatheredFile, GatheredNode } from './schemas/gather-manifest.js';
+export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
+export * from './run-dir/analysis-layout.js';
+export { scanSamples } from './samples/scan.js';

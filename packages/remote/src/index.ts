@@ -16,3 +16,5 @@ export { syncDir, type SyncDirOptions, type SyncEnd, type SyncedFile, type SyncR
 export { isRunning, startDetached, stopByPidFile, type StartDetachedOptions } from './process-control.js';
 /** Glob matching as used by syncDir filters. */
 export { globMatcher } from './glob.js';
+/** Connections to the nodes of a thread's stacks, with keys and host keys from their instance files. */
+export { createStackConnector, type StackConnector, type StackConnectorOptions } from './stack.js';

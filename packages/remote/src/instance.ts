@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 
 import { loadFile, writeJsonAtomic, type Instance } from '@e3/model';
@@ -17,7 +18,9 @@ export function pinHostKey(instanceFile: string, node: string, key: string): Pro
   const next = previous.then(async () => {
     const instance = await loadFile<Instance>('instance', instanceFile);
     instance.HostKeys = { ...instance.HostKeys, [node]: key };
-    await writeJsonAtomic(instanceFile, instance);
+    // Keep the file's mode: provisioned instance files hold passwords and are 0600.
+    const mode = (await stat(instanceFile)).mode & 0o777;
+    await writeJsonAtomic(instanceFile, instance, { mode });
   });
   const settled = next.catch(() => undefined);
   writes.set(instanceFile, settled);

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { defineCommand, E3Error, findHomeFile, resolveHome, type CommandContext, type CommandDef, type OptionDef } from '@e3/model';
+import { defineCommand, E3Error, findHomeFile, resolveHome, type CommandDef, type OptionDef } from '@e3/model';
 
 import { restoreState, saveState, stopTarget, waitForRunning } from './control.js';
 import { seedTarget } from './seed.js';
@@ -33,6 +33,7 @@ interface StartArgs {
   sshPort: number;
   context: string;
   maxGitOps?: number;
+  gitLatency?: number;
   queueTimeout: number;
   adminPassword: string;
   detach: boolean;
@@ -46,19 +47,24 @@ function startOptions(args: StartArgs, cwd: string): StartTargetOptions {
     sshPort: int('ssh-port', args.sshPort),
     contextPath: args.context,
     maxGitOps: int('max-git-ops', args.maxGitOps, 1),
+    ...(args.gitLatency !== undefined ? { gitLatencyMs: int('git-latency', args.gitLatency, 0) } : {}),
     queueTimeoutMs: (int('queue-timeout', args.queueTimeout, 1) ?? 300) * 1000,
     adminPassword: args.adminPassword,
   };
 }
 
-/** Starts a detached target (a node child reading its options on stdin) and waits until `/status` is RUNNING. */
-async function startDetached(options: StartTargetOptions, ctx: CommandContext): Promise<{ url: string; pid: number; sshPort: number; httpPort: number }> {
+/**
+ * Starts a target in a detached process (a node child reading its options on stdin, logging to
+ * `<data>/log/target-daemon.log`) and waits until `/status` is RUNNING. Stop it with `stopTarget`.
+ * Throws E3_TARGET (already running, or it exited), E3_HEALTH_TIMEOUT.
+ */
+export async function startDetachedTarget(options: StartTargetOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; pid: number; sshPort: number; httpPort: number }> {
   if (readRuntimeInfo(options.data)) throw new E3Error('TARGET', `a target is already running on ${options.data}`, { hint: `Run \`e3 target stop --data ${options.data}\` first.` });
   await mkdir(join(options.data, 'log'), { recursive: true });
   const self = fileURLToPath(import.meta.url);
   const daemon = self.replace(/command\.(ts|js)$/, 'daemon.$1');
   const out = openSync(join(options.data, 'log', 'target-daemon.log'), 'a');
-  const child = spawn(process.execPath, [...process.execArgv, daemon], { detached: true, stdio: ['pipe', out, out], env: ctx.env });
+  const child = spawn(process.execPath, [...process.execArgv, daemon], { detached: true, stdio: ['pipe', out, out], env });
   child.stdin!.end(JSON.stringify(options));
   const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? 1)));
   const deadline = Date.now() + 30_000;
@@ -82,6 +88,7 @@ const start = defineCommand<StartArgs>({
     data,
     ...listenOptions,
     'max-git-ops': { type: 'number', description: 'Hosting tickets: concurrent git operations (others queue); default 2 × CPUs, at least 4' },
+    'git-latency': { type: 'number', description: 'Milliseconds added to every git operation while it holds its ticket (a slow-storage model); default 0' },
     'queue-timeout': { type: 'number', description: 'Seconds a git operation may wait for a hosting ticket', default: 300 },
     'admin-password': { type: 'string', description: 'Password of the admin user, created only when the data folder has none', default: 'admin' },
     detach: { type: 'boolean', description: 'Start in the background, write <data>/target.json and return once /status says RUNNING', default: false },
@@ -90,7 +97,7 @@ const start = defineCommand<StartArgs>({
   async run(args, ctx) {
     const options = startOptions(args, ctx.cwd);
     if (args.detach) {
-      const r = await startDetached(options, ctx);
+      const r = await startDetachedTarget(options, ctx.env);
       return { data: r, text: `target running at ${r.url} (ssh port ${r.sshPort}, pid ${r.pid})` };
     }
     if (readRuntimeInfo(options.data)) throw new E3Error('TARGET', `a target is already running on ${options.data}`, { hint: `Run \`e3 target stop --data ${options.data}\` first.` });

@@ -5,4 +5,4 @@ export { seedTarget, type SeedTargetOptions, type SeedResult } from './seed.js';
 /** Save/restore of repos + database, stopping a detached target, waiting for `/status`. */
 export { saveState, restoreState, stopTarget, waitForRunning, type DataOptions } from './control.js';
 /** The `e3 target` command definition (start, stop, seed, save-state, restore-state). */
-export { targetCommand } from './command.js';
+export { startDetachedTarget, targetCommand } from './command.js';

@@ -27,6 +27,8 @@ export interface StartTargetOptions {
   contextPath?: string;
   /** Hosting tickets: concurrent git operations; default 2 × CPUs, at least 4. */
   maxGitOps?: number;
+  /** Latency added to every git operation while it holds its ticket (a slow-storage model); default 0. */
+  gitLatencyMs?: number;
   /** How long a git operation may wait for a ticket; default 300 000 ms. */
   queueTimeoutMs?: number;
   /** Metrics sample interval; default 5000 ms. */
@@ -129,7 +131,7 @@ export async function startTarget(options: StartTargetOptions): Promise<RunningT
   const state: TargetState = {
     dataDir: data,
     db,
-    tickets: createTickets({ max: maxGitOps, timeoutMs: options.queueTimeoutMs ?? 300_000 }),
+    tickets: createTickets({ max: maxGitOps, timeoutMs: options.queueTimeoutMs ?? 300_000, ...(options.gitLatencyMs ? { latencyMs: options.gitLatencyMs } : {}) }),
     sessions: new Map(),
     controlToken: '',
     contextPath,

@@ -39,4 +39,14 @@ describe('createTickets', () => {
     (await p)();
     expect(all).toBe(true);
   });
+
+  it('holds the ticket for the added latency, so one ticket serialises the operations', async () => {
+    const t = createTickets({ max: 1, timeoutMs: 5000, latencyMs: 50 });
+    const started = performance.now();
+    const [a, b] = [t.acquire(), t.acquire()];
+    expect(t.stats()).toMatchObject({ used: 1, queued: 1 });
+    (await a)();
+    (await b)();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
 });

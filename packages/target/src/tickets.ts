@@ -9,7 +9,11 @@ export interface Tickets {
   stats(): { used: number; queued: number; total: number; maxQueued: number; rejected: number };
 }
 
-export function createTickets(options: { max: number; timeoutMs: number }): Tickets {
+/**
+ * `latencyMs` is added to every git operation while it holds its ticket: a model of a server whose
+ * storage answers slowly, so that tickets rather than the CPUs of a small machine bound git throughput.
+ */
+export function createTickets(options: { max: number; timeoutMs: number; latencyMs?: number }): Tickets {
   let used = 0;
   let maxQueued = 0;
   let rejected = 0;
@@ -54,7 +58,11 @@ export function createTickets(options: { max: number; timeoutMs: number }): Tick
       maxQueued = Math.max(maxQueued, queue.length);
     });
   return {
-    acquire: () => take(1, options.timeoutMs),
+    acquire: async () => {
+      const release = await take(1, options.timeoutMs);
+      if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+      return release;
+    },
     acquireAll: () => take(options.max, Math.max(options.timeoutMs, 60_000)),
     stats: () => ({ used, queued: queue.length, total: options.max, maxQueued, rejected }),
   };

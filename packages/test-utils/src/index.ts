@@ -3,15 +3,17 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 
-import { afterEach } from '@jest/globals';
 
 /** A file tree: path → content. Objects and arrays are written as JSON, strings as they are. */
 export type Tree = Record<string, string | Uint8Array | object>;
 
 const created: string[] = [];
 
+/** Jest's hooks when running under jest (injected globals); undefined in plain scripts such as benches. */
+export const jestHooks = globalThis as unknown as Partial<Record<'afterEach' | 'afterAll' | 'beforeAll', (fn: () => unknown, timeout?: number) => void>>;
+
 // Registered when a test file imports this module (hooks cannot be added from inside a test).
-afterEach(async () => {
+jestHooks.afterEach?.(async () => {
   const dirs = created.splice(0);
   if (process.env.E3_KEEP_TMP === '1') {
     for (const d of dirs) process.stderr.write(`kept ${d}\n`);

@@ -6,7 +6,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll } from '@jest/globals';
 
 /** One test host: a network namespace running its own sshd. */
 export interface NetnsHost {
@@ -364,6 +363,7 @@ export async function createNetnsHosts(count: number, options: NetnsOptions = {}
  */
 export function useNetnsHosts(count: number, options: NetnsOptions = {}): { readonly current: NetnsHosts } {
   let hosts: NetnsHosts | undefined;
+  const { beforeAll, afterAll } = globalThis as unknown as Record<'beforeAll' | 'afterAll', (fn: () => unknown, timeout?: number) => void>;
   beforeAll(async () => {
     hosts = await createNetnsHosts(count, options);
   }, 60_000);

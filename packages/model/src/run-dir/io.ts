@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 import { E3Error } from '../errors/e3-error.js';
+import type { GatherManifest } from '../schemas/gather-manifest.js';
 import type { PhaseStatus } from '../schemas/phase-status.js';
 import type { RunFile } from '../schemas/run-file.js';
 import type { StagesFile } from '../schemas/stages.js';
@@ -47,9 +48,9 @@ export async function readRunFile(runDir: string): Promise<RunFile> {
   return value;
 }
 
-/** Writes the run file atomically, stamping the current format version. */
+/** Writes the run file atomically (mode 0600: it holds copies of instance files with passwords), stamping the format version. */
 export async function writeRunFile(runDir: string, value: RunFile): Promise<void> {
-  await writeJsonAtomic(runDirPaths(runDir).runFile, { ...value, formatVersion: RUN_DIR_FORMAT_VERSION });
+  await writeJsonAtomic(runDirPaths(runDir).runFile, { ...value, formatVersion: RUN_DIR_FORMAT_VERSION }, { mode: 0o600 });
 }
 
 /** The phase's status file, or undefined if the phase never ran. */
@@ -96,3 +97,12 @@ export async function writeStages(runDir: string, value: Omit<StagesFile, 'forma
 
 /** The e3 version string written into phase files. */
 export const E3_VERSION = '0.1.0';
+
+/** `gather.json`, or undefined before the first gather. */
+export async function readGatherManifest(runDir: string): Promise<GatherManifest | undefined> {
+  return readRunDirJson<GatherManifest>('gather', runDirPaths(runDir).gatherManifest);
+}
+
+export async function writeGatherManifest(runDir: string, value: Omit<GatherManifest, 'formatVersion'>): Promise<void> {
+  await writeJsonAtomic(runDirPaths(runDir).gatherManifest, { formatVersion: RUN_DIR_FORMAT_VERSION, ...value });
+}

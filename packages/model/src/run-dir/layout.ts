@@ -18,6 +18,25 @@ export const AGENT_LOG_FILE = 'agent.log';
 export const GATHER_MANIFEST_FILE = 'gather.json';
 export const ANALYSIS_DIR = 'analysis';
 export const INSTANCES_COPY_DIR = 'instances';
+/** Lock file guarding read-modify-write of the run file (created with O_EXCL, removed after). */
+export const RUN_FILE_LOCK = '.run-file.lock';
+
+/** e3-home folder that deprovision moves finished runs into: `archive/<run>/`. */
+export const ARCHIVE_DIR = 'archive';
+/** e3-home folder of CloudFormation templates: `templates/<Template>.template`. */
+export const TEMPLATES_DIR = 'templates';
+/** Private key of an instance file: `instances/<name>.pem`. */
+export function instanceKeyFileName(name: string): string {
+  return `${name}.pem`;
+}
+/** `archive/<run>` in `home`. */
+export function archivedRunDir(home: string, run: string): string {
+  return join(home, ARCHIVE_DIR, run);
+}
+/** CloudFormation template file name: `<Template>.template`. */
+export function templateFileName(template: string): string {
+  return `${template}.template`;
+}
 
 const pad3 = (n: number): string => String(n).padStart(3, '0');
 
@@ -54,6 +73,7 @@ export interface RunDirPaths {
   root: string;
   runFile: string;
   ledger: string;
+  runFileLock: string;
   phasesDir: string;
   phaseFile(phase: Phase): string;
   instancesDir: string;
@@ -78,6 +98,7 @@ export function runDirPaths(root: string, run: string = root.split(/[\\/]/).filt
     root,
     runFile: join(root, runFileName(run)),
     ledger: join(root, LEDGER_FILE),
+    runFileLock: join(root, RUN_FILE_LOCK),
     phasesDir: join(root, PHASES_DIR),
     phaseFile: (phase) => join(root, PHASES_DIR, `${phase}.json`),
     instancesDir: join(root, INSTANCES_COPY_DIR),
@@ -100,17 +121,18 @@ export const DEFAULT_NODE_DATA_DIR = '/tmp/e3';
 /**
  * Where things live on a node under its data dir (`Instance.dataDir` or DEFAULT_NODE_DATA_DIR): the agent
  * bundle, the stage folders the agent writes (gather copies them to the run dir's worker-node folders),
- * the agent's scratch space and the pid files of what e3 started there.
+ * the agent's scratch space and the pid files of what e3 started there. Paths carry the worker index,
+ * so workers that share a file system (NFS, or test hosts in network namespaces) never collide.
  */
 export function nodePaths(dataDir: string, run: string) {
-  const threadDir = (t: number) => `${dataDir}/runs/${run}/${threadDirName(t)}`;
+  const workerDir = (t: number, w: number) => `${dataDir}/runs/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`;
   return {
     agentBundle: `${dataDir}/bin/e3-agent.cjs`,
     runDir: `${dataDir}/runs/${run}`,
-    threadDir,
-    stageDir: (t: number, s: number) => `${threadDir(t)}/${stageDirName(s)}`,
-    workDir: (t: number) => `${dataDir}/work/${run}/${threadDirName(t)}`,
-    pidFile: (t: number) => `${dataDir}/pids/${run}-${threadDirName(t)}.pid`,
+    workerDir,
+    stageDir: (t: number, w: number, s: number) => `${workerDir(t, w)}/${stageDirName(s)}`,
+    workDir: (t: number, w: number) => `${dataDir}/work/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
+    pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,
     collectdCsvDir: `${dataDir}/collectd-csv`,
   };

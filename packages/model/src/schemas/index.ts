@@ -1,6 +1,8 @@
 import type { TSchema } from '@sinclair/typebox';
 
+import { AnalysisSummary } from './analysis-summary.js';
 import { Experiment } from './experiment.js';
+import { GatherManifest } from './gather-manifest.js';
 import { Instance } from './instance.js';
 import { KeyPool } from './keys.js';
 import { LedgerEntry } from './ledger.js';
@@ -8,6 +10,7 @@ import { PhaseStatus } from './phase-status.js';
 import { RunFile } from './run-file.js';
 import { SampleRowSchema } from './sample-row.js';
 import { Snapshot } from './snapshot.js';
+import { StageSummarySchema } from './stage-summary.js';
 import { StagesFile } from './stages.js';
 import { WorkloadFile } from './workload.js';
 
@@ -23,6 +26,9 @@ export const FILE_KINDS = {
   stages: { schema: StagesFile, schemaFile: 'stages.schema.json' },
   ledger: { schema: LedgerEntry, schemaFile: 'ledger-entry.schema.json' },
   sample: { schema: SampleRowSchema, schemaFile: 'sample-row.schema.json' },
+  gather: { schema: GatherManifest, schemaFile: 'gather-manifest.schema.json' },
+  'stage-summary': { schema: StageSummarySchema, schemaFile: 'stage-summary.schema.json' },
+  'analysis-summary': { schema: AnalysisSummary, schemaFile: 'analysis-summary.schema.json' },
 } as const satisfies Record<string, { schema: TSchema; schemaFile: string }>;
 
 export type FileKind = keyof typeof FILE_KINDS;

@@ -5,10 +5,12 @@ import { SchemaRef } from './common.js';
 export const Instance = Type.Object(
   {
     $schema: SchemaRef,
-    ClusterNodes: Type.Array(Type.String({ pattern: '^(localhost|[^@\\s]+@[^@\\s:]+(:[0-9]+)?)$' }), {
-      minItems: 1,
-      description: 'Nodes: "localhost" (a local process) or "user@host[:port]" (SSH with <name>.pem).',
-    }),
+    ClusterNodes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^(localhost|[^@\\s]+@[^@\\s:]+(:[0-9]+)?)$' }), {
+        minItems: 1,
+        description: 'Nodes: "localhost" (a local process) or "user@host[:port]" (SSH with <name>.pem). Every stack a thread uses needs it; network files (VPC, subnets) have none.',
+      }),
+    ),
     URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Bitbucket base URL with any context path, e.g. http://host:7990/bitbucket.' })),
     snapshot: Type.Optional(Type.String({ description: 'Dataset descriptor in e3-home/snapshots (without .json).' })),
     RunConfig: Type.Optional(
@@ -31,6 +33,9 @@ export const Instance = Type.Object(
     restartCommand: Type.Optional(Type.String({ description: "Command that restarts the server on each cluster node; E³'s `sudo service atlbitbucket restart` when absent." })),
     healthUrl: Type.Optional(Type.String({ description: 'URL polled until {"state":"RUNNING"}; <URL>/status when absent.' })),
     logDirs: Type.Optional(Type.Array(Type.String(), { description: "Server log folders to gather; Bitbucket's default when absent." })),
+    SshPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "Bitbucket's SSH port for git; 7999 when absent." })),
+    SshHost: Type.Optional(Type.String({ description: "Host for git over SSH when it differs from URL's host." })),
+    DirectURL: Type.Optional(Type.String({ pattern: '^https?://', description: 'A node reached directly, bypassing the load balancer (the *HttpDirect scripts).' })),
     dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes; /tmp/e3 when absent." })),
     reset: Type.Optional(
       Type.Union([Type.Literal('restart'), Type.Literal('restore'), Type.Literal('none')], {

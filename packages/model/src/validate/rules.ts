@@ -95,7 +95,8 @@ export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): v
   };
   check('workload', e.workload, '/workload');
   e.threads.forEach((t, ti) => {
-    check('snapshot', t.instance.snapshot, `/threads/${ti}/instance/snapshot`);
+    // The local provider seeds the snapshot it names; every other snapshot must exist.
+    if (t.instance.template !== 'local') check('snapshot', t.instance.snapshot, `/threads/${ti}/instance/snapshot`);
     check('instance', t.instance.stack?.Name, `/threads/${ti}/instance/stack/Name`);
     check('instance', t.worker.stack?.Name, `/threads/${ti}/worker/stack/Name`);
     t.stages.forEach((s, si) => check('workload', s.workload, `/threads/${ti}/stages/${si}/workload`));

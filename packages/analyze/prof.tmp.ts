@@ -1,0 +1,14 @@
+import { scanSamples } from '@e3/model';
+import { readRun } from './src/run-dir.js';
+import { aggregateRun } from './src/aggregate.js';
+const dir = '/tmp/e3-bench-analyze/bench-1000000-20261125T100000Z';
+const info = await readRun(dir);
+let t = performance.now(); let n = 0;
+for (const th of info.threads) for (const s of th.stages) for (const f of s.sampleFiles) n += await scanSamples(f.file, () => {});
+console.log('scan only', n, Math.round(performance.now() - t));
+t = performance.now();
+await aggregateRun(info, { visuals: false });
+console.log('aggregate no visuals', Math.round(performance.now() - t));
+t = performance.now();
+await aggregateRun(info);
+console.log('aggregate', Math.round(performance.now() - t));

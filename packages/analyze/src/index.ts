@@ -1,0 +1,45 @@
+/**
+ * @e3/analyze — reads a run folder (`<run>.json`, `thread-*\/stages.json`, every worker's
+ * `stage-*\/samples.csv`, collectd CSV/RRD) and writes `analysis/`: PNG charts, `report.html`,
+ * `summary.json`, then `phases/analyze.json`. See packages/model/README.md#run-directory.
+ */
+
+/**
+ * `analyze({ run })`: one streaming pass over the samples, every chart, report.html, summary.json and the
+ * thresholds verdict (exit code 5 in the result when one fails). `analyzeCommand` is `e3 analyze`;
+ * `computeAnalysis(runDir)` computes the same without writing; `formatAnalyzeResult` is the CLI text.
+ * Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY, E3_INVALID_FILE, E3_SAMPLES_FORMAT, E3_RUN_DIR_INCOMPATIBLE, E3_IO, E3_INTERRUPTED.
+ */
+export {
+  analyze,
+  analyzeCommand,
+  computeAnalysis,
+  formatAnalyzeResult,
+  version,
+  type Analysis,
+  type AnalyzeArgs,
+  type AnalyzeOptions,
+  type AnalyzeResult,
+} from './analyze.js';
+
+/**
+ * `compare({ baseline, runs })`: per stage × test × op × kind, the median change with a bootstrap CI and a
+ * Mann–Whitney test; flagged when significant and beyond the noise floor. Writes compare.html and
+ * compare.json. `compareCommand` is `e3 compare <baseline> [runs..]`.
+ */
+export {
+  compare,
+  compareCommand,
+  formatCompare,
+  type CompareArgs,
+  type CompareOptions,
+  type CompareResult,
+  type CompareRow,
+  type Comparison,
+  type Subject,
+} from './compare.js';
+
+/** The Chart.js specification of one chart (rendered to PNG and inlined in report.html). */
+export type { ChartSpec } from './charts.js';
+/** System metrics read from collectd CSV or RRD. */
+export type { MetricSeries, NodeMetrics, Strip } from './metrics.js';

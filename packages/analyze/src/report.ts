@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+import type { AnalysisSummary, SummaryRow } from '@e3/model';
+
+import type { Analysis } from './analyze.js';
+import { bandsPlugin, type ChartSpec } from './charts.js';
+
+let chartJsSource: string | undefined;
+
+/** The Chart.js UMD bundle from node_modules, inlined so the report needs no network. */
+export function chartJs(): string {
+  if (chartJsSource === undefined) {
+    const main = createRequire(import.meta.url).resolve('chart.js');
+    chartJsSource = readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
+  }
+  return chartJsSource;
+}
+
+export const esc = (s: unknown): string =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** JSON safe inside a <script> element. */
+export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+const fmt = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
+const iso = (t?: number) => (t === undefined ? '–' : new Date(t).toISOString().replace('.000Z', 'Z'));
+
+export const STYLE = `
+:root { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; }
+body { margin: 0 auto; max-width: 1480px; padding: 16px 24px 64px; }
+h1 { font-size: 1.6rem; margin-bottom: 4px; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { margin-top: 1.4rem; } .muted { color: #666; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.86rem; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; white-space: nowrap; }
+td.wrap { white-space: normal; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+tr.tx td { background: #fafaf0; } tr.bad td { background: #fdecea; }
+.verdict { padding: 10px 16px; border-radius: 6px; font-weight: 600; margin: 12px 0; }
+.pass { background: #e6f4ea; color: #0b6b2b; } .fail { background: #fdecea; color: #a50e0e; } .none { background: #eef1f5; }
+.warn { background: #fff7e0; padding: 8px 16px; border-radius: 6px; }
+figure { margin: 12px 0 24px; } figure canvas { max-width: 100%; }
+nav a { margin-right: 12px; } code { background: #f4f4f4; padding: 0 3px; }
+details > summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
+`;
+
+function verdictHtml(v: AnalysisSummary['verdict']): string {
+  if (v.thresholds === 0) return `<div class="verdict none" id="verdict">Verdict: no thresholds in the experiment</div>`;
+  if (v.passed) return `<div class="verdict pass" id="verdict">Verdict: passed — ${v.checks.length} checks of ${v.thresholds} thresholds</div>`;
+  return `<div class="verdict fail" id="verdict">Verdict: FAILED — ${v.failed.length} of ${v.checks.length} checks<ul>${v.failed.map((f) => `<li>${esc(f)}</li>`).join('')}</ul></div>`;
+}
+
+/** Which thread held the most load, and where each one broke. */
+function glanceHtml(s: AnalysisSummary): string {
+  const rows = s.threads.filter((t) => t.peak);
+  if (!rows.length) return '';
+  const best = rows.reduce((a, b) => (b.peak!.tps > a.peak!.tps ? b : a));
+  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${fmt(best.peak!.tps, 2)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
+  return (
+    `<div id="glance">${lead}<table><thead><tr><th class="l">thread</th><th>peak TPS</th><th>at load</th><th class="l">breaks at</th><th class="l">why</th></tr></thead><tbody>` +
+    rows
+      .map(
+        (t) =>
+          `<tr><td class="l">${esc(t.name)}</td><td>${fmt(t.peak!.tps, 2)}</td><td>${t.peak!.load ?? '–'}</td>` +
+          `<td class="l">${t.breaksAt ? `stage ${String(t.breaksAt.stage).padStart(3, '0')} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
+      )
+      .join('') +
+    `</tbody></table></div>`
+  );
+}
+
+function rowsTable(rows: SummaryRow[]): string {
+  const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
+  return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map(
+      (r) =>
+        `<tr class="${r.kind === 'transaction' || r.op === '*' ? 'tx' : ''}${r.errors ? ' bad' : ''}"><td class="l">${esc(r.test)}</td><td class="l">${esc(r.op)}</td><td class="l">${r.kind}</td>` +
+        `<td>${r.count}</td><td>${r.errors}</td><td>${pct(r.errorRate)}</td><td>${fmt(r.tps, 2)}</td><td>${fmt(r.mean)}</td><td>${fmt(r.p50)}</td><td>${fmt(r.p90)}</td><td>${fmt(r.p95)}</td><td>${fmt(r.p99)}</td><td>${fmt(r.max)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+function figure(spec: ChartSpec, index: number, pngs: boolean): string {
+  return `<figure><canvas id="chart-${index}" data-chart="${index}" width="${spec.width}" height="${spec.height}" style="aspect-ratio:${spec.width}/${spec.height};width:100%"></canvas>${
+    pngs ? `<noscript><img src="${esc(spec.file)}" alt="${esc(spec.title)}" width="${spec.width}" height="${spec.height}"></noscript>` : ''
+  }</figure>`;
+}
+
+/** The script that draws the charts from the inlined data, lazily as they scroll into view. */
+export function chartBootstrap(): string {
+  return `
+(function () {
+  Chart.register({ id: 'e3Bands', ${bandsPlugin.beforeDatasetsDraw.toString()} });
+  var specs = JSON.parse(document.getElementById('e3-charts').textContent);
+  function draw(canvas) {
+    if (canvas.dataset.drawn) return;
+    canvas.dataset.drawn = '1';
+    var spec = specs[Number(canvas.dataset.chart)];
+    var cfg = spec.config;
+    cfg.options = Object.assign({}, cfg.options, { responsive: true, maintainAspectRatio: true, aspectRatio: spec.width / spec.height });
+    new Chart(canvas, cfg);
+  }
+  var canvases = Array.prototype.slice.call(document.querySelectorAll('canvas[data-chart]'));
+  if ('IntersectionObserver' in window) {
+    var io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting) { io.unobserve(e.target); draw(e.target); } });
+    }, { rootMargin: '400px' });
+    canvases.forEach(function (c) { io.observe(c); });
+  } else canvases.forEach(draw);
+  window.e3DrawAll = function () { canvases.forEach(draw); return canvases.length; };
+})();`;
+}
+
+/** report.html: one self-contained file (Chart.js and all data inlined; PNGs only as a no-script fallback). */
+export function renderReport(a: Analysis, options: { pngs: boolean }): string {
+  const s = a.summary;
+  const specs = a.charts;
+  const idx = new Map(specs.map((c, i) => [c, i]));
+  const fig = (c: ChartSpec) => figure(c, idx.get(c)!, options.pngs);
+  const parts: string[] = [];
+  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
+  parts.push(`<title>e3 report: ${esc(s.run)}</title><style>${STYLE}</style></head><body>`);
+  parts.push(`<h1>e3 report: ${esc(s.run)}</h1><div class="muted">${esc(s.description ?? '')} · experiment ${esc(s.experiment ?? '–')} · ${s.samples.toLocaleString('en-US')} samples · analysed ${esc(s.generatedAt)} by @e3/analyze ${esc(s.version)}</div>`);
+  parts.push(verdictHtml(s.verdict));
+  parts.push(glanceHtml(s));
+  if (!s.complete || s.warnings.length) {
+    const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
+    parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
+  }
+  parts.push(`<nav><a href="#charts">Load charts</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
+
+  // The answer first: throughput against load, then times and the breakdown.
+  parts.push(`<h2 id="charts">Load charts</h2>`);
+  for (const c of specs.filter((c) => c.group === 'throughput' || c.group === 'time' || c.group === 'breakdown')) parts.push(fig(c));
+
+  // Run and experiment facts.
+  parts.push(`<h2 id="facts">Run and experiment</h2>`);
+  for (const t of s.threads) {
+    parts.push(`<h3>${esc(t.name)} <span class="muted">(${t.dir}; nodes: ${esc(t.nodes.join(', ') || 'none gathered')})</span></h3>`);
+    parts.push(
+      `<table><thead><tr><th>stage</th><th class="l">status</th><th class="l">workload</th><th>load</th><th class="l">start</th><th class="l">end</th><th>window s</th><th>samples</th><th>TPS</th><th class="l">notes</th></tr></thead><tbody>` +
+        t.stages
+          .map(
+            (st) =>
+              `<tr class="${st.status === 'succeeded' ? '' : 'bad'}"><td>${st.key}</td><td class="l">${st.status}</td><td class="l">${esc(st.workload ?? '')}</td><td>${st.load ?? '–'}${st.rate !== undefined ? '/s' : ''}</td>` +
+              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
+          )
+          .join('') +
+        `</tbody></table>`,
+    );
+  }
+
+  // Summary per thread and stage.
+  parts.push(`<h2 id="summary">Summary per thread and stage</h2><p class="muted">Requests and transactions are never summed; shaded rows are the test level (transactions, or a test's requests merged as op *). Percentiles from HDR histograms (3 significant digits).</p>`);
+  for (const t of s.threads) {
+    for (const st of t.stages) {
+      const rows = s.rows.filter((r) => r.thread === t.index && r.stage === st.index);
+      if (!rows.length) continue;
+      parts.push(`<details open><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
+    }
+  }
+
+  parts.push(`<h2 id="stages">Stages: Gantt and response times</h2>`);
+  for (const t of s.threads) {
+    for (const st of t.stages) {
+      const cs = specs.filter((c) => (c.group === 'gantt' || c.group === 'times') && c.thread === t.index && c.stage === st.index);
+      if (!cs.length) continue;
+      parts.push(`<h3>${esc(t.name)} stage ${st.key} (load ${st.load ?? '–'})</h3>`);
+      for (const c of cs) parts.push(fig(c));
+    }
+  }
+
+  parts.push(`<h2 id="metrics">Nodes: system metrics</h2><p class="muted">Shaded bands are the stage windows from stages.json.</p>`);
+  const metricCharts = specs.filter((c) => c.group === 'metrics');
+  if (!metricCharts.length) parts.push(`<p class="muted">No collectd CSV or RRD files were gathered for this run.</p>`);
+  for (const t of s.threads) {
+    for (const node of t.nodes) {
+      const cs = metricCharts.filter((c) => c.thread === t.index && c.node === node);
+      if (!cs.length) continue;
+      parts.push(`<details open><summary>${esc(t.name)} · ${esc(node)}</summary>${cs.map(fig).join('')}</details>`);
+    }
+  }
+
+  parts.push(`<h2 id="errors">Errors</h2>`);
+  if (!s.errors.length) parts.push(`<p>No failed samples.</p>`);
+  else {
+    parts.push(
+      `<table><thead><tr><th class="l">thread</th><th>stage</th><th class="l">test</th><th class="l">op</th><th class="l">kind</th><th class="l">error</th><th>count</th><th class="l">examples</th></tr></thead><tbody>` +
+        s.errors
+          .map(
+            (e) =>
+              `<tr><td class="l">${esc(s.threads[e.thread]?.name ?? e.thread)}</td><td>${e.stage}</td><td class="l">${esc(e.test)}</td><td class="l">${esc(e.op)}</td><td class="l">${esc(e.kind)}</td><td class="l"><code>${esc(e.error)}</code></td><td>${e.count}</td><td class="l wrap">${e.examples.map((x) => `<div><code>${esc(x)}</code></div>`).join('')}</td></tr>`,
+          )
+          .join('') +
+        `</tbody></table>`,
+    );
+  }
+
+  parts.push(`<h2 id="checks">Thresholds</h2>${verdictHtml(s.verdict).replace('id="verdict"', '')}`);
+  if (s.verdict.checks.length) {
+    const sorted = [...s.verdict.checks].sort((x, y) => Number(x.passed) - Number(y.passed));
+    parts.push(
+      `<table><thead><tr><th class="l">result</th><th class="l">thread</th><th>stage</th><th class="l">test</th><th class="l">op</th><th class="l">metric</th><th>limit</th><th>actual</th></tr></thead><tbody>` +
+        sorted
+          .map(
+            (c) =>
+              `<tr class="${c.passed ? '' : 'bad'}"><td class="l">${c.passed ? 'ok' : 'FAILED'}</td><td class="l">${esc(c.thread)}</td><td>${c.stage < 0 ? '*' : c.stage}</td><td class="l">${esc(c.test)}</td><td class="l">${esc(c.op)}</td><td class="l">${c.metric}</td><td>${c.limit}</td><td>${c.actual ?? '–'}</td></tr>`,
+          )
+          .join('') +
+        `</tbody></table>`,
+    );
+  }
+
+  parts.push(`<script id="e3-charts" type="application/json">${scriptJson(specs.map((c) => ({ width: c.width, height: c.height, config: c.config })))}</script>`);
+  parts.push(`<script>${chartJs()}</script><script>${chartBootstrap()}</script></body></html>\n`);
+  return parts.join('\n');
+}

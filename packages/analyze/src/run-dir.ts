@@ -1,0 +1,187 @@
+import { existsSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+
+import {
+  E3Error,
+  NODE_DIR_PATTERN,
+  readPhaseStatus,
+  readRunFile,
+  readStages,
+  resolveHome,
+  runDirPaths,
+  runFileName,
+  stageDirName,
+  stageKey,
+  threadDirName,
+  type RunDirPaths,
+  type RunFile,
+  type StageRecord,
+  type Threshold,
+} from '@e3/model';
+
+/** One stage as analysis sees it: the stages.json record when there is one, else the plan. */
+export interface StageInfo {
+  index: number;
+  key: string;
+  dir: string;
+  /** stages.json status, or `missing` when the run never recorded the stage. */
+  status: StageRecord['status'] | 'missing';
+  record?: StageRecord;
+  workload?: string;
+  clients?: number;
+  rate?: number;
+  /** Load axis value: clients (closed) or rate (open). */
+  load: number | null;
+  start?: number;
+  end?: number;
+  windowMs: number | null;
+  /** samples.csv files found, one per worker that has one. */
+  sampleFiles: Array<{ worker: number; file: string }>;
+  notes: string[];
+}
+
+export interface ThreadInfo {
+  index: number;
+  name: string;
+  dir: string;
+  /** Node folder names, sorted: cluster-node-*, file-server-*, worker-node-*. */
+  nodes: string[];
+  stages: StageInfo[];
+  thresholds: Threshold[];
+}
+
+export interface RunInfo {
+  run: string;
+  runDir: string;
+  paths: RunDirPaths;
+  runFile: RunFile;
+  threads: ThreadInfo[];
+  warnings: string[];
+}
+
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The run folder named `run`: a path to a run folder (holding `<name>.json`), or a run name in
+ * `<home>/runs`. Throws E3_RUN_NOT_FOUND.
+ */
+export function resolveRunDir(run: string, options: { home?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const cwd = options.cwd ?? process.cwd();
+  const asPath = resolve(cwd, run);
+  if (isDir(asPath) && existsSync(join(asPath, runFileName(basename(asPath))))) return asPath;
+  const home = resolveHome({ home: options.home, cwd, env: options.env });
+  const inHome = join(home, 'runs', run);
+  if (isDir(inHome) && existsSync(join(inHome, runFileName(run)))) return inHome;
+  throw new E3Error('RUN_NOT_FOUND', `run "${run}" not found: neither ${asPath}/${runFileName(basename(asPath))} nor ${inHome}/${runFileName(run)} exists`, {
+    hint: 'Run `e3 list runs` to see the runs in e3-home, or pass the path of a run folder',
+  });
+}
+
+async function listDirs(dir: string, pattern: RegExp): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && pattern.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new E3Error('IO', `cannot list ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Reads the run file and every thread's stages.json, and finds the sample files. Stages come from
+ * stages.json (the clients actually run, the windows actually held); planned stages the run never
+ * reached are `missing`. A thread without stages.json keeps its planned stages, all `missing`.
+ * Throws E3_RUN_NOT_FOUND, E3_INVALID_FILE/E3_JSON_PARSE (bad run file or stages.json),
+ * E3_RUN_DIR_INCOMPATIBLE (newer formatVersion) and E3_PHASE_NOT_READY (no thread has stages.json).
+ */
+export async function readRun(runDir: string): Promise<RunInfo> {
+  const run = basename(runDir);
+  const paths = runDirPaths(runDir, run);
+  const warnings: string[] = [];
+  const runFile = await readRunFile(runDir);
+
+  const threads: ThreadInfo[] = [];
+  let anyStages = false;
+  for (const [ti, planned] of runFile.threads.entries()) {
+    const threadDir = paths.threadDir(ti);
+    const stagesFile = await readStages(runDir, ti);
+    if (stagesFile) anyStages = true;
+    else {
+      warnings.push(`${threadDirName(ti)}: no ${basename(paths.stagesFile(ti))}; its stages are reported as missing (run \`e3 run -r ${run}\` or \`e3 gather -r ${run}\`)`);
+    }
+    const nodes = await listDirs(threadDir, NODE_DIR_PATTERN);
+    const workerNodes = nodes.filter((n) => n.startsWith('worker-node-'));
+    const count = Math.max(planned.stages.length, ...(stagesFile?.stages.map((s) => s.index + 1) ?? [0]));
+    const stages: StageInfo[] = [];
+    for (let si = 0; si < count; si++) {
+      const record = stagesFile?.stages.find((s) => s.index === si);
+      const plan = planned.stages[si];
+      const sampleFiles: StageInfo['sampleFiles'] = [];
+      for (const node of workerNodes) {
+        const worker = Number(node.slice('worker-node-'.length)) - 1;
+        const file = paths.samplesFile(ti, worker, si);
+        if (existsSync(file)) sampleFiles.push({ worker, file });
+      }
+      const notes: string[] = [];
+      const status = record?.status ?? 'missing';
+      if (status === 'missing') notes.push('missing: the run never recorded this stage');
+      else if (status !== 'succeeded') notes.push(`status ${status}`);
+      for (const w of record?.workers ?? []) {
+        if (w.status !== 'succeeded') notes.push(`worker ${w.index + 1} (${w.node}) ${w.status}${w.error ? `: ${w.error}` : ''}`);
+        if ((w.clients ?? w.rate ?? 0) > 0 && !sampleFiles.some((f) => f.worker === w.index)) {
+          notes.push(`worker ${w.index + 1} (${w.node}): no ${stageDirName(si)} samples file`);
+        }
+      }
+      const start = record?.start;
+      const end = record?.end;
+      const windowMs = start !== undefined && end !== undefined && end > start ? end - start : null;
+      if (record && windowMs === null) notes.push('window unknown (no start or end in stages.json): TPS not computed');
+      const clients = record ? record.clients : undefined;
+      const rate = record ? record.rate : undefined;
+      stages.push({
+        index: si,
+        key: record?.key ?? stageKey(si),
+        dir: stageDirName(si),
+        status,
+        ...(record ? { record } : {}),
+        workload: record?.workload ?? plan?.workload ?? runFile.workload,
+        ...(clients !== undefined ? { clients } : {}),
+        ...(rate !== undefined ? { rate } : {}),
+        load: clients ?? rate ?? null,
+        ...(start !== undefined ? { start } : {}),
+        ...(end !== undefined ? { end } : {}),
+        windowMs,
+        sampleFiles: record ? sampleFiles : [],
+        notes,
+      });
+      if (!record && sampleFiles.length) warnings.push(`${threadDirName(ti)}/${stageDirName(si)}: samples exist but stages.json has no record; ignored`);
+    }
+    threads.push({
+      index: ti,
+      name: stagesFile?.name ?? planned.name,
+      dir: threadDirName(ti),
+      nodes,
+      stages,
+      thresholds: (planned.thresholds ?? []) as Threshold[],
+    });
+  }
+  if (!anyStages) {
+    throw new E3Error('PHASE_NOT_READY', `${runDir}: no thread has a stages.json, so there is nothing to analyse`, {
+      hint: `Run \`e3 run -r ${run}\` (and \`e3 gather -r ${run}\` for remote workers) first`,
+    });
+  }
+  for (const phase of ['run', 'gather'] as const) {
+    const status = await readPhaseStatus(runDir, phase).catch(() => undefined);
+    if (status && status.status !== 'succeeded') warnings.push(`phases/${phase}.json says ${status.status}: this analysis covers what had arrived by now`);
+  }
+  return { run, runDir, paths, runFile, threads, warnings };
+}

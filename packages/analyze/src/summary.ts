@@ -1,0 +1,149 @@
+import type { AnalysisSummary, SummaryRow, Threshold } from '@e3/model';
+
+import { mergeCells, percentile, type Aggregation, type Cell } from './aggregate.js';
+import type { RunInfo } from './run-dir.js';
+
+/** Cells plus the derived test-level cells, indexed for lookups. */
+export interface Table {
+  cells: Cell[];
+  /** The test level per thread/stage/test: its transactions, else its requests (merged as op "*" when a test has several ops). */
+  testLevel(thread: number, stage: number, test: string): Cell | undefined;
+  /** Tests seen, in first-seen order. */
+  tests: string[];
+  find(thread: number, stage: number, test: string, op: string, kind?: Cell['kind']): Cell | undefined;
+}
+
+const k = (...parts: Array<string | number>) => parts.join('\u0000');
+
+/** Adds the test-level cells and returns lookups over all cells. */
+export function buildTable(agg: Aggregation): Table {
+  const groups = new Map<string, Cell[]>();
+  const tests: string[] = [];
+  for (const c of agg.cells) {
+    if (!tests.includes(c.test)) tests.push(c.test);
+    const key = k(c.thread, c.stage, c.test);
+    const g = groups.get(key);
+    if (g) g.push(c);
+    else groups.set(key, [c]);
+  }
+  const cells = [...agg.cells];
+  const level = new Map<string, Cell>();
+  for (const [key, group] of groups) {
+    const tx = group.filter((c) => c.kind === 'transaction');
+    const req = group.filter((c) => c.kind === 'request');
+    const use = tx.length ? tx : req;
+    if (use.length === 1) level.set(key, use[0]!);
+    else {
+      const merged = mergeCells(use, '*');
+      cells.push(merged);
+      level.set(key, merged);
+    }
+  }
+  const index = new Map<string, Cell>();
+  for (const c of cells) index.set(k(c.thread, c.stage, c.test, c.op, c.kind), c);
+  cells.sort((a, b) => a.thread - b.thread || a.stage - b.stage || tests.indexOf(a.test) - tests.indexOf(b.test) || (a.kind === b.kind ? 0 : a.kind === 'transaction' ? -1 : 1) || (a.op === '*' ? -1 : b.op === '*' ? 1 : a.op.localeCompare(b.op)));
+  return {
+    cells,
+    tests,
+    testLevel: (t, s, test) => level.get(k(t, s, test)),
+    find: (t, s, test, op, kind) => (kind ? index.get(k(t, s, test, op, kind)) : index.get(k(t, s, test, op, 'request')) ?? index.get(k(t, s, test, op, 'transaction'))),
+  };
+}
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+
+export function rowOf(info: RunInfo, c: Cell): SummaryRow {
+  const stage = info.threads[c.thread]!.stages[c.stage]!;
+  return {
+    thread: c.thread,
+    threadName: info.threads[c.thread]!.name,
+    stage: c.stage,
+    test: c.test,
+    op: c.op,
+    kind: c.kind,
+    count: c.count,
+    errors: c.errors,
+    errorRate: c.count ? c.errors / c.count : 0,
+    tps: stage.windowMs ? r3(c.count / (stage.windowMs / 1000)) : null,
+    mean: c.count ? r3(c.sum / c.count) : 0,
+    min: c.count ? c.min : 0,
+    p50: percentile(c, 50),
+    p90: percentile(c, 90),
+    p95: percentile(c, 95),
+    p99: percentile(c, 99),
+    max: c.count ? c.max : 0,
+    bytes: c.bytes,
+  };
+}
+
+/** Thread throughput at a stage: per test its test level (transactions when recorded), summed over tests. */
+export function threadTps(info: RunInfo, table: Table, thread: number, stage: number): number | null {
+  const s = info.threads[thread]!.stages[stage]!;
+  if (!s.windowMs || s.status === 'missing') return null;
+  let count = 0;
+  for (const test of table.tests) count += table.testLevel(thread, stage, test)?.count ?? 0;
+  return r3(count / (s.windowMs / 1000));
+}
+
+type Check = AnalysisSummary['verdict']['checks'][number];
+const METRICS = ['p95', 'p99', 'mean', 'errorRate', 'minTps'] as const;
+
+/** All thresholds of the run: the experiment's first, then each thread's (scoped to that thread). */
+export function runThresholds(info: RunInfo): Array<{ threshold: Threshold; threadIndex?: number }> {
+  const out: Array<{ threshold: Threshold; threadIndex?: number }> = (info.runFile.thresholds ?? []).map((threshold) => ({ threshold: threshold as Threshold }));
+  for (const t of info.threads) for (const threshold of t.thresholds) out.push({ threshold, threadIndex: t.index });
+  return out;
+}
+
+const describeScope = (t: Threshold) =>
+  [t.thread && `thread "${t.thread}"`, t.test && `test "${t.test}"`, t.op && `op "${t.op}"`, t.stage !== undefined && `stage ${t.stage}`].filter(Boolean).join(', ') || 'every test';
+
+/**
+ * Applies every threshold to every aggregate it matches (each test separately when `test` is absent;
+ * the test level when `op` is absent). Missing stages are skipped; a threshold that matches nothing fails.
+ */
+export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary['verdict'] {
+  const all = runThresholds(info);
+  const checks: Check[] = [];
+  for (const [index, { threshold: th, threadIndex }] of all.entries()) {
+    let matched = 0;
+    for (const thread of info.threads) {
+      if (threadIndex !== undefined && thread.index !== threadIndex) continue;
+      if (th.thread !== undefined && th.thread !== thread.name) continue;
+      for (const stage of thread.stages) {
+        if (th.stage !== undefined && th.stage !== stage.index) continue;
+        if (stage.status === 'missing') continue;
+        for (const test of table.tests) {
+          if (th.test !== undefined && th.test !== test) continue;
+          const cell = th.op !== undefined ? table.find(thread.index, stage.index, test, th.op) : table.testLevel(thread.index, stage.index, test);
+          if (!cell) continue;
+          matched++;
+          const row = rowOf(info, cell);
+          for (const metric of METRICS) {
+            const limit = th[metric];
+            if (limit === undefined) continue;
+            const actual = metric === 'minTps' ? row.tps : row.count === 0 ? null : row[metric];
+            const passed = actual !== null && (metric === 'minTps' ? actual >= limit : actual <= limit);
+            const what = `${thread.name} stage ${stage.index} ${test}${cell.op !== test && cell.op !== '*' ? ` / ${cell.op}` : ''} (${cell.kind})`;
+            const shown = actual === null ? 'n/a' : metric === 'errorRate' ? `${(actual * 100).toFixed(2)} %` : `${r3(actual)}${metric === 'minTps' ? ' TPS' : ' ms'}`;
+            const lim = metric === 'errorRate' ? `${(limit * 100).toFixed(2)} %` : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
+            checks.push({
+              threshold: th, index, metric, limit, actual: actual === null ? null : r3(actual), passed,
+              thread: thread.name, stage: stage.index, test, op: cell.op, kind: cell.kind,
+              message: `${passed ? 'ok' : 'FAILED'}: ${what}: ${metric} ${shown} ${metric === 'minTps' ? '≥' : '≤'} ${lim}`,
+            });
+          }
+        }
+      }
+    }
+    if (matched === 0) {
+      checks.push({
+        threshold: th, index, metric: METRICS.find((m) => th[m] !== undefined) ?? 'p95', limit: NaN, actual: null, passed: false,
+        thread: th.thread ?? '*', stage: th.stage ?? -1, test: th.test ?? '*', op: th.op ?? '*', kind: '*',
+        message: `FAILED: threshold #${index + 1} (${describeScope(th)}) matched no samples`,
+      });
+    }
+  }
+  const failed = checks.filter((c) => !c.passed).map((c) => c.message);
+  return { passed: failed.length === 0, thresholds: all.length, checks: checks.map((c) => (Number.isNaN(c.limit) ? { ...c, limit: 0 } : c)), failed };
+}

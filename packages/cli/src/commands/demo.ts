@@ -1,0 +1,61 @@
+import { formatAnalyzeResult } from '@e3/analyze';
+import { defineCommand } from '@e3/model';
+
+import { formatOrchestrate, orchestrate, type OrchestrateResult } from './orchestrate.js';
+
+export interface DemoArgs {
+  experiment: string;
+  retain: boolean;
+}
+
+/** git calls that reach the server (and take a hosting ticket there); local ones like `git commit` do not. */
+const SERVER_GIT_OP = /^git (clone|ls-remote|push|pull|fetch)(?! \(local\))/;
+
+export interface TopStage {
+  thread: string;
+  load?: string;
+  /** Transactions (whole script passes) per second, every test. */
+  tps: number;
+  /** git operations (clone, ls-remote, push, …) per second: the load hosting tickets govern. */
+  gitOps: number;
+}
+
+/** At the top stage, each thread's throughput and git operations per second, most git operations first. */
+export function topStageThroughput(r: OrchestrateResult): TopStage[] {
+  const summary = r.analysis?.summary;
+  if (!summary) return [];
+  return summary.threads
+    .map((t) => {
+      const top = [...t.stages].reverse().find((s) => s.tps !== null && s.tps !== undefined);
+      const gitOps = summary.rows
+        .filter((row) => row.thread === t.index && row.stage === top?.index && row.kind === 'request' && SERVER_GIT_OP.test(row.op))
+        .reduce((a, row) => a + (row.tps ?? 0), 0);
+      return { thread: t.name, ...(top?.load !== undefined ? { load: String(top.load) } : {}), tps: top?.tps ?? 0, gitOps };
+    })
+    .sort((a, b) => b.gitOps - a.gitOps);
+}
+
+export const demoCommand = defineCommand<DemoArgs>({
+  name: 'demo',
+  description: "A full local experiment against e3's embedded Bitbucket-compatible target: seed, run, gather, analyze, report",
+  options: {
+    experiment: { type: 'string', alias: 'e', description: 'Experiment to run (a local one)', default: 'local-demo' },
+    retain: { type: 'boolean', description: 'Keep the local targets running afterwards', default: false },
+  },
+  examples: [['e3 demo', 'two threads (2 vs 8 concurrent git operations), three stages of rising clients, about 2 minutes']],
+  async run(args, ctx) {
+    const result = await orchestrate({ experiment: args.experiment, retain: args.retain, home: args.home }, ctx);
+    const lines: string[] = [];
+    if (result.analysis) lines.push(formatAnalyzeResult(result.analysis), '');
+    const top = topStageThroughput(result);
+    if (top.length > 1) {
+      lines.push(
+        `top stage, git operations per second: ${top.map((t) => `${t.thread} ${t.gitOps.toFixed(2)}`).join(' vs ')} — "${top[0]!.thread}" held the most git load`,
+        `top stage, transactions per second (every test): ${top.map((t) => `${t.thread} ${t.tps.toFixed(2)}`).join(' vs ')}`,
+        '',
+      );
+    }
+    lines.push(formatOrchestrate(result));
+    return { text: lines.join('\n'), data: { ...result, topStage: top }, exitCode: result.exitCode };
+  },
+});

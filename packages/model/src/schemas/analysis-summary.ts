@@ -1,0 +1,143 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+import { Threshold } from './threshold.js';
+
+const Num = (description: string) => Type.Number({ description });
+const NullableNum = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
+
+/** One aggregate: thread × stage × test × op × kind. */
+export const SummaryRow = Type.Object(
+  {
+    thread: Type.Integer({ minimum: 0, description: 'Thread index, 0-based (thread-<index+1>).' }),
+    threadName: Type.String({ description: 'Thread name from the run file.' }),
+    stage: Type.Integer({ minimum: 0, description: 'Stage index, 0-based (stage-NNN).' }),
+    test: Type.String({ description: 'The workload job description (test).' }),
+    op: Type.String({ description: 'The operation; "*" for the test level made of its requests when the test records no transactions.' }),
+    kind: Type.Union([Type.Literal('request'), Type.Literal('transaction')], { description: 'Sample level: request or transaction (never summed across levels).' }),
+    count: Type.Integer({ minimum: 0, description: 'Samples.' }),
+    errors: Type.Integer({ minimum: 0, description: 'Samples with ok = 0.' }),
+    errorRate: Num('errors / count (0 when count is 0).'),
+    tps: NullableNum('count / stage window seconds (stages.json end − start); null when the window is unknown.'),
+    mean: Num('Mean duration, ms (exact, not from the histogram).'),
+    min: Num('Smallest duration, ms.'),
+    p50: Num('Median duration, ms (HDR histogram, 3 significant digits).'),
+    p90: Num('90th percentile duration, ms (HDR).'),
+    p95: Num('95th percentile duration, ms (HDR).'),
+    p99: Num('99th percentile duration, ms (HDR).'),
+    max: Num('Largest duration, ms.'),
+    bytes: Num('Bytes received, summed.'),
+  },
+  { description: 'Aggregated numbers of one thread, stage, test, op and kind.' },
+);
+export type SummaryRow = Static<typeof SummaryRow>;
+
+const StageSummary = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, description: 'Stage index, 0-based.' }),
+    key: Type.String({ description: 'E³ stage key (000, 001, …).' }),
+    status: Type.String({ description: 'Stage status from stages.json, or "missing" when the run never reached it.' }),
+    workload: Type.Optional(Type.String({ description: 'Workload the stage ran.' })),
+    clients: Type.Optional(Type.Integer({ description: 'Closed model: clients the stage ran (stages.json).' })),
+    rate: Type.Optional(Type.Number({ description: 'Open model: arrivals per second (stages.json).' })),
+    load: NullableNum('The load axis value: clients, or rate for the open model; null when unknown.'),
+    start: Type.Optional(Type.Number({ description: 'Window start (epoch ms, stages.json).' })),
+    end: Type.Optional(Type.Number({ description: 'Window end (epoch ms, stages.json).' })),
+    windowMs: NullableNum('end − start, ms; null when either is unknown.'),
+    samples: Type.Integer({ minimum: 0, description: 'Sample rows read for this stage (all kinds).' }),
+    tps: NullableNum('Thread throughput: per test, transactions when it records them, else requests; summed over tests.'),
+    notes: Type.Array(Type.String(), { description: 'Why numbers are partial: missing worker files, degraded workers, unknown window.' }),
+  },
+  { description: 'One stage of a thread.' },
+);
+
+const ThreadSummary = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, description: 'Thread index, 0-based.' }),
+    name: Type.String({ description: 'Thread name.' }),
+    dir: Type.String({ description: 'Thread folder name (thread-NNN).' }),
+    nodes: Type.Array(Type.String(), { description: 'Node folders found (worker-node-NNN, cluster-node-NNN, …).' }),
+    stages: Type.Array(StageSummary, { description: 'Stages in order, planned ones included.' }),
+    peak: Type.Optional(
+      Type.Object(
+        {
+          stage: Type.Integer({ description: 'Stage with the highest thread throughput.' }),
+          load: NullableNum('Its load.'),
+          tps: Num('Its thread throughput.'),
+        },
+        { description: 'The most load the thread held: its highest throughput.' },
+      ),
+    ),
+    breaksAt: Type.Optional(
+      Type.Object(
+        {
+          stage: Type.Integer({ description: 'First stage that shows the break.' }),
+          load: NullableNum('Its load.'),
+          reason: Type.String({ description: 'Throughput fell, scaled below 70 % of the first stage per unit of load, or more than 5 % of test-level samples failed.' }),
+        },
+        { description: 'Where the thread stopped scaling; absent when every stage scaled.' },
+      ),
+    ),
+  },
+  { description: 'One thread of the run.' },
+);
+
+const ErrorGroup = Type.Object(
+  {
+    thread: Type.Integer({ description: 'Thread index.' }),
+    stage: Type.Integer({ description: 'Stage index.' }),
+    test: Type.String({ description: 'Test.' }),
+    op: Type.String({ description: 'Operation.' }),
+    kind: Type.String({ description: 'request or transaction.' }),
+    error: Type.String({ description: 'Error class: the message with numbers and ids folded (e.g. "http 404", "git 128: fatal: …").' }),
+    count: Type.Integer({ description: 'How many samples failed this way.' }),
+    examples: Type.Array(Type.String(), { description: 'Up to 3 verbatim messages.' }),
+  },
+  { description: 'Failed samples grouped by their error.' },
+);
+
+const Check = Type.Object(
+  {
+    threshold: Threshold,
+    index: Type.Integer({ description: 'Position of the threshold: experiment thresholds first, then each thread\'s.' }),
+    metric: Type.String({ description: 'p95, p99, mean, errorRate or minTps.' }),
+    limit: Num('The threshold value.'),
+    actual: NullableNum('The measured value; null when there were no samples.'),
+    passed: Type.Boolean({ description: 'Whether the measured value is within the limit.' }),
+    thread: Type.String({ description: 'Thread name checked.' }),
+    stage: Type.Integer({ description: 'Stage index checked.' }),
+    test: Type.String({ description: 'Test checked.' }),
+    op: Type.String({ description: 'Op checked ("*" for the test level).' }),
+    kind: Type.String({ description: 'request or transaction.' }),
+    message: Type.String({ description: 'One line for people.' }),
+  },
+  { description: 'One threshold applied to one aggregate.' },
+);
+
+export const AnalysisSummary = Type.Object(
+  {
+    formatVersion: Type.Integer({ minimum: 1, description: 'Run-directory format version.' }),
+    run: Type.String({ description: 'Run name.' }),
+    experiment: Type.Optional(Type.String({ description: 'Experiment name.' })),
+    description: Type.Optional(Type.String({ description: 'The experiment description.' })),
+    generatedAt: Type.String({ description: 'When the analysis was made (ISO 8601).' }),
+    version: Type.String({ description: 'Version of @e3/analyze.' }),
+    complete: Type.Boolean({ description: 'False when a stage is missing, degraded, failed or aborted, or a file could not be read.' }),
+    samples: Type.Integer({ description: 'Sample rows read in total.' }),
+    threads: Type.Array(ThreadSummary, { description: 'Threads in run-file order.' }),
+    rows: Type.Array(SummaryRow, { description: 'Every aggregate, one per thread × stage × test × op × kind.' }),
+    errors: Type.Array(ErrorGroup, { description: 'Failed samples grouped by error, most frequent first (at most 200).' }),
+    verdict: Type.Object(
+      {
+        passed: Type.Boolean({ description: 'No threshold failed (true when there are none).' }),
+        thresholds: Type.Integer({ description: 'Thresholds found in the run file.' }),
+        checks: Type.Array(Check, { description: 'Every threshold × matching aggregate.' }),
+        failed: Type.Array(Type.String(), { description: 'The failed checks, one line each.' }),
+      },
+      { description: 'Thresholds verdict: exit code 5 when passed is false.' },
+    ),
+    charts: Type.Array(Type.String(), { description: 'PNG files written to analysis/.' }),
+    warnings: Type.Array(Type.String(), { description: 'What was skipped or could not be read, for people.' }),
+  },
+  { additionalProperties: true, description: 'runs/<run>/analysis/summary.json, written by the analyze phase.' },
+);
+export type AnalysisSummary = Static<typeof AnalysisSummary>;

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from '@jest/globals';
+import { repoRoot } from '@e3/test-utils';
+
+import { stackName } from './provider.js';
+import { AWS_TEMPLATES, stackParameters } from './templates.js';
+
+const shipped = async (name: string) =>
+  JSON.parse(await readFile(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8')) as {
+    Parameters?: Record<string, { Default?: string }>;
+    Outputs: Record<string, unknown>;
+    Resources: Record<string, { Type: string }>;
+  };
+
+const network = { vpc: 'vpc-1', subnet1: 'subnet-a', subnet2: 'subnet-b' };
+const hex = (bytes: number) => 'ab'.repeat(bytes);
+
+describe('shipped templates', () => {
+  it('WorkerCluster parses, declares every parameter e3 passes, and needs none that e3 does not pass', async () => {
+    const t = await shipped('WorkerCluster');
+    const passed = stackParameters({ template: 'WorkerCluster', stackName: 'stack-worker-a-000001', network, public: true, randomHex: hex });
+    expect(Object.keys(passed).sort()).toEqual(['ClusterSize', 'InstanceType', 'KeyName', 'Subnets', 'VPC']);
+    for (const p of Object.keys(passed)) expect(t.Parameters).toHaveProperty(p);
+    const required = Object.entries(t.Parameters ?? {}).filter(([, v]) => v.Default === undefined).map(([k]) => k);
+    for (const p of required) expect(passed).toHaveProperty(p);
+    expect(Object.keys(t.Outputs)).toEqual(expect.arrayContaining(['AutoScalingGroupName', 'SshUser']));
+    const userData = JSON.stringify(t.Resources.LaunchTemplate);
+    for (const needle of ['nodejs.org/dist/v${NodeVersion}', 'git', 'collectd', '/media/data', 'cfn-signal']) expect(userData).toContain(needle);
+    expect(t.Parameters?.NodeVersion?.Default).toMatch(/^20\./);
+  });
+
+  it('PublicNetwork parses and outputs VPC, Subnet1 and Subnet2', async () => {
+    const t = await shipped('PublicNetwork');
+    expect(Object.keys(t.Outputs).sort()).toEqual(['Subnet1', 'Subnet2', 'VPC']);
+    expect(t.Parameters ?? {}).toEqual({});
+  });
+});
+
+describe('stack parameters', () => {
+  it('lets the experiment parameters win over the defaults, and drops empty values', () => {
+    const p = stackParameters({ template: 'BitbucketServer', stackName: 's', network, overrides: { InstanceType: 'm5.2xlarge', HomeIops: 5000 }, public: false, randomHex: hex });
+    expect(p).toMatchObject({ InstanceType: 'm5.2xlarge', HomeIops: '5000', AssociatePublicIpAddress: 'false', Subnet: 'subnet-a', BitbucketProperties: 'jmx.enabled=true' });
+    expect(p).not.toHaveProperty('HomeVolumeSnapshotId');
+    expect(p).not.toHaveProperty('BitbucketVersion');
+    expect(p.CatalinaOpts).toContain('jmxremote.host=127.0.0.1');
+  });
+
+  it('generates the database passwords instead of E³ fixed ones (stash kept for snapshot databases)', () => {
+    const fresh = stackParameters({ template: 'BitbucketDataCenter', stackName: 's', network, public: true, randomHex: hex });
+    expect(fresh.DBMasterUserPassword).toBe(`e3${'ab'.repeat(12)}`);
+    expect(fresh.DBPassword).toBe(`e3${'ab'.repeat(12)}`);
+    const fromSnapshot = stackParameters({ template: 'BitbucketDataCenter', stackName: 's', network, public: true, randomHex: hex, dbSnapshotArn: 'arn:x' });
+    expect(fromSnapshot).toMatchObject({ DBPassword: 'stash', DBSnapshotId: 'arn:x' });
+  });
+
+  it('names stacks stack-<prefix>-<owner>-<6 hex> as E³, with the owner made safe', () => {
+    expect(AWS_TEMPLATES.map((t) => stackName(t, 'alice', 'a1b2c3'))).toEqual([
+      'stack-network-alice-a1b2c3',
+      'stack-worker-alice-a1b2c3',
+      'stack-bitbucket-server-alice-a1b2c3',
+      'stack-bitbucket-data-center-alice-a1b2c3',
+    ]);
+    expect(stackName('WorkerCluster', 'j.doe@corp', 'a1b2c3')).toBe('stack-worker-j-doe-corp-a1b2c3');
+  });
+});

@@ -1,0 +1,104 @@
+import { createInterface } from 'node:readline';
+
+import { E3Error, type AgentMessage, type ControllerMessage } from '@e3/model';
+import type { SpawnedProcess } from '@e3/remote';
+
+/**
+ * The controller's end of one agent's NDJSON channel. Messages arrive in order through `next`; a line
+ * that is not JSON is kept as a log line. `closed` settles when the agent's stdout ends.
+ */
+export interface AgentChannel {
+  readonly worker: string;
+  send(message: ControllerMessage): void;
+  /** The next message for which `accept` is true; rejects with E3_AGENT when the channel closes first or `timeoutMs` passes. */
+  waitFor<T extends AgentMessage['type']>(type: T, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Extract<AgentMessage, { type: T }>>;
+  /** Called with every message (ticks, logs, …) as it arrives. */
+  onMessage(listener: (message: AgentMessage) => void): void;
+  /** Resolves when the agent's output ends (it exited or the connection dropped). */
+  readonly closed: Promise<void>;
+  /** Closes the agent's stdin: it stops any running stage, writes its files and exits. */
+  end(): void;
+  readonly process: SpawnedProcess;
+  /** Last lines the agent wrote to stderr (for error messages). */
+  stderrTail(): string;
+}
+
+export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel {
+  const queue: AgentMessage[] = [];
+  const waiters: Array<() => void> = [];
+  const listeners: Array<(m: AgentMessage) => void> = [];
+  let isClosed = false;
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  proc.stdin.on('error', () => undefined);
+
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  const rl = createInterface({ input: proc.stdout, crlfDelay: Infinity });
+  rl.on('line', (line) => {
+    if (!line.trim()) return;
+    let message: AgentMessage;
+    try {
+      message = JSON.parse(line) as AgentMessage;
+    } catch {
+      message = { type: 'log', level: 'info', message: line, t: Date.now() };
+    }
+    for (const l of listeners) l(message);
+    queue.push(message);
+    wake();
+  });
+  const closed = new Promise<void>((resolve) =>
+    rl.on('close', () => {
+      isClosed = true;
+      wake();
+      resolve();
+    }),
+  );
+
+  return {
+    worker,
+    process: proc,
+    closed,
+    send(message) {
+      if (!proc.stdin.writableEnded && !proc.stdin.destroyed) proc.stdin.write(JSON.stringify(message) + '\n');
+    },
+    onMessage(listener) {
+      listeners.push(listener);
+    },
+    end() {
+      if (!proc.stdin.writableEnded) proc.stdin.end();
+    },
+    stderrTail: () => stderr.trim().split('\n').slice(-5).join('\n'),
+    async waitFor(type, options = {}) {
+      const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+      for (;;) {
+        const i = queue.findIndex((m) => m.type === type || m.type === 'error');
+        if (i >= 0) {
+          const [m] = queue.splice(0, i + 1).slice(-1);
+          if (m!.type === 'error' && type !== 'error') {
+            const e = m as Extract<AgentMessage, { type: 'error' }>;
+            throw new E3Error('AGENT', `agent on ${worker}: ${e.message}`, { hint: e.hint ?? `See the agent log on ${worker}` });
+          }
+          return m as never;
+        }
+        if (isClosed) {
+          const tail = stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
+          throw new E3Error('AGENT', `agent on ${worker} exited before sending "${type}"${tail}`, {
+            hint: `Check that Node ≥ 20 and git work on ${worker} (\`e3 nodes check\`)`,
+          });
+        }
+        if (options.signal?.aborted) throw new E3Error('INTERRUPTED', 'interrupted');
+        const wait = Math.min(deadline - Date.now(), 1000);
+        if (wait <= 0) throw new E3Error('AGENT', `agent on ${worker} sent no "${type}" within ${options.timeoutMs} ms`, { hint: `See the agent log on ${worker}` });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { defineCommand } from '@e3/model';
+
+import { createProgressView } from './progress.js';
+import { runExperiment, type RunResult } from './run.js';
+
+export interface RunArgs {
+  run: string;
+  resume: boolean;
+  failFast: boolean;
+  insecureHostKeys: boolean;
+  agentBundle?: string;
+}
+
+/**
+ * `e3 run -r <run>`. The agent bundle comes from `--agent-bundle`, else from `defaultAgentBundle`
+ * (set by the composing CLI, which knows where @e3/agent is installed).
+ */
+export function createRunCommand(defaultAgentBundle: () => string) {
+  return defineCommand<RunArgs>({
+    name: 'run',
+    description: "Run every thread's stages of a provisioned run on its workers, with live progress",
+    options: {
+      run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
+      resume: { type: 'boolean', description: 'Start at the first stage that did not finish', default: false },
+      'fail-fast': { type: 'boolean', description: 'Stop at the first lost worker instead of marking the stage degraded', default: false },
+      'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
+      'agent-bundle': { type: 'string', description: 'The agent bundle to ship (default: the installed @e3/agent)' },
+    },
+    examples: [['e3 run -r local-demo-20261125T101500Z', 'run the stages of a provisioned run']],
+    async run(args, ctx) {
+      const view = createProgressView({ write: (t) => process.stderr.write(t), tty: ctx.tty });
+      const result: RunResult = await runExperiment({
+        run: args.run,
+        home: args.home,
+        cwd: ctx.cwd,
+        agentBundle: args.agentBundle ?? defaultAgentBundle(),
+        resume: args.resume,
+        failFast: args.failFast,
+        insecureHostKeys: args.insecureHostKeys,
+        signal: ctx.signal,
+        log: (m) => (ctx.json ? ctx.event({ event: 'log', message: m }) : view.note(m)),
+        onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load' && p.phase !== 'stopping')),
+      });
+      const lines = result.threads.map(
+        (t) => `${t.name}: ${t.stages.map((s) => `stage ${s.index} ${s.status}${s.clients !== undefined ? ` (${s.clients} clients)` : ''}`).join(', ')}`,
+      );
+      return {
+        text: [`run ${result.run}: ${result.status}`, ...lines, `next: e3 gather -r ${result.run}`].join('\n'),
+        data: result,
+        exitCode: result.status === 'partial' ? 4 : 0,
+      };
+    },
+  });
+}

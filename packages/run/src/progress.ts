@@ -1,0 +1,84 @@
+import type { TickMessage } from '@e3/model';
+
+/** What one thread is doing, for the live display. */
+export interface ThreadProgress {
+  thread: number;
+  name: string;
+  stage: number;
+  stages: number;
+  /** clients or rate of the stage */
+  load: string;
+  phase: 'reset' | 'starting' | 'load' | 'stopping' | 'done' | 'failed';
+  elapsedMs: number;
+  durationMs: number;
+  /** Transactions (whole script passes) per second over the last second, all workers. */
+  tps: number;
+  /** Failed share of all samples over the last second. */
+  errorRate: number;
+  /** Largest per-worker p95 of requests in the last second (ms). */
+  p95: number;
+  workersLost: number;
+}
+
+/** Sums the ticks of one second from several workers. */
+export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number } {
+  let tx = 0;
+  let count = 0;
+  let errors = 0;
+  let p95 = 0;
+  for (const t of ticks) {
+    for (const op of t.ops) {
+      count += op.count;
+      errors += op.errors;
+      if (op.kind === 'transaction') tx += op.count;
+      else if (op.count > 0) p95 = Math.max(p95, op.p95);
+    }
+  }
+  return { tps: tx, errorRate: count ? errors / count : 0, p95 };
+}
+
+const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
+
+/** One line per thread: `thread-001 low-tickets  stage 2/3  8 clients  load 12s/30s  TPS 45.2  err 0.0%  p95 120 ms`. */
+export function formatProgress(p: ThreadProgress): string {
+  const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
+  if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
+  const lost = p.workersLost ? `  ${p.workersLost} worker(s) lost` : '';
+  return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${lost}`;
+}
+
+/**
+ * Renders thread progress to a stream: redrawn in place on a TTY, otherwise a plain line per thread every
+ * `everyMs`. Returns update/stop functions.
+ */
+export function createProgressView(options: { write(text: string): void; tty: boolean; everyMs?: number }) {
+  const lines = new Map<number, ThreadProgress>();
+  let drawn = 0;
+  let lastPlain = 0;
+  const draw = (force = false) => {
+    const rows = [...lines.values()].sort((a, b) => a.thread - b.thread).map(formatProgress);
+    if (options.tty) {
+      const up = drawn ? `\x1b[${drawn}A` : '';
+      options.write(up + rows.map((r) => `\x1b[2K${r}\n`).join(''));
+      drawn = rows.length;
+    } else if (force || Date.now() - lastPlain >= (options.everyMs ?? 5000)) {
+      lastPlain = Date.now();
+      options.write(rows.map((r) => `${r}\n`).join(''));
+    }
+  };
+  return {
+    update(p: ThreadProgress, force = false) {
+      lines.set(p.thread, p);
+      draw(force);
+    },
+    /** Prints a note above the live lines. */
+    note(text: string) {
+      if (options.tty && drawn) {
+        options.write(`\x1b[${drawn}A\x1b[0J`);
+        drawn = 0;
+      }
+      options.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (options.tty) draw();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readPhaseStatus, readSamples, readStages, runDirPaths } from '@e3/model';
+import { makeTmpDir } from '@e3/test-utils';
+
+import { runExperiment } from '@e3/run';
+
+import { agentBundle, statusServer, writeRunHome } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof statusServer>>;
+beforeAll(async () => {
+  server = await statusServer();
+});
+afterAll(() => server.close());
+
+async function sampleCount(file: string): Promise<number> {
+  let n = 0;
+  for await (const _ of readSamples(file)) n++;
+  return n;
+}
+
+describe('e3 run on localhost workers', () => {
+  it('runs 2 threads × 2 stages, splits clients exactly and records every stage', async () => {
+    const home = await makeTmpDir();
+    const run = 'local-20261125T000000Z';
+    await writeRunHome(home, {
+      run,
+      url: server.url,
+      durationMs: 1500,
+      threads: [
+        { name: 'a', workers: ['localhost', 'localhost'], stages: [{ clients: 3 }, { clients: 5 }] },
+        { name: 'b', workers: ['localhost'], stages: [{ clients: 2 }, { clients: 1 }] },
+      ],
+    });
+    const progress: string[] = [];
+    const result = await runExperiment({ run, home, agentBundle, graceMs: 500, onProgress: (p) => progress.push(p.phase) });
+    expect(result.status).toBe('succeeded');
+    const runDir = join(home, 'runs', run);
+    const paths = runDirPaths(runDir);
+
+    const a = await readStages(runDir, 0);
+    expect(a!.stages.map((s) => [s.status, s.workers.map((w) => w.clients)])).toEqual([
+      ['succeeded', [2, 1]],
+      ['succeeded', [3, 2]],
+    ]);
+    expect(a!.stages[1]!.workers.map((w) => w.clientOffset)).toEqual([0, 3]);
+    for (const s of a!.stages) {
+      expect(s.end! - s.start!).toBeGreaterThanOrEqual(1500);
+      expect(s.overheadMs).toBeGreaterThanOrEqual(0);
+    }
+    for (const [t, workers] of [[0, 2], [1, 1]] as const) {
+      for (let w = 0; w < workers; w++) {
+        for (let s = 0; s < 2; s++) {
+          expect(await sampleCount(paths.samplesFile(t, w, s))).toBeGreaterThan(0);
+          const summary = JSON.parse(await readFile(paths.stageSummaryFile(t, w, s), 'utf8'));
+          expect(summary.ops.find((o: { op: string }) => o.op === 'GET /status').errors).toBe(0);
+        }
+      }
+    }
+    // Clients in the samples are the global numbers of each worker's share.
+    const clients = new Set<number>();
+    for (const w of [0, 1]) for await (const r of readSamples(paths.samplesFile(0, w, 1))) clients.add(r.client);
+    expect([...clients].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'succeeded' });
+    expect(progress).toContain('load');
+    expect(server.count()).toBeGreaterThan(10);
+  });
+
+  it('stops every agent on abort, marks the stage aborted, and --resume finishes the rest', async () => {
+    const home = await makeTmpDir();
+    const run = 'abort-20261125T000000Z';
+    await writeRunHome(home, { run, url: server.url, durationMs: 4000, threads: [{ name: 'a', workers: ['localhost'], stages: [{ clients: 2 }, { clients: 2 }] }] });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1500);
+    const started = Date.now();
+    await expect(runExperiment({ run, home, agentBundle, graceMs: 300, signal: controller.signal })).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    expect(Date.now() - started).toBeLessThan(1500 + 5000);
+    const runDir = join(home, 'runs', run);
+    expect((await readStages(runDir, 0))!.stages.map((s) => s.status)).toEqual(['aborted', 'pending']);
+    expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'aborted' });
+    expect(await sampleCount(runDirPaths(runDir).samplesFile(0, 0, 0))).toBeGreaterThan(0);
+
+    const resumed = await runExperiment({ run, home, agentBundle, graceMs: 300, resume: true });
+    expect(resumed.threads[0]!.stages.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('fails before any load when a worker lacks node, naming the node', async () => {
+    const home = await makeTmpDir();
+    const run = 'nonode-20261125T000000Z';
+    await writeRunHome(home, { run, url: server.url, durationMs: 1000, threads: [{ name: 'a', workers: ['localhost'], stages: [{ clients: 1 }] }] });
+    const before = server.count();
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(runExperiment({ run, home, agentBundle })).rejects.toMatchObject({ code: 'E3_ENVIRONMENT', message: 'worker localhost: node is missing, git is missing' });
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(server.count()).toBe(before);
+  });
+});
