@@ -127,4 +127,14 @@ describe('e3 keygen + e3 add-users', () => {
     const found = JSON.parse(readFileSync(join(home, 'snapshots', 'with-pool.json'), 'utf8')) as Snapshot;
     expect(found.users.map((u) => u.username)).toEqual(['load_0', 'load_1', 'load_2']);
   });
+
+  it('stops with a coded error when a pool key belongs to another user, and when the pool is too small', async () => {
+    // The seed registered the first keys of 100-keys.json for ssh-user-0001…
+    const taken = await e3Snapshot(['add-users', '--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--count', '1', '--keys', KEYS_FILE, '--prefix', 'clash_']);
+    expect(taken.code).toBe(3);
+    expect(taken.stderr).toContain(`[E3_HTTP] key pair 0 of ${KEYS_FILE} is already registered to another user than clash_0 on ${target.url}`);
+    const small = await e3Snapshot(['add-users', '--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--count', '101', '--keys', KEYS_FILE]);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toContain(`[E3_USAGE] --count 101 needs 101 keys but ${KEYS_FILE} holds 100`);
+  });
 });
