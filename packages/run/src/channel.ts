@@ -33,9 +33,15 @@ export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel 
     stderr = (stderr + d.toString()).slice(-4000);
   });
   proc.stdin.on('error', () => undefined);
+  // A channel that could not be opened or broke destroys the streams with the reason: keep it for messages.
+  let broken: Error | undefined;
+  proc.stdout.on('error', (err: Error) => (broken ??= err));
+  proc.stderr.on('error', (err: Error) => (broken ??= err));
 
   const wake = () => waiters.splice(0).forEach((w) => w());
   const rl = createInterface({ input: proc.stdout, crlfDelay: Infinity });
+  // readline re-emits its input's errors; `broken` already holds the reason.
+  rl.on('error', () => undefined);
   rl.on('line', (line) => {
     if (!line.trim()) return;
     let message: AgentMessage;
@@ -48,6 +54,8 @@ export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel 
     queue.push(message);
     wake();
   });
+  // A destroyed stream emits close without end; readline only ends on end.
+  proc.stdout.on('close', () => rl.close());
   const closed = new Promise<void>((resolve) =>
     rl.on('close', () => {
       isClosed = true;
@@ -83,7 +91,8 @@ export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel 
           return m as never;
         }
         if (isClosed) {
-          const tail = stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : '';
+          const why = broken ? broken.message : stderr.trim().split('\n').slice(-3).join(' | ');
+          const tail = why ? `: ${why}` : '';
           throw new E3Error('AGENT', `agent on ${worker} exited before sending "${type}"${tail}`, {
             hint: `Check that Node ≥ 20 and git work on ${worker} (\`e3 nodes check\`)`,
           });
