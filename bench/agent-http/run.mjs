@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const pkg = join(here, '..', '..');
+const pkg = join(here, '..', '..', 'packages', 'agent');
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
@@ -64,7 +64,7 @@ async function wrk(url) {
 }
 
 async function autocannon(url) {
-  const bin = join(pkg, 'node_modules', 'autocannon', 'autocannon.js');
+  const bin = join(here, '..', 'node_modules', 'autocannon', 'autocannon.js');
   const out = await run(process.execPath, [bin, '-c', String(connections), '-d', String(duration), '--json', url]);
   const r = JSON.parse(out.slice(out.indexOf('{')));
   return { rps: r.requests.total / (r.duration || duration), cpuUs: (lastCpu * 1e6) / r.requests.total };
