@@ -2,11 +2,11 @@ import { statSync } from 'node:fs';
 
 import * as hdr from 'hdr-histogram-js';
 
-import { scanSamples, type SampleRow } from '@e3/model';
+import { prng, scanSamples, type SampleRow } from '@e3/model';
 
 import { canUseWorkers, runPool, workerCount } from './pool.js';
 import type { RunInfo, StageInfo } from './run-dir.js';
-import { createReservoir, offer, prng, type Reservoir } from './stats.js';
+import { createReservoir, offer, type Reservoir } from './stats.js';
 
 type Histogram = hdr.Histogram;
 export type Kind = SampleRow['kind'];

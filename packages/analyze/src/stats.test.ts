@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { bootstrapRelativeChange, fitExponential, mannWhitney, prng } from './stats.js';
+import { prng } from '@e3/model';
+
+import { bootstrapRelativeChange, fitExponential, mannWhitney } from './stats.js';
 
 describe('stats', () => {
   it('fits a + b·e^(cx) to points on such a curve', () => {

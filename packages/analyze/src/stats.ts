@@ -1,16 +1,7 @@
 /** Statistics used by analysis and compare: a seeded PRNG, reservoirs, the E³ exponential fit, Mann–Whitney, bootstrap. */
 
-/** mulberry32: a small fast seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '@e3/model';
+
 
 /** A uniform sample of at most `size` numbers from a stream (Algorithm R). */
 export interface Reservoir {

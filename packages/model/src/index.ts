@@ -81,3 +81,4 @@ export { GatherManifest, GatheredFile, GatheredNode } from './schemas/gather-man
 export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
 export * from './run-dir/analysis-layout.js';
 export { scanSamples } from './samples/scan.js';
+export { prng } from './random.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { prng, weights } from './weights.js';
+import { prng } from '@e3/model';
+
+import { weights } from './weights.js';
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import { E3Error, writeJsonAtomic } from '@e3/model';
+import { E3Error, writeJsonAtomic, prng } from '@e3/model';
 
 import { createUser, openDb, type Db } from './db.js';
 import { git, listBranches, repoDir } from './git.js';
@@ -80,17 +80,6 @@ function readKeys(file: string): KeyPair[] {
   return pairs as KeyPair[];
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'to', 'shi', 'va', 'de', 'po', 'zen', 'qua', 'bi', 'or', 'el', 'ix'];
 

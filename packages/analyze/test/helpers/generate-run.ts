@@ -15,8 +15,7 @@ import {
   type SampleRow,
   type StageRecord,
   type StagesFile,
-  type Threshold,
-} from '@e3/model';
+  type Threshold, prng } from '@e3/model';
 
 export interface GenOp {
   op: string;
@@ -79,17 +78,6 @@ export interface GeneratedRun {
   windows: Array<Array<[number, number]>>;
 }
 
-/** mulberry32 */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
