@@ -131,7 +131,7 @@ export function nodePaths(dataDir: string, run: string) {
     runDir: `${dataDir}/runs/${run}`,
     workerDir,
     stageDir: (t: number, w: number, s: number) => `${workerDir(t, w)}/${stageDirName(s)}`,
-    workDir: (t: number, w: number) => `${dataDir}/work/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
+    workDir: (t: number, w: number) => `${dataDir}/scratch/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
     pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,
     collectdCsvDir: `${dataDir}/collectd-csv`,
