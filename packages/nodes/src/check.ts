@@ -51,8 +51,7 @@ export function restartCommandOf(instance: Instance): string | undefined {
 
 /** The JMX port an instance declares (`JmxPort`), checked on its cluster nodes. */
 export function jmxPortOf(instance: Instance): number | undefined {
-  const port = (instance as { JmxPort?: unknown }).JmxPort;
-  return typeof port === 'number' ? port : undefined;
+  return instance.JmxPort;
 }
 
 /** GET the instance's health URL (`healthUrl`, else `<URL>/status`) once. */
