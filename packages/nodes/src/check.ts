@@ -1,5 +1,5 @@
 import { isE3Error, resolveHome, type Instance } from '@e3/model';
-import { connectNode, fingerprint, instanceConnectOptions, shellQuote, type NodeHandle } from '@e3/remote';
+import { connectNode, fingerprint, instanceConnectOptions, instanceKeyFile, shellQuote, type NodeHandle } from '@e3/remote';
 
 import { clockOffset, probeNode, type Probe } from './probe.js';
 import { DEFAULT_LIMITS, evaluateProbe, passes, type Limits, type NodeRole, type Requirement } from './requirements.js';
@@ -118,8 +118,9 @@ export async function probeAndJudge(options: {
         fix: `if ${node} was rebuilt on purpose, delete "HostKeys"."${node}" from ${target.file} and run \`e3 nodes check -i ${target.ref}\` again (it pins the new key)`,
       });
     } else {
-      const fix =
-        err.code === 'E3_NODE_AUTH'
+      const fix = err.message.startsWith('cannot read the private key')
+        ? `put the node's private key at ${instanceKeyFile(target.file, target.instance)} (mode 0600), or set "KeyFile" in ${target.file}`
+        : err.code === 'E3_NODE_AUTH'
           ? `authorize the public key of ${target.instance.KeyFile ?? `${target.name}.pem`} for the user of ${node} (~/.ssh/authorized_keys), or set "KeyFile" in ${target.file}`
           : `start sshd on ${node} and open port 22 from the controller; check the host name in ${target.file}`;
       requirements.push({ id: 'ssh', status: 'missing', detail: err.message, fix });

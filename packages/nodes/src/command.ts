@@ -69,11 +69,12 @@ export function formatSetup(result: SetupResult): string {
 }
 
 function nodesOptions(args: NodesArgs & { home?: string }, cwd: string) {
-  if (!args.instance?.length && !args.experiment) {
+  const instances = (args.instance ?? []).filter((i) => i !== undefined && i !== null && String(i) !== '').map(String);
+  if (!instances.length && !args.experiment) {
     throw new E3Error('USAGE', 'name the machines: -i <instance file> or -e <experiment>', { hint: 'Run `e3 nodes check -i <instance>` (a name in e3-home/instances) or `e3 nodes check -e <experiment>`' });
   }
   return {
-    ...(args.instance ? { instances: args.instance.map(String) } : {}),
+    ...(instances.length ? { instances } : {}),
     ...(args.experiment ? { experiment: args.experiment } : {}),
     ...(args.role ? { role: args.role } : {}),
     home: args.home,
