@@ -28,6 +28,7 @@ const ranBefore = collectdPid() !== undefined;
 let home: string;
 let server: Server;
 let url: string;
+let setupAt = Date.now();
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'e3-nodes-e2e-'));
@@ -53,6 +54,7 @@ afterAll(async () => {
 
 describe('e3 nodes setup on this machine', () => {
   it('installs and starts collectd with e3’s worker config; check then passes; a second setup changes nothing', async () => {
+    setupAt = Date.now();
     const first = await setupNodes({ instances: ['local-workers'], home });
     expect(first.nodes[0]!.error).toBeUndefined();
     expect(first.nodes[0]!.problems).toEqual([]);
@@ -71,14 +73,17 @@ describe('e3 nodes setup on this machine', () => {
   }, 60_000);
 
   it('a short run’s gather brings that node’s collectd CSV, and the analysis has its cpu chart', async () => {
-    // collectd writes every 10 s; a cpu rate needs two rows.
-    const cpuDir = '/var/lib/collectd/csv/localhost/cpu-0';
-    const rows = async () => {
-      const files = (await readdir(cpuDir).catch(() => [] as string[])).filter((f) => f.startsWith('cpu-user-'));
-      return files.length ? (await readFile(join(cpuDir, files.sort().pop()!), 'utf8')).trim().split('\n').length - 1 : 0;
+    // collectd writes every 5 s; a cpu rate needs two rows since it started, and its cpu aggregation (which
+    // the analysis prefers) starts a few intervals later.
+    const since = async (plugin: string) => {
+      const dir = join('/var/lib/collectd/csv/localhost', plugin);
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith('cpu-user-')).sort();
+      if (!files.length) return 0;
+      const lines = (await readFile(join(dir, files.pop()!), 'utf8')).trim().split('\n').slice(1);
+      return lines.filter((l) => Number(l.split(',')[0]) * 1000 >= setupAt).length;
     };
-    for (let i = 0; i < 60 && (await rows()) < 2; i++) await sleep(500);
-    expect(await rows()).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < 100 && ((await since('cpu-0')) < 2 || (await since('aggregation-cpu-average')) < 2); i++) await sleep(500);
+    expect(await since('aggregation-cpu-average')).toBeGreaterThanOrEqual(2);
 
     const run = 'byo-20261125T000000Z';
     await writeTree(home, {

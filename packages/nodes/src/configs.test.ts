@@ -7,10 +7,10 @@ import { repoRoot } from '@e3/test-utils';
 const read = (flavour: string) => readFile(join(repoRoot, `e3-home/config/collectd-${flavour}.conf`), 'utf8');
 
 describe.each(['worker', 'bitbucket'])('e3-home/config/collectd-%s.conf', (flavour) => {
-  it('keeps E³’s Hostname and folders, writes CSV and RRD every 10 s, and carries its marker', async () => {
+  it('keeps E³’s Hostname and folders, writes CSV and RRD every 5 s, and carries its marker', async () => {
     const conf = await read(flavour);
     expect(conf).toContain('\nHostname "localhost"\n');
-    expect(conf).toContain('\nInterval 10\n');
+    expect(conf).toContain('\nInterval 5\n');
     expect(conf).toMatch(/<Plugin csv>\s+DataDir "\/var\/lib\/collectd\/csv"/);
     expect(conf).toMatch(/<Plugin rrdtool>\s+DataDir "\/var\/lib\/collectd\/rrd"/);
     expect(conf).toContain(`# e3-collectd-config: ${flavour} 1\n`);

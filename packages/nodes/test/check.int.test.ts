@@ -48,6 +48,7 @@ beforeAll(async () => {
     'instances/ro.json': { ClusterNodes: [h0!.node], KeyFile, dataDir: readOnlyDir },
     'instances/sut.json': { ClusterNodes: [h0!.node], KeyFile, dataDir, URL: url, restartCommand: 'true', JmxPort: 1 },
     'instances/fresh.json': { ClusterNodes: [h1!.node], KeyFile, dataDir: join(dataDir, 'new') },
+    'instances/nokey.json': { ClusterNodes: [h0!.node], KeyFile: 'nokey.pem', dataDir },
     'instances/gone.json': { ClusterNodes: [`root@${net.current.unusedIp}`], KeyFile, dataDir },
   });
   // A clean node runs collectd with e3's worker config: start one from a copy of it unless one runs already.
@@ -124,6 +125,8 @@ describe('e3 nodes check against namespace hosts', () => {
     expect(gone.code).toBe(3);
     expect(gone.stdout).toMatch(/ssh +MISSING/);
     expect((await runE3(repoRoot, ['nodes', 'check', '--home', home])).code).toBe(2);
+    const [nokey] = (await checkNodes({ instances: ['nokey'], home })).nodes;
+    expect(req(nokey!, 'ssh')).toMatchObject({ status: 'missing', fix: `put the node's private key at ${join(home, 'instances/nokey.pem')} (mode 0600), or set "KeyFile" in ${join(home, 'instances/nokey.json')}` });
   });
 
   it('setup --dry-run prints the exact commands per node and changes nothing', async () => {
