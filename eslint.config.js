@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const phases = ['remote', 'agent', 'target', 'provision', 'run', 'gather', 'analyze', 'snapshot'];
+const phases = ['remote', 'nodes', 'agent', 'target', 'provision', 'run', 'gather', 'analyze', 'snapshot'];
 
 /** A phase may import @e3/model (and @e3/remote where it reaches nodes), never another phase. */
 const phaseRules = phases.map((phase) => ({

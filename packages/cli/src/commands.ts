@@ -34,6 +34,11 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('@e3/provision')).provisionCommandWith({ providers: await local(), checks: await checks() }),
   },
   {
+    name: 'nodes',
+    description: 'Bring-your-own machines: check them (SSH, git, Node, data dir, clock, collectd, …) and set them up (check, setup)',
+    load: async () => (await import('@e3/nodes')).nodesCommand,
+  },
+  {
     name: 'run',
     description: "Run every thread's stages of a provisioned run on its workers, with live progress",
     load: async () => (await import('@e3/run')).createRunCommand(agentBundlePath),

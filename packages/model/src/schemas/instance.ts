@@ -36,6 +36,9 @@ export const Instance = Type.Object(
     SshPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "Bitbucket's SSH port for git; 7999 when absent." })),
     SshHost: Type.Optional(Type.String({ description: "Host for git over SSH when it differs from URL's host." })),
     DirectURL: Type.Optional(Type.String({ pattern: '^https?://', description: 'A node reached directly, bypassing the load balancer (the *HttpDirect scripts).' })),
+    JmxPort: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, description: "Bitbucket's JMX port on each cluster node (collectd's GenericJMX reads it; E³ used 3333); `e3 nodes check` checks it answers when set." }),
+    ),
     dataDir: Type.Optional(Type.String({ description: "e3's working folder on the nodes; /tmp/e3 when absent." })),
     reset: Type.Optional(
       Type.Union([Type.Literal('restart'), Type.Literal('restore'), Type.Literal('none')], {
