@@ -36,6 +36,28 @@ describe('readNodeMetrics', () => {
     expect(strip('network').series[1]!.points[0]![1]).toBeCloseTo(0.3, 9);
     expect(strip('jmx-GenericJMX-com-atlassian-bitbucket-HostingTickets')).toMatchObject({ title: 'Hosting tickets', series: [{ label: 'Used', points: [[T0, 3], [T0 + 10_000, 7]] }] });
   });
+
+  it('falls back to the per-CPU folders when the aggregated one holds only other days', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({ dir, startAt: T0, collectd: false, tests: [{ test: 't', ops: [{ op: 'o', medianMs: 100 }] }], threads: [{ name: 'x', workers: 1, stages: [{ clients: 1, durationMs: 20_000 }] }] });
+    const s = T0 / 1000;
+    await writeTree(`${g.runDir}/thread-001/worker-node-001/collectd-csv/localhost`, {
+      'aggregation-cpu-average/cpu-user-2026-11-20': `epoch,value
+${s - 5 * 86400},0
+${s - 5 * 86400 + 10},100
+`,
+      'cpu-0/cpu-user-2026-11-25': `epoch,value
+${s},0
+${s + 10},200
+`,
+      'cpu-1/cpu-user-2026-11-25': `epoch,value
+${s},0
+${s + 10},400
+`,
+    });
+    const [m] = await readNodeMetrics(await readRun(g.runDir));
+    expect(m!.strips.find((x) => x.id === 'cpu')!.series[0]).toEqual({ label: 'user', points: [[T0 + 10_000, 30]] });
+  });
 });
 
 describe('errorClass', () => {

@@ -171,7 +171,10 @@ async function strips(src: Source): Promise<Strip[]> {
       const raw = await src.load('aggregation-cpu-average', `cpu-${st}`);
       if (raw) cpu.series.push({ label: st, points: rate(raw, 0) });
     }
-  } else if (src.plugins.some((p) => /^cpu-\d+$/.test(p))) {
+  }
+  // The aggregation folder may hold only older days: then the per-CPU folders are the data.
+  if (!cpu.series.some((s) => s.points.length) && src.plugins.some((p) => /^cpu-\d+$/.test(p))) {
+    cpu.series = [];
     const cpus = src.plugins.filter((p) => /^cpu-\d+$/.test(p));
     for (const st of CPU_STATES) {
       const sum = new Map<number, number>();
