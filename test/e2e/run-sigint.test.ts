@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nodePaths, readPhaseStatus, readStages } from '@e3/model';
+import { makeTmpDir, repoRoot, writeTree } from '@e3/test-utils';
+
+const server = createServer((_req, res) => res.end('{"state":"RUNNING"}'));
+let url: string;
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+/** `e3 run …` as a child process whose signals the test controls. */
+function e3Run(args: string[]) {
+  const child = spawn(process.execPath, ['--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, '--conditions=source', join(repoRoot, 'packages/cli/src/bin.ts'), 'run', ...args], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+describe('Ctrl-C during e3 run', () => {
+  it('stops every agent within 5 s, exits 130 with the phase aborted, and --resume finishes the run', async () => {
+    const home = await makeTmpDir();
+    const run = 'sigint-20261125T000000Z';
+    await writeTree(home, {
+      'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
+      'snapshots/s.json': { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] },
+      [`runs/${run}/${run}.json`]: {
+        run_name: run, duration: 6000, workload: 'status',
+        threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 3 }, { clients: 3 }] }],
+      },
+    });
+    const runDir = join(home, 'runs', run);
+    const first = e3Run(['-r', run, '--home', home]);
+    for (let i = 0; i < 300 && (await readStages(runDir, 0).catch(() => undefined))?.stages[0]?.status !== 'running'; i++) await sleep(100);
+    await sleep(1000);
+    const pid = Number((await readFile(nodePaths(join(tmpdir(), 'e3'), run).pidFile(0, 0), 'utf8')).trim());
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    const sent = Date.now();
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(first.stderr()).toContain('[E3_INTERRUPTED]');
+    expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'aborted' });
+    expect((await readStages(runDir, 0))!.stages.map((s) => s.status)).toEqual(['aborted', 'pending']);
+
+    const resumed = e3Run(['-r', run, '--home', home, '--resume']);
+    expect(await resumed.exited).toBe(0);
+    expect((await readStages(runDir, 0))!.stages.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+  }, 120_000);
+});
