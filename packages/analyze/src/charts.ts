@@ -47,7 +47,8 @@ function baseOptions(title: string, x: string, y: string, extra: Record<string, 
   };
 }
 
-function withFit(label: string, points: Array<[number, number]>, i: number, options: { dashed?: boolean; fromZero?: boolean } = {}): Array<Record<string, unknown>> {
+/** A series and its a + b·e^(cx) fit, drawn over the loads measured (never extrapolated). */
+function withFit(label: string, points: Array<[number, number]>, i: number, options: { dashed?: boolean } = {}): Array<Record<string, unknown>> {
   const dashed = options.dashed ?? false;
   const c = colour(i);
   const out: Array<Record<string, unknown>> = [
@@ -58,7 +59,7 @@ function withFit(label: string, points: Array<[number, number]>, i: number, opti
     const xs = points.map(([x]) => x);
     out.push({
       type: 'line', label: `${label} fit ${r3(fit.a)} + ${r3(fit.b)}·e^(${fit.c.toPrecision(3)}x)`,
-      data: fitCurve(fit, options.fromZero ? 0 : Math.min(...xs), Math.max(...xs), 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
+      data: fitCurve(fit, Math.min(...xs), Math.max(...xs), 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
       borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, borderDash: dashed ? [6, 4] : [], showLine: true, fill: false,
     });
   }
@@ -80,7 +81,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
       type: 'scatter',
       data: {
         datasets: summary.threads.flatMap((t) =>
-          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), t.index, { fromZero: true }),
+          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), t.index),
         ),
       },
       options: baseOptions(`Throughput in ${summary.experiment ?? summary.run}`, 'Load (clients or arrivals/s)', 'TPS (per test: transactions, else requests)'),
