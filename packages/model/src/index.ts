@@ -82,3 +82,4 @@ export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
 export * from './run-dir/analysis-layout.js';
 export { scanSamples } from './samples/scan.js';
 export { prng } from './random.js';
+export { bundleUserScript, isUserScriptPath } from './scripts/user-script.js';

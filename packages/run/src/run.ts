@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import {
   DEFAULT_NODE_DATA_DIR,
+  bundleUserScript,
   E3_VERSION,
   E3Error,
   durationMs,
   findHomeFile,
   isE3Error,
+  isUserScriptPath,
   loadFile,
   nodePaths,
   readRunFile,
@@ -204,13 +206,22 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     throw new E3Error('ENVIRONMENT', `the agent bundle ${options.agentBundle} is missing`, { cause: err, hint: 'Build it with `pnpm build`' });
   }
 
-  const workloads = new Map<string, unknown[]>();
+  const workloads = new Map<string, Array<{ script: string }>>();
+  const userScripts = new Map<string, Record<string, string>>();
   const snapshots = new Map<string, Snapshot>();
   const loadWorkload = async (name: string) => {
     if (!workloads.has(name)) {
       const file = findHomeFile(home, 'workload', name);
       if (!file) throw new E3Error('FILE_NOT_FOUND', `workload "${name}" not found in ${home}/workloads`, { hint: `Create e3-home/workloads/${name}.json` });
-      workloads.set(name, workloadJobs(await loadFile<WorkloadFile>('workload', file)));
+      const jobs = workloadJobs(await loadFile<WorkloadFile>('workload', file));
+      workloads.set(name, jobs);
+      // User scripts (a job's script is a .ts/.js file, relative to the workload file) are bundled here
+      // once and travel to every agent in `prepare`.
+      const scripts: Record<string, string> = {};
+      for (const job of jobs) {
+        if (isUserScriptPath(job.script) && !scripts[job.script]) scripts[job.script] = await bundleUserScript(resolve(dirname(file), job.script));
+      }
+      userScripts.set(name, scripts);
     }
     return workloads.get(name)!;
   };
@@ -310,7 +321,9 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         progress('done');
       }
     } catch (err) {
-      for (const st of stages) if (st.status === 'running' || st.status === 'pending') st.status = isE3Error(err) && err.code === 'E3_INTERRUPTED' ? (st.status === 'running' ? 'aborted' : 'pending') : st.status === 'running' ? 'failed' : 'pending';
+      // The stage that was running ends aborted (interrupt) or failed; later stages stay pending for --resume.
+      const interruptedHere = isE3Error(err) && err.code === 'E3_INTERRUPTED';
+      for (const st of stages) if (st.status === 'running') st.status = interruptedHere ? 'aborted' : 'failed';
       await save();
       throw err;
     } finally {
@@ -356,6 +369,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
             instance: p.sut.instance as Record<string, unknown>,
             snapshot: snapshot as unknown as Record<string, unknown>,
             worker: `${p.workers.stack}/${node}`,
+            ...(Object.keys(userScripts.get(s.workload) ?? {}).length ? { scripts: userScripts.get(s.workload) } : {}),
           });
           await channel.waitFor('ready', { timeoutMs: PREPARE_TIMEOUT_MS, signal });
         }),

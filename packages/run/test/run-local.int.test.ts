@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readPhaseStatus, readSamples, readStages, runDirPaths } from '@e3/model';
-import { makeTmpDir } from '@e3/test-utils';
+import { makeTmpDir, writeTree } from '@e3/test-utils';
 
 import { runExperiment } from '@e3/run';
 
@@ -99,5 +99,29 @@ describe('e3 run on localhost workers', () => {
       process.env.PATH = path;
     }
     expect(server.count()).toBe(before);
+  });
+
+  it('bundles a user script named by the workload and ships it to every agent', async () => {
+    const home = await makeTmpDir();
+    const run = 'user-20261125T000000Z';
+    await writeRunHome(home, { run, url: server.url, durationMs: 1500, threads: [{ name: 'a', workers: ['localhost', 'localhost'], stages: [{ clients: 2 }] }] });
+    await writeTree(home, {
+      'workloads/status.json': [{ script: 'scripts/ping.ts', description: 'Ping', weight: 1 }],
+      'workloads/scripts/ping.ts': [
+        "import { defineScript } from '@e3/agent';",
+        "const path: string = '/status';",
+        'export const script = defineScript({',
+        "  name: 'Ping',",
+        '  async run(ctx) {',
+        "    const res = await ctx.http.get(path, { accept: 'json' });",
+        "    ctx.check(res.json<{ state?: string }>().state === 'RUNNING', 'not running');",
+        '  },',
+        '});',
+      ].join('\n'),
+    });
+    expect((await runExperiment({ run, home, agentBundle, graceMs: 300 })).status).toBe('succeeded');
+    const ops = new Set<string>();
+    for (const w of [0, 1]) for await (const r of readSamples(runDirPaths(join(home, 'runs', run)).samplesFile(0, w, 0))) if (r.ok) ops.add(`${r.kind} ${r.op}`);
+    expect([...ops].sort()).toEqual(['request GET /status', 'transaction Ping']);
   });
 });
