@@ -1,8 +1,9 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 import { analyze, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
-import { defineCommand, EXIT, isE3Error, renderError, resolveHome, type CommandContext } from '@e3/model';
+import { defineCommand, EXIT, isE3Error, renderError, resolveHome, runName, type CommandContext } from '@e3/model';
 import { deprovision, provision } from '@e3/provision';
 import { createProgressView, runExperiment } from '@e3/run';
 
@@ -68,15 +69,16 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
     }
   };
 
+  // Named here, so that deprovision can clean up after a provision that failed half-way.
+  const run = args.run ?? runName(basename(args.experiment).replace(/\.json$/, ''));
   const provisioned = await step('provision', () =>
-    provision({ experiment: args.experiment, run: args.run, home, cwd: ctx.cwd, env: ctx.env, providers, checks: byoChecks(), log: ctx.log, signal: ctx.signal }),
+    provision({ experiment: args.experiment, run, home, cwd: ctx.cwd, env: ctx.env, providers, checks: byoChecks(), log: ctx.log, signal: ctx.signal }),
   );
-  const run = provisioned?.run;
   let analysis: AnalyzeResult | undefined;
   try {
     if (provisioned) {
       const view = createProgressView({ write: (t) => process.stderr.write(t), tty: ctx.tty && !ctx.json });
-      const ran = await step(
+      await step(
         'run',
         () =>
           runExperiment({
@@ -86,22 +88,18 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
           }),
         (r) => (r.status === 'partial' ? EXIT.runFailed : EXIT.ok),
       );
-      void ran;
-      // Whatever the run did, keep what it produced.
-      const gathered = await step('gather', () => gather({ run: provisioned.run, home, log: ctx.log }), (g) => (g.status === 'partial' ? EXIT.runFailed : EXIT.ok));
-      if (gathered || phases.some((p) => p.phase === 'run')) {
-        analysis = await step('analyze', () => analyze({ run: provisioned.run, home, cwd: ctx.cwd, env: ctx.env, open: false, log: ctx.log }), (a) => a.exitCode);
-      }
+      // Whatever the run did, keep and analyse what it produced.
+      await step('gather', () => gather({ run, home, log: ctx.log }), (g) => (g.status === 'partial' ? EXIT.runFailed : EXIT.ok));
+      analysis = await step('analyze', () => analyze({ run, home, cwd: ctx.cwd, env: ctx.env, open: false, log: ctx.log }), (a) => a.exitCode);
     }
   } finally {
-    if (!args.retain && run) {
+    // A provision that failed before creating anything leaves no run dir; after that, its ledger says what to delete.
+    if (!args.retain && existsSync(join(home, 'runs', run))) {
       await step('deprovision', () => deprovision({ run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log }));
-    } else if (!args.retain && !provisioned && phases[0]?.error) {
-      ctx.log('provision failed: anything it created is in the run ledger; `e3 deprovision -r <run>` deletes it');
     }
   }
-  const archived = run && !args.retain && phases.find((p) => p.phase === 'deprovision' && !p.error);
-  const runDir = run ? join(home, archived ? 'archive' : 'runs', run) : undefined;
+  const archived = phases.some((p) => p.phase === 'deprovision' && !p.error);
+  const runDir = provisioned || archived ? join(home, archived ? 'archive' : 'runs', run) : undefined;
   if (analysis && archived && runDir) {
     const moved = (file: string) => join(runDir, file.slice(analysis!.runDir.length));
     analysis = {
