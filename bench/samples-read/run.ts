@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createSampleWriter, readSampleBatches } from '@e3/model';
+import { createSampleWriter, scanSamples } from '@e3/model';
 
 const rows = Number(process.argv[2] ?? 10_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'e3-bench-'));
@@ -32,7 +32,7 @@ try {
 
   const start = process.hrtime.bigint();
   let n = 0;
-  for await (const batch of readSampleBatches(file)) n += batch.length;
+  await scanSamples(file, () => void n++);
   const sec = Number(process.hrtime.bigint() - start) / 1e9;
   if (n !== rows) throw new Error(`read ${n} rows, wrote ${rows}`);
   process.stdout.write(

@@ -10,7 +10,6 @@ export {
   createSampleWriter,
   formatSample,
   parseSample,
-  readSampleBatches,
   readSamples,
   type SampleRow,
   type SampleWriter,

@@ -170,111 +170,48 @@ export function parseSample(line: string): SampleRow {
 }
 
 /**
- * Parses the line text[pos, nl) without slicing it into fields first (the hot path of every reader).
- * Returns undefined when the line needs the general parser: a wrong field count or bad values. The
- * caller sends lines holding a quote to the general parser.
+ * Streams the rows of a `samples.csv` file as objects, one by one. Throws E3_SAMPLES_FORMAT naming the
+ * file and line on a bad header or row. A last line without its newline (a file still being written) is
+ * ignored unless `final`. For aggregation over millions of rows use `scanSamples`, which parses bytes.
  */
-function scanSample(text: string, pos: number, nl: number): SampleRow | undefined {
-  const c0 = text.indexOf(',', pos);
-  const c1 = text.indexOf(',', c0 + 1);
-  const c2 = text.indexOf(',', c1 + 1);
-  const c3 = text.indexOf(',', c2 + 1);
-  const c4 = text.indexOf(',', c3 + 1);
-  const c5 = text.indexOf(',', c4 + 1);
-  const c6 = text.indexOf(',', c5 + 1);
-  const c7 = text.indexOf(',', c6 + 1);
-  const c8 = text.indexOf(',', c7 + 1);
-  const c9 = text.indexOf(',', c8 + 1);
-  const c10 = text.indexOf(',', c9 + 1);
-  const c11 = text.indexOf(',', c10 + 1);
-  if (c0 < 0 || c11 < 0 || c11 >= nl) return undefined;
-  const c12 = text.indexOf(',', c11 + 1);
-  if (c12 >= 0 && c12 < nl) return undefined;
-  const kindLen = c4 - c3 - 1;
-  const kind = kindLen === 7 && text.startsWith('request', c3 + 1) ? 'request' : kindLen === 11 && text.startsWith('transaction', c3 + 1) ? 'transaction' : undefined;
-  if (!kind) return undefined;
-  const ttfb = c10 === c9 + 1 ? undefined : Number(text.slice(c9 + 1, c10));
-  const intended = c11 === c10 + 1 ? undefined : Number(text.slice(c10 + 1, c11));
-  const row: SampleRow = {
-    start: Number(text.slice(pos, c0)),
-    duration: Number(text.slice(c0 + 1, c1)),
-    test: text.slice(c1 + 1, c2),
-    op: text.slice(c2 + 1, c3),
-    kind,
-    client: Number(text.slice(c4 + 1, c5)),
-    iteration: Number(text.slice(c5 + 1, c6)),
-    ok: c7 === c6 + 2 && text.charCodeAt(c6 + 1) === 49,
-    status: Number(text.slice(c7 + 1, c8)),
-    bytes: Number(text.slice(c8 + 1, c9)),
-    ttfb,
-    intended,
-    error: nl === c11 + 1 ? undefined : text.slice(c11 + 1, nl),
-  };
-  if (Number.isNaN(row.start + row.duration + row.client + row.iteration + row.status + row.bytes + (ttfb ?? 0) + (intended ?? 0))) return undefined;
-  return row;
-}
-
-/**
- * Streams the rows of a `samples.csv` file in batches (one per read chunk, ~1 MiB) — the fast path for
- * aggregation. Throws E3_SAMPLES_FORMAT naming the file and line on a bad header or row. A last line
- * without its newline (a file still being written) is ignored unless `final`.
- */
-export async function* readSampleBatches(file: string, options: { final?: boolean } = {}): AsyncGenerator<SampleRow[]> {
+export async function* readSamples(file: string, options: { final?: boolean } = {}): AsyncGenerator<SampleRow> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let rest = '';
   let lineNo = 0;
-  const bad = (line: number, message: string, text: string) =>
-    new E3Error('SAMPLES_FORMAT', `${file}:${line}: ${message}`, {
-      hint: `Expected: ${SAMPLES_HEADER}\nReceived (first 200 chars): ${text.slice(0, 200)}`,
-    });
-  const parseLine = (line: string, batch: SampleRow[]) => {
+  const parse = (line: string): SampleRow | undefined => {
     lineNo++;
     if (lineNo === 1) {
-      if (line !== SAMPLES_HEADER) throw bad(1, 'not a samples file: the header line differs', line);
-      return;
+      if (line !== SAMPLES_HEADER) throw bad(file, 1, 'not a samples file: the header line differs', line);
+      return undefined;
     }
-    if (line === '') return;
+    if (line === '') return undefined;
     try {
-      batch.push(parseSample(line));
+      return parseSample(line);
     } catch (err) {
-      throw bad(lineNo, (err as Error).message, line);
+      throw bad(file, lineNo, (err as Error).message, line);
     }
   };
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
-      const text = rest === '' ? chunk : rest + chunk;
-      const batch: SampleRow[] = [];
-      let pos = 0;
-      let quote = text.indexOf('"');
-      for (;;) {
-        const nl = text.indexOf('\n', pos);
-        if (nl < 0) break;
-        const end = text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        if (quote >= 0 && quote < pos) quote = text.indexOf('"', pos);
-        const fast = lineNo > 0 && (quote < 0 || quote >= end) ? scanSample(text, pos, end) : undefined;
-        if (fast) {
-          lineNo++;
-          batch.push(fast);
-        } else parseLine(text.slice(pos, end), batch);
-        pos = nl + 1;
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const row = parse(line.endsWith('\r') ? line.slice(0, -1) : line);
+        if (row) yield row;
       }
-      rest = text.slice(pos);
-      if (batch.length) yield batch;
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new E3Error('FILE_NOT_FOUND', `${file} does not exist`, { cause: err });
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new E3Error('FILE_NOT_FOUND', `${file} does not exist`, { cause: err });
     throw err;
   }
   if (options.final && rest !== '') {
-    const batch: SampleRow[] = [];
-    parseLine(rest, batch);
-    if (batch.length) yield batch;
+    const row = parse(rest);
+    if (row) yield row;
   }
 }
 
-/** Streams the rows of a `samples.csv` file one by one; see `readSampleBatches`. */
-export async function* readSamples(file: string, options: { final?: boolean } = {}): AsyncGenerator<SampleRow> {
-  for await (const batch of readSampleBatches(file, options)) yield* batch;
+function bad(file: string, line: number, message: string, text: string): E3Error {
+  return new E3Error('SAMPLES_FORMAT', `${file}:${line}: ${message}`, {
+    hint: `Expected: ${SAMPLES_HEADER}\nReceived (first 200 chars): ${text.slice(0, 200)}`,
+  });
 }
