@@ -15,7 +15,7 @@ export {
   type SampleWriter,
 } from './samples/codec.js';
 export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
-export { durationMs, Duration } from './schemas/common.js';
+export { durationMs, thinkTimeMs, Duration, ThinkTime, type ThinkTimeMs } from './schemas/common.js';
 export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec } from './schemas/experiment.js';
 export { Instance } from './schemas/instance.js';
 export { KeyPool } from './schemas/keys.js';

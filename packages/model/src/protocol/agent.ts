@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+import { ThinkTime } from '../schemas/common.js';
 import { StageSummarySchema, TickSchema } from '../schemas/stage-summary.js';
 
 /**
@@ -33,6 +34,7 @@ export const WorkloadJobWireSchema = Type.Object(
     testDataProvider: Type.Optional(Type.String({ description: 'E³ test data provider module; only `bitbucket.TestDataProvider` exists.' })),
     scale: Type.Optional(Type.Number({ description: 'Used by the analysis only.' })),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Options passed to the script as ctx.options.' })),
+    thinkTime: Type.Optional(ThinkTime),
   },
   { additionalProperties: true, description: 'One job of a workload (E³ format, extended).' },
 );
@@ -73,6 +75,15 @@ export const StartMessageSchema = Type.Object(
     assignment: Type.Optional(Type.Union([Type.Literal('weighted'), Type.Literal('bands')], { description: 'Job assignment rule (default weighted).' })),
     graceMs: Type.Optional(Type.Number({ minimum: 0, description: 'How long in-flight operations may finish after the stage ends before they are cut (default 5000).' })),
     userPerIteration: Type.Optional(Type.Boolean({ description: 'Draw a new user for every iteration instead of once per client (default false, as E³).' })),
+    thinkTimeMs: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Number({ minimum: 0, description: 'Shortest pause (ms).' }),
+          max: Type.Number({ minimum: 0, description: 'Longest pause (ms); equal to min for a fixed pause.' }),
+        },
+        { description: "Closed model: the pause after each pass, uniform in [min, max], for jobs without their own thinkTime (default none). The open model ignores it." },
+      ),
+    ),
     startAt: Type.Optional(Type.Number({ description: 'Epoch ms to start at (barrier); default now.' })),
   },
   { description: 'Controller → agent: run the stage.' },

@@ -20,6 +20,40 @@ export function durationMs(d: Duration): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
+const ThinkMs = Type.Number({ minimum: 0, description: 'Milliseconds, e.g. 1000 (0 for no pause).' });
+const ThinkText = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$', description: 'A number and a unit, e.g. "1s", "500ms".' });
+const ThinkDuration = Type.Union([ThinkMs, ThinkText], { description: 'A pause: milliseconds, or a string such as "1s" or "500ms".' });
+
+/**
+ * Closed-model think time: after each pass of its job a client pauses this long before its next
+ * iteration, a fixed length or uniform in `[min, max]`. The pause is not measured.
+ */
+export const ThinkTime = Type.Union(
+  [
+    ThinkMs,
+    ThinkText,
+    Type.Object(
+      { min: ThinkDuration, max: ThinkDuration },
+      { additionalProperties: false, description: 'Uniform in [min, max], drawn for every pause, e.g. {"min": "0.5s", "max": "1.5s"}.' },
+    ),
+  ],
+  { description: 'A think time: milliseconds, a string such as "1s", or {"min": "0.5s", "max": "1.5s"}.' },
+);
+export type ThinkTime = Static<typeof ThinkTime>;
+
+/** A think time in milliseconds: uniform in `[min, max]`; `min === max` for a fixed pause. */
+export interface ThinkTimeMs {
+  min: number;
+  max: number;
+}
+
+/** Milliseconds of a schema-valid ThinkTime. */
+export function thinkTimeMs(t: ThinkTime): ThinkTimeMs {
+  if (typeof t === 'object') return { min: durationMs(t.min), max: durationMs(t.max) };
+  const ms = durationMs(t);
+  return { min: ms, max: ms };
+}
+
 export const SchemaRef = Type.Optional(
   Type.String({ description: 'Path or URL of the JSON Schema this file follows (editor support only).' }),
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-import { Duration, SchemaRef } from './common.js';
+import { Duration, SchemaRef, ThinkTime } from './common.js';
 import { Threshold } from './threshold.js';
 
 const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
@@ -49,6 +49,7 @@ export const Stage = Type.Object(
     rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Open model: arrivals per second over all workers.' })),
     duration: Type.Optional(Duration),
     workload: Type.Optional(Type.String({ description: 'Workload for this stage; the experiment workload when absent.' })),
+    thinkTime: Type.Optional(ThinkTime),
   },
   { additionalProperties: true, description: 'One stage: a level of load held for a duration.' },
 );
@@ -61,6 +62,7 @@ export const Thread = Type.Object(
     worker: WorkerSpec,
     stages: Type.Array(Stage, { minItems: 1, description: 'Stages, run one after another.' }),
     thresholds: Type.Optional(Type.Array(Threshold, { description: 'Thresholds for this thread only.' })),
+    thinkTime: Type.Optional(ThinkTime),
   },
   { additionalProperties: true, description: 'An experiment thread: one system under test and its workers; threads run in parallel.' },
 );
@@ -77,6 +79,7 @@ export const Experiment = Type.Object(
         description: 'How clients get jobs: "weighted" (largest remainder, default) or "bands" (E³).',
       }),
     ),
+    thinkTime: Type.Optional(ThinkTime),
     barrier: Type.Optional(Type.Boolean({ description: 'Start each stage of all threads together.', default: false })),
     thresholds: Type.Optional(Type.Array(Threshold, { description: 'Pass/fail rules for every thread.' })),
     threads: Type.Array(Thread, { minItems: 1, description: 'Threads, run in parallel.' }),

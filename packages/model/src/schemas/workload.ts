@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-import { SchemaRef } from './common.js';
+import { SchemaRef, ThinkTime } from './common.js';
 
 export const Job = Type.Object(
   {
@@ -10,6 +10,7 @@ export const Job = Type.Object(
     scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Analysis multiplier for this job\'s throughput (E³).' })),
     weight: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction of the clients that run this job; weights sum to 1.' }),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Script options (e.g. {"userPerIteration": true}).' })),
+    thinkTime: Type.Optional(ThinkTime),
   },
   { additionalProperties: true, description: 'A workload job: a script and the share of clients that run it.' },
 );

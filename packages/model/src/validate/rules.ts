@@ -1,4 +1,5 @@
 import { jobCounts, assignJobs } from '../load/assign.js';
+import { thinkTimeMs, type ThinkTime } from '../schemas/common.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
 import type { KeyPool } from '../schemas/keys.js';
@@ -25,6 +26,16 @@ export function workloadWeightsSumToOne(w: Workload, p: Problems, at = ''): void
   if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) {
     p.error(at || '/', `job weights sum to ${+sum.toFixed(6)}, expected 1 (within ${WEIGHT_TOLERANCE})`);
   }
+}
+
+function thinkTimeOrdered(t: ThinkTime | undefined, p: Problems, at: string): void {
+  if (t === undefined) return;
+  const { min, max } = thinkTimeMs(t);
+  if (min > max) p.error(`${at}/thinkTime`, `min (${min} ms) is more than max (${max} ms): expected {"min": <shorter>, "max": <longer>}`);
+}
+
+export function workloadThinkTimesOrdered(w: Workload, p: Problems, at = ''): void {
+  w.forEach((j, i) => thinkTimeOrdered(j.thinkTime, p, `${at}/${i}`));
 }
 
 export function workloadDescriptionsUnique(w: Workload, p: Problems, at = ''): void {
@@ -54,6 +65,21 @@ export function stageFallbacksExist(e: Experiment, p: Problems): void {
       if (s.workload === undefined && e.workload === undefined) p.error(`${at}/workload`, 'no workload: set it on the stage or at the top level');
     }),
   );
+}
+
+/** Think time paces closed-model clients; an open-model stage starts passes by arrival, so a think time there is a mistake. */
+export function thinkTimesValid(e: Experiment, p: Problems): void {
+  thinkTimeOrdered(e.thinkTime, p, '');
+  e.threads.forEach((t, ti) => {
+    thinkTimeOrdered(t.thinkTime, p, `/threads/${ti}`);
+    t.stages.forEach((s, si) => {
+      const at = `/threads/${ti}/stages/${si}`;
+      thinkTimeOrdered(s.thinkTime, p, at);
+      if (s.thinkTime !== undefined && s.rate !== undefined) {
+        p.error(`${at}/thinkTime`, 'think time paces the closed model ("clients"); an open-model stage ("rate") starts passes at its arrival rate: remove one of them');
+      }
+    });
+  });
 }
 
 export function machinesDescribed(e: Experiment, p: Problems): void {

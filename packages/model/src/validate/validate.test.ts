@@ -5,7 +5,7 @@ import { e3OriginalHome, makeTree } from '@e3/test-utils';
 
 import { homeRuleContext } from '../home/home.js';
 import { validateHome, validatePaths } from './paths.js';
-import { validateText } from './validate.js';
+import { loadFile, validateText } from './validate.js';
 
 const workload = (weights: number[]) =>
   weights.map((weight, i) => ({ script: 'bitbucket.scm.GitCloneOverSsh', description: `Job${i}`, weight }));
@@ -88,6 +88,40 @@ describe('a broken experiment', () => {
     const r = validateText('experiment', JSON.stringify(experiment([{ clients: 2 }, { clients: 40 }])), 'x.json', homeRuleContext(home));
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual(['x.json: /threads/0/stages/0/clients: 2 clients leave 2 job(s) of workload "w" without a client (Job1, Job2)']);
+  });
+});
+
+describe('think time', () => {
+  it('is accepted at the top level, on a thread, on a stage and on a workload job, fixed or as a range', () => {
+    const e = experiment([{ clients: 1, thinkTime: 0 }, { clients: 2, thinkTime: { min: '0.5s', max: 1500 } }], { thinkTime: '1s' });
+    (e.threads[0] as Record<string, unknown>).thinkTime = '250ms';
+    expect(validateText('experiment', JSON.stringify(e), 'x.json').errors).toEqual([]);
+    const jobs = [{ script: 's', description: 'A', weight: 1, thinkTime: { min: '1s', max: '2s' } }];
+    expect(validateText('workload', JSON.stringify(jobs), 'w.json').errors).toEqual([]);
+  });
+
+  it('reports a malformed value, a range that ends before it starts and one on an open-model stage, with file and field', () => {
+    const stages = [{ clients: 1, thinkTime: { min: '2s', max: '1s' } }, { rate: 5, thinkTime: '1s' }];
+    expect(validateText('experiment', JSON.stringify(experiment(stages, { thinkTime: '1 sec' })), 'x.json').errors).toEqual([
+      'x.json: /thinkTime: must be a think time: milliseconds, a string such as "1s", or {"min": "0.5s", "max": "1.5s"}; got "1 sec"',
+    ]);
+    expect(validateText('experiment', JSON.stringify(experiment(stages, { thinkTime: '1s' })), 'x.json').errors).toEqual([
+      'x.json: /threads/0/stages/0/thinkTime: min (2000 ms) is more than max (1000 ms): expected {"min": <shorter>, "max": <longer>}',
+      'x.json: /threads/0/stages/1/thinkTime: think time paces the closed model ("clients"); an open-model stage ("rate") starts passes at its arrival rate: remove one of them',
+    ]);
+    const jobs = [{ script: 's', description: 'A', weight: 1, thinkTime: -5 }];
+    expect(validateText('workload', JSON.stringify({ jobs }), 'w.json').errors).toEqual([
+      'w.json: /jobs/0/thinkTime: must be a think time: milliseconds, a string such as "1s", or {"min": "0.5s", "max": "1.5s"}; got -5',
+    ]);
+  });
+
+  it('makes loading the file fail with E3_INVALID_FILE naming the file and the field', async () => {
+    const home = await makeTree({ 'experiments/e.json': experiment([{ clients: 1, thinkTime: 'soon' }]) });
+    const file = join(home, 'experiments/e.json');
+    await expect(loadFile('experiment', file)).rejects.toMatchObject({
+      code: 'E3_INVALID_FILE',
+      message: expect.stringContaining(`${file}: /threads/0/stages/0/thinkTime: must be a think time`),
+    });
   });
 });
 

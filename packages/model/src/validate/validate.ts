@@ -94,11 +94,13 @@ export function validateValue<T = unknown>(kind: FileKind, value: unknown, file:
     case 'workload':
       rules.workloadWeightsSumToOne(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
       rules.workloadDescriptionsUnique(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
+      rules.workloadThinkTimesOrdered(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
       break;
     case 'experiment':
     case 'run':
       rules.stageHasLoad(value as Experiment, p);
       rules.stageFallbacksExist(value as Experiment, p);
+      rules.thinkTimesValid(value as Experiment, p);
       if (kind === 'experiment') rules.machinesDescribed(value as Experiment, p);
       if (context) {
         rules.referencesExist(value as Experiment, p, context);
