@@ -115,6 +115,27 @@ describe('e3-agent.cjs over stdio', () => {
     }
   });
 
+  it('paces closed-model clients by the think time of start', async () => {
+    const dir = await makeTmpDir();
+    const srv = await listen((_req, res) => res.end('pong'));
+    const agent = startAgent();
+    try {
+      await agent.next('hello');
+      agent.send(await prepareMessage(dir, srv.url));
+      await agent.next('ready');
+      agent.send({ type: 'start', clients: 2, durationMs: 1200, thinkTimeMs: { min: 250, max: 250 } });
+      const done = await agent.next('done');
+      if (done.type !== 'done') throw new Error(JSON.stringify(done));
+      const passes = done.summary.ops.find((o) => o.kind === 'transaction')!.count;
+      expect(passes).toBeGreaterThanOrEqual(2 * 4);
+      expect(passes).toBeLessThanOrEqual(2 * 6);
+    } finally {
+      agent.child.stdin.end();
+      await agent.exited;
+      await srv.close();
+    }
+  });
+
   it('answers a bad message with an error and stays up; stop ends the stage early', async () => {
     const dir = await makeTmpDir();
     const srv = await listen((_req, res) => res.end('pong'));

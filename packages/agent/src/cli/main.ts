@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
-import { E3Error, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
+import { E3Error, assertValid, validateValue, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
 
 import { runStage, type LogFn, type StageResult, type WorkloadJob } from '../engine/stage.js';
 import { runMonitor } from '../monitor/proc.js';
@@ -9,7 +9,7 @@ import { serveStdio } from '../protocol/stdio.js';
 import type { Script } from '../script/api.js';
 import { bundleUserScript, isUserScriptPath, loadUserScript } from '../script/user-scripts.js';
 import { AGENT_VERSION } from '../version.js';
-import { parseArgs, parseCount, parseDuration } from './args.js';
+import { parseArgs, parseCount, parseDuration, parseThinkTime } from './args.js';
 
 /** The options of a local `e3-agent` run (the plain CLI). Flag values are strings until here. */
 export const RUN_FLAGS = {
@@ -28,6 +28,7 @@ export const RUN_FLAGS = {
   assignment: 'weighted (default) or bands (E³).',
   grace: 'Grace period for in-flight operations at the end (default 5s).',
   'user-per-iteration': 'Draw a new user for every iteration.',
+  'think-time': 'Closed model: pause after each pass, not measured: 1s, or a uniform range 0.5s..1.5s (default none; a job\'s own thinkTime wins).',
   quiet: 'No per-second progress on stderr.',
 } as const;
 
@@ -103,11 +104,7 @@ export async function runLocal(
   };
   const workloadFile = need('workload');
   const instanceFile = need('instance');
-  const rawWorkload = (await readJson(workloadFile, 'workload')) as WorkloadFile;
-  if (!Array.isArray(rawWorkload) && !Array.isArray((rawWorkload as { jobs?: unknown })?.jobs)) {
-    throw new E3Error('INVALID_FILE', `${workloadFile} must be a JSON array of jobs or {"jobs": [...]}`, { hint: `Edit ${workloadFile}.` });
-  }
-  const workload = workloadJobs(rawWorkload) as WorkloadJob[];
+  const workload = workloadJobs(assertValid(validateValue<WorkloadFile>('workload', await readJson(workloadFile, 'workload'), workloadFile))) as WorkloadJob[];
   const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
   const snapshotFile =
     typeof flags.snapshot === 'string'
@@ -146,6 +143,7 @@ export async function runLocal(
       : {}),
     ...(typeof flags.grace === 'string' ? { graceMs: parseDuration(flags.grace, '--grace') } : {}),
     userPerIteration: flags['user-per-iteration'] === true,
+    ...(typeof flags['think-time'] === 'string' ? { thinkTimeMs: parseThinkTime(flags['think-time'], '--think-time') } : {}),
     userScripts,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     ...(hooks.onTick ? { onTick: hooks.onTick } : {}),

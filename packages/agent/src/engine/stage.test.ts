@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { assignJobs, readSamples, type SampleRow } from '@e3/model';
+import { assignJobs, prng, readSamples, type SampleRow } from '@e3/model';
 import { makeTmpDir, e3OriginalHome } from '@e3/test-utils';
 
 import { defineScript, type Script } from '../script/api.js';
@@ -161,6 +161,61 @@ describe('runStage closed model', () => {
     }
   });
 
+  it('pauses for the think time after each pass, which bounds the iteration rate', async () => {
+    const instant = defineScript({ name: 't.Instant', run: async () => undefined });
+    const { rows } = await stage({ clients: 1, durationMs: 1000, thinkTimeMs: { min: 200, max: 200 }, userScripts: { noop: instant } });
+    const tx = rows.filter((r) => r.kind === 'transaction');
+    expect(tx.length).toBeGreaterThanOrEqual(4);
+    expect(tx.length).toBeLessThanOrEqual(6);
+    expect(tx.every((r) => r.ok)).toBe(true);
+    for (let i = 1; i < tx.length; i++) expect(tx[i]!.start - (tx[i - 1]!.start + tx[i - 1]!.duration)).toBeGreaterThanOrEqual(195);
+  });
+
+  it('draws a range think time for every pause, within [min, max], and leaves it out of the durations', async () => {
+    const { rows } = await stage({
+      clients: 1, durationMs: 2000, thinkTimeMs: { min: 50, max: 150 }, random: prng(7), userScripts: { noop: busy('t.Work', 20) },
+    });
+    const tx = rows.filter((r) => r.kind === 'transaction' && r.ok);
+    expect(tx.length).toBeGreaterThan(8);
+    const pauses = tx.slice(1).map((r, i) => r.start - (tx[i]!.start + tx[i]!.duration));
+    for (const p of pauses) {
+      expect(p).toBeGreaterThanOrEqual(49);
+      expect(p).toBeLessThan(150 + 100);
+    }
+    expect(Math.max(...pauses) - Math.min(...pauses)).toBeGreaterThan(30);
+    for (const r of tx) {
+      expect(r.duration).toBeGreaterThanOrEqual(18);
+      expect(r.duration).toBeLessThan(90);
+    }
+  });
+
+  it("uses a job's own thinkTime instead of the stage's", async () => {
+    const instant = defineScript({ name: 't.Instant', run: async () => undefined });
+    const { rows } = await stage({
+      workload: [
+        { script: 'noop', description: 'Paced', weight: 0.5, thinkTime: '250ms' },
+        { script: 'noop', description: 'Stage', weight: 0.5 },
+      ],
+      clients: 2, durationMs: 1000, thinkTimeMs: { min: 100, max: 100 }, userScripts: { noop: instant },
+    });
+    const count = (test: string) => rows.filter((r) => r.kind === 'transaction' && r.test === test).length;
+    expect(count('Paced')).toBeGreaterThanOrEqual(3);
+    expect(count('Paced')).toBeLessThanOrEqual(5);
+    expect(count('Stage')).toBeGreaterThanOrEqual(8);
+    expect(count('Stage')).toBeLessThanOrEqual(11);
+  });
+
+  it('ends during think time without recording anything more or waiting for the grace period', async () => {
+    const started = Date.now();
+    const { rows, summary } = await stage({ clients: 2, durationMs: 200, graceMs: 5000, thinkTimeMs: { min: 60_000, max: 60_000 } });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(rows.filter((r) => r.kind === 'transaction').map((r) => [r.client, r.iteration, r.ok]).sort()).toEqual([
+      [0, 0, true],
+      [1, 0, true],
+    ]);
+    expect(summary.ops[0]!.errorsByClass.cut ?? 0).toBe(0);
+  });
+
   it('stops early when its signal aborts', async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
@@ -179,6 +234,11 @@ describe('runStage open model', () => {
     expect(summary.arrivals).toMatchObject({ rate: 100, dropped: 0 });
     expect(summary.arrivals!.scheduled).toBe(tx.length);
     expect(summary.arrivals!.started).toBe(tx.length);
+  });
+
+  it('ignores think time: arrivals keep their rate', async () => {
+    const { rows } = await stage({ rate: 100, clients: 8, durationMs: 500, thinkTimeMs: { min: 1000, max: 1000 }, userScripts: { noop: sleepy('t.Noop', 2) } });
+    expect(rows.filter((r) => r.kind === 'transaction').length).toBeGreaterThanOrEqual(45);
   });
 
   it('counts late arrivals when no virtual user is free, and their latency includes the wait', async () => {

@@ -12,10 +12,13 @@ import {
   STAGE_SUMMARY_FILE,
   STAGE_SUMMARY_FORMAT_VERSION,
   assignJobs,
+  thinkTimeMs,
   writeJsonAtomic,
   type AssignmentMode,
   type SampleRow,
   type StageSummary,
+  type ThinkTime,
+  type ThinkTimeMs,
   type Tick,
 } from '@e3/model';
 
@@ -29,7 +32,7 @@ import type { Script, ScriptContext } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 import { AGENT_VERSION } from '../version.js';
 
-/** One workload job (E³ format, extended with `options`). */
+/** One workload job (E³ format, extended with `options` and `thinkTime`). */
 export interface WorkloadJob {
   script: string;
   description: string;
@@ -37,6 +40,8 @@ export interface WorkloadJob {
   testDataProvider?: string;
   scale?: number;
   options?: Record<string, unknown>;
+  /** Closed model: this job's pause after each pass, instead of the stage's `thinkTimeMs`. */
+  thinkTime?: ThinkTime;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -67,6 +72,8 @@ export interface RunStageOptions {
   assignment?: AssignmentMode;
   /** In-flight operations may finish for this long after the stage ends, then are cut (default 5000 ms). */
   graceMs?: number;
+  /** Closed model: after each pass a client pauses uniformly in [min, max] ms before its next one (not measured), unless its job has a `thinkTime`; default none. */
+  thinkTimeMs?: ThinkTimeMs;
   /** Draw users per iteration instead of once per client (default false, as E³); a job may also set `options.userPerIteration`. */
   userPerIteration?: boolean;
   /** Open model: an arrival started this much after it was due counts as late (default 10 ms). */
@@ -137,7 +144,8 @@ const delay = (ms: number, signal?: AbortSignal): Promise<boolean> =>
  * streamed), `summary.json` (atomically, last) and `agent.log`.
  *
  * Closed model (`clients`): global clients `clientOffset … clientOffset+clients−1` each loop the job
- * `assignJobs(weights, totalClients, assignment)` gives them until the stage ends. Open model (`rate`):
+ * `assignJobs(weights, totalClients, assignment)` gives them until the stage ends, pausing for the think
+ * time (the job's `thinkTime`, else `thinkTimeMs`, drawn from `random`) after each pass. Open model (`rate`):
  * arrivals every 1/rate s, each run by a free virtual user of the pool; latency counts from the intended
  * start; arrivals that wait are late, those beyond `maxQueue` or still waiting at the end are dropped.
  * When the stage ends, in-flight passes get `graceMs`, then are aborted and recorded as `cut`.
@@ -157,6 +165,11 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const mode = options.assignment ?? 'weighted';
   const weights = jobs.map((j) => j.weight);
   const graceMs = options.graceMs ?? 5000;
+  const thinks = jobs.map((j) => (j.thinkTime !== undefined ? thinkTimeMs(j.thinkTime) : options.thinkTimeMs));
+  const thinkFor = (job: number): number => {
+    const t = thinks[job];
+    return t ? t.min + random() * (t.max - t.min) : 0;
+  };
   const workDir = options.workDir ?? join(tmpdir(), 'e3-agent-work');
   const runDir = join(workDir, 'clients', `${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
   const sharedDir = join(workDir, 'shared');
@@ -294,7 +307,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   if (options.startAt !== undefined && options.startAt > Date.now()) await delay(options.startAt - Date.now(), stopCtl.signal);
   const t0 = now();
   const stageTimer = setTimeout(() => stopCtl.abort(), options.durationMs);
-  log('info', `stage start: ${open ? `open model, ${options.rate}/s, pool ${clients}` : `closed model, clients ${offset}..${offset + clients - 1} of ${total}`}, ${options.durationMs} ms, ${jobs.length} jobs`);
+  const thinkText = options.thinkTimeMs ? `, think time ${options.thinkTimeMs.min}..${options.thinkTimeMs.max} ms` : '';
+  log('info', `stage start: ${open ? `open model, ${options.rate}/s, pool ${clients}` : `closed model, clients ${offset}..${offset + clients - 1} of ${total}${thinkText}`}, ${options.durationMs} ms, ${jobs.length} jobs`);
 
   // Ticks.
   const ticks: Tick[] = [];
@@ -337,7 +351,9 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
         (async () => {
           while (!stopCtl.signal.aborted) {
             const ok = await pass(vu);
-            if (!ok || vu.iteration % 64 === 0) await new Promise((r) => setImmediate(r));
+            const think = thinkFor(job);
+            if (think > 0) await delay(think, stopCtl.signal);
+            else if (!ok || vu.iteration % 64 === 0) await new Promise((r) => setImmediate(r));
           }
         })(),
       );

@@ -107,6 +107,7 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
       ...(msg.assignment ? { assignment: msg.assignment } : {}),
       ...(msg.graceMs !== undefined ? { graceMs: msg.graceMs } : {}),
       ...(msg.userPerIteration !== undefined ? { userPerIteration: msg.userPerIteration } : {}),
+      ...(msg.thinkTimeMs ? { thinkTimeMs: msg.thinkTimeMs } : {}),
       ...(msg.startAt !== undefined ? { startAt: msg.startAt } : {}),
       userScripts: prepared.userScripts,
       signal: ctl.signal,
