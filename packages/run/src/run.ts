@@ -21,6 +21,7 @@ import {
   splitClients,
   clientOffsets,
   stageKey,
+  thinkTimeMs,
   threadMachines,
   workloadJobs,
   writePhaseStatus,
@@ -29,6 +30,7 @@ import {
   type Snapshot,
   type StackMachines,
   type StageRecord,
+  type ThinkTimeMs,
   type TickMessage,
   type WorkloadFile,
 } from '@e3/model';
@@ -75,7 +77,8 @@ interface ThreadPlan {
   name: string;
   sut: Machines;
   workers: Machines;
-  stages: Array<{ index: number; clients?: number; rate?: number; durationMs: number; workload: string }>;
+  /** `thinkTimeMs`: closed model only, the stage's, else the thread's, else the experiment's. */
+  stages: Array<{ index: number; clients?: number; rate?: number; durationMs: number; workload: string; thinkTimeMs?: ThinkTimeMs }>;
 }
 
 const HELLO_TIMEOUT_MS = 60_000;
@@ -96,7 +99,11 @@ async function plan(home: string, runDir: string, runFile: RunFile): Promise<Thr
             hint: 'Set it on the stage or at the top level of the experiment, then provision again',
           });
         }
-        return { index: si, clients: s.clients, rate: s.rate, durationMs: durationMs(duration), workload };
+        const thinkTime = s.thinkTime ?? t.thinkTime ?? runFile.thinkTime;
+        return {
+          index: si, clients: s.clients, rate: s.rate, durationMs: durationMs(duration), workload,
+          ...(thinkTime !== undefined && s.clients !== undefined ? { thinkTimeMs: thinkTimeMs(thinkTime) } : {}),
+        };
       }),
     })),
   );
@@ -406,6 +413,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         ...(w.rate !== undefined ? { rate: w.rate } : {}),
         assignment: runFile.assignment ?? 'weighted',
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+        ...(s.thinkTimeMs ? { thinkTimeMs: s.thinkTimeMs } : {}),
         startAt,
       });
     }

@@ -28,9 +28,10 @@ export async function statusServer(): Promise<{ url: string; count: () => number
 export async function writeRunHome(home: string, options: {
   run: string;
   url: string;
-  threads: Array<{ name: string; workers: string[]; stages: Array<{ clients: number }>; workerStack?: Record<string, unknown> }>;
+  threads: Array<{ name: string; workers: string[]; stages: Array<{ clients: number; thinkTime?: unknown }>; workerStack?: Record<string, unknown>; thinkTime?: unknown }>;
   durationMs: number;
   barrier?: boolean;
+  thinkTime?: unknown;
 }): Promise<void> {
   await writeTree(home, {
     'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
@@ -44,8 +45,10 @@ export async function writeRunHome(home: string, options: {
       duration: options.durationMs,
       workload: 'status',
       ...(options.barrier ? { barrier: true } : {}),
+      ...(options.thinkTime !== undefined ? { thinkTime: options.thinkTime } : {}),
       threads: options.threads.map((t, i) => ({
         name: t.name,
+        ...(t.thinkTime !== undefined ? { thinkTime: t.thinkTime } : {}),
         instance: { template: 'local', snapshot: 's', stack: { Name: `sut-${i}`, ClusterNodes: ['localhost'], URL: options.url, reset: 'none', RunConfig: { admin_password: 'x' } } },
         worker: { template: 'local', stack: { Name: `workers-${i}`, ClusterNodes: t.workers, ...t.workerStack } },
         stages: t.stages,

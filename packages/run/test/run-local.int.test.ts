@@ -68,6 +68,39 @@ describe('e3 run on localhost workers', () => {
     expect(server.count()).toBeGreaterThan(10);
   });
 
+  it("sends each closed stage its think time: the stage's own, else the thread's, else the experiment's", async () => {
+    const home = await makeTmpDir();
+    const run = 'think-20261125T000000Z';
+    await writeRunHome(home, {
+      run,
+      url: server.url,
+      durationMs: 1500,
+      thinkTime: '400ms',
+      threads: [
+        { name: 'a', workers: ['localhost'], stages: [{ clients: 1, thinkTime: '200ms' }, { clients: 1 }] },
+        { name: 'b', workers: ['localhost'], thinkTime: { min: '250ms', max: '350ms' }, stages: [{ clients: 1 }] },
+      ],
+    });
+    await writeTree(home, {
+      'workloads/status.json': [{ script: 'scripts/ping.ts', description: 'Ping', weight: 1 }],
+      'workloads/scripts/ping.ts': "import { defineScript } from '@e3/agent';\nexport const script = defineScript({ name: 'Ping', async run(ctx) { await ctx.http.get('/status'); } });\n",
+    });
+    expect((await runExperiment({ run, home, agentBundle, graceMs: 300 })).status).toBe('succeeded');
+    const paths = runDirPaths(join(home, 'runs', run));
+    const passes = async (thread: number, stage: number) => {
+      let n = 0;
+      for await (const r of readSamples(paths.samplesFile(thread, 0, stage))) if (r.kind === 'transaction') n++;
+      return n;
+    };
+    // 1.5 s of passes that take a millisecond: one per think time, about 8, 4 and 5.
+    expect(await passes(0, 0)).toBeGreaterThanOrEqual(6);
+    expect(await passes(0, 0)).toBeLessThanOrEqual(9);
+    expect(await passes(0, 1)).toBeGreaterThanOrEqual(3);
+    expect(await passes(0, 1)).toBeLessThanOrEqual(5);
+    expect(await passes(1, 0)).toBeGreaterThanOrEqual(4);
+    expect(await passes(1, 0)).toBeLessThanOrEqual(6);
+  });
+
   it('stops every agent on abort, marks the stage aborted, and --resume finishes the rest', async () => {
     const home = await makeTmpDir();
     const run = 'abort-20261125T000000Z';
