@@ -35,6 +35,21 @@ export function topStageThroughput(r: OrchestrateResult): TopStage[] {
     .sort((a, b) => b.gitOps - a.gitOps);
 }
 
+/** One line per measure (git operations, then every transaction): each thread's rate at the top stage and which held the most. */
+export function formatTopStage(top: TopStage[]): string[] {
+  if (top.length < 2) return [];
+  const line = (what: string, key: 'gitOps' | 'tps') => {
+    const [first, second, ...rest] = [...top].sort((a, b) => b[key] - a[key]);
+    const rates = [first!, second!, ...rest].map((t) => `"${t.thread}" ${t[key].toFixed(2)}`).join(', ');
+    const verdict =
+      first![key] > second![key]
+        ? `"${first!.thread}" held the most${second![key] > 0 ? `, ${(first![key] / second![key]).toFixed(2)}× "${second!.thread}"` : ''}`
+        : 'no thread held more';
+    return `top stage${first!.load !== undefined ? ` (load ${first!.load})` : ''}, ${what}: ${rates} — ${verdict}`;
+  };
+  return [line('git operations per second', 'gitOps'), line('transactions per second, every test', 'tps')];
+}
+
 export const demoCommand = defineCommand<DemoArgs>({
   name: 'demo',
   description: "A full local experiment against e3's embedded Bitbucket-compatible target: seed, run, gather, analyze, report",
@@ -42,19 +57,14 @@ export const demoCommand = defineCommand<DemoArgs>({
     experiment: { type: 'string', alias: 'e', description: 'Experiment to run (a local one)', default: 'local-demo' },
     retain: { type: 'boolean', description: 'Keep the local targets running afterwards', default: false },
   },
-  examples: [['e3 demo', 'two threads (2 vs 8 concurrent git operations), three stages of rising clients, about 2 minutes']],
+  examples: [['e3 demo', 'two threads (1 vs 8 concurrent git operations), three stages of rising clients, about 2 minutes']],
   async run(args, ctx) {
     const result = await orchestrate({ experiment: args.experiment, retain: args.retain, home: args.home }, ctx);
     const lines: string[] = [];
     if (result.analysis) lines.push(formatAnalyzeResult(result.analysis), '');
     const top = topStageThroughput(result);
-    if (top.length > 1) {
-      lines.push(
-        `top stage, git operations per second: ${top.map((t) => `${t.thread} ${t.gitOps.toFixed(2)}`).join(' vs ')} — "${top[0]!.thread}" held the most git load`,
-        `top stage, transactions per second (every test): ${top.map((t) => `${t.thread} ${t.tps.toFixed(2)}`).join(' vs ')}`,
-        '',
-      );
-    }
+    const compared = formatTopStage(top);
+    if (compared.length) lines.push(...compared, '');
     lines.push(formatOrchestrate(result));
     return { text: lines.join('\n'), data: { ...result, topStage: top }, exitCode: result.exitCode };
   },
