@@ -17,29 +17,37 @@ async function targetPids(): Promise<string[]> {
 }
 
 describe('e3 demo', () => {
-  it('provisions local targets, runs, gathers, analyses and deprovisions, leaving a report and no target', async () => {
-    const demo = JSON.parse(await readFile(join(repoRoot, 'e3-home/experiments/local-demo.json'), 'utf8'));
-    demo.duration = '4s';
-    for (const t of demo.threads) t.stages = [{ clients: 2 }, { clients: 4 }];
-    const home = await makeTree({ 'experiments/quick-demo.json': demo, 'runs/.keep': '' });
+  it('runs the built-in demo end to end, leaving a report and no target, with the more-ticket thread holding more throughput at the top stage', async () => {
+    const home = await makeTree({ 'runs/.keep': '' });
     const before = await targetPids();
-    const r = await runE3(repoRoot, ['demo', '--home', home, '--experiment', 'quick-demo'], { timeoutMs: 300_000 });
+    const r = await runE3(repoRoot, ['demo', '--home', home], { timeoutMs: 400_000 });
     expect(r.stderr).not.toMatch(/This is a bug/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^provision +ok$/m);
     expect(r.stdout).toMatch(/^deprovision +ok$/m);
-    expect(r.stdout).toMatch(/top stage, git operations per second: /);
     const [run] = await readdir(join(home, 'archive'));
     const runDir = join(home, 'archive', run!);
     expect(r.stdout).toContain(`report: ${join(runDir, 'analysis/report.html')}`);
     expect(existsSync(join(runDir, 'analysis/report.html'))).toBe(true);
     const summary = JSON.parse(await readFile(join(runDir, 'analysis/summary.json'), 'utf8'));
-    expect(summary.threads.map((t: { stages: Array<{ status: string }> }) => t.stages.map((s) => s.status))).toEqual([
-      ['succeeded', 'succeeded'],
-      ['succeeded', 'succeeded'],
+    const threads: Array<{ name: string; stages: Array<{ status: string; tps: number | null }> }> = summary.threads;
+    expect(threads.map((t) => t.stages.map((s) => s.status))).toEqual([
+      ['succeeded', 'succeeded', 'succeeded'],
+      ['succeeded', 'succeeded', 'succeeded'],
     ]);
+
+    // The run file says which thread has more hosting tickets; the analysis says what each held at the top stage.
+    const runFile = JSON.parse(await readFile(join(runDir, `${run}.json`), 'utf8'));
+    const tickets: number[] = runFile.threads.map((t: { instance: { settings: { maxGitOps: number } } }) => t.instance.settings.maxGitOps);
+    const more = tickets.indexOf(Math.max(...tickets));
+    const fewer = tickets.indexOf(Math.min(...tickets));
+    expect(more).not.toBe(fewer);
+    const topTps = threads.map((t) => t.stages.at(-1)!.tps ?? 0);
+    expect(topTps[more]).toBeGreaterThan(topTps[fewer]!);
+    expect(r.stdout).toMatch(new RegExp(`^top stage .*, transactions per second, every test: .* — "${threads[more]!.name}" held the most`, 'm'));
+
     // Deprovision stopped both targets and removed their data; the seeded base stays for the next run.
     expect(await readdir(join(home, 'tmp/local-targets'))).toEqual(['local-small']);
     expect(await targetPids()).toEqual(before);
-  }, 300_000);
+  }, 400_000);
 });
