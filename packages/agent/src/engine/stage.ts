@@ -150,6 +150,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const jobs = options.workload;
   if (jobs.length === 0) throw new E3Error('INVALID_FILE', 'the workload has no job', { hint: 'Add jobs to the workload file in e3-home/workloads/.' });
   const scripts = jobs.map((j) => resolveScript(j.script, options.userScripts));
+  /** A transaction's op: its script's last name part. */
+  const txOps = scripts.map((s) => s.name.split('.').pop()!);
   const data: TestData = createTestData(options);
   const clients = options.clients ?? (open ? 64 : 0);
   const offset = options.clientOffset ?? 0;
@@ -279,7 +281,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
     }
     const end = now();
     const row: SampleRow = {
-      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
+      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: txOps[vu.job]!, kind: 'transaction',
       client: vu.client, iteration: vu.iteration, ok: error === undefined, status: 0, bytes: vu.passBytes,
     };
     if (intended !== undefined) row.intended = intended;

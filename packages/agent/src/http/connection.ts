@@ -1,0 +1,378 @@
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+import { now } from '../recorder/sink.js';
+
+/** An HTTP/1.1 exchange's outcome. */
+export interface RawResponse {
+  status: number;
+  /** The response head: status line and header fields (see parseHeaders). */
+  head: string;
+  /** `Set-Cookie` values. */
+  setCookie?: string[];
+  location?: string;
+  body: Buffer[];
+  bytes: number;
+  /** Epoch ms when the response head was complete. */
+  headAt: number;
+}
+
+/** A failure of the exchange itself (no response): `code` is a Node error code or `E3_HTTP_TIMEOUT`. */
+export class HttpTransportError extends Error {
+  override readonly name = 'HttpTransportError';
+  readonly code: string;
+  /** True when a reused connection failed before any response byte (a retry is safe for idempotent methods). */
+  readonly beforeResponse: boolean;
+  /** What had arrived when the exchange failed: the status and head time (0 before the head) and body bytes. */
+  partial = { status: 0, headAt: 0, bytes: 0 };
+  constructor(code: string, message: string, beforeResponse = false) {
+    super(message);
+    this.code = code;
+    this.beforeResponse = beforeResponse;
+  }
+}
+
+/** Where a connection goes. */
+export interface Endpoint {
+  secure: boolean;
+  host: string;
+  port: number;
+}
+
+const MAX_HEAD = 64 * 1024;
+/** Plain connections read into this one buffer (no allocation per read); what is kept is copied out. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Idle keep-alive connections are dropped this long before the server's announced `Keep-Alive: timeout`. */
+const KEEP_ALIVE_MARGIN_MS = 1000;
+/** Idle lifetime when the server announces none. */
+const DEFAULT_IDLE_MS = 4000;
+
+/** Parser states. */
+const IDLE = 0;
+const HEAD = 1;
+const LENGTH = 2;
+const CHUNK_SIZE = 3;
+const CHUNK_DATA = 4;
+const CHUNK_END = 5;
+const TRAILERS = 6;
+const UNTIL_CLOSE = 7;
+
+/**
+ * One HTTP/1.1 connection carrying one exchange at a time (no pipelining). Parses status line and headers,
+ * then a body framed by Content-Length, chunked transfer coding, or the connection's end. A connection is
+ * reusable when its last response kept it alive and nothing arrived beyond that response.
+ */
+export class Connection {
+  private readonly socket: Socket;
+  private state: number = IDLE;
+  private method = '';
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private line = '';
+  private res: RawResponse | undefined;
+  private resolve: ((res: RawResponse) => void) | undefined;
+  private reject: ((err: Error) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  private keepAlive = false;
+  private received = false;
+  /** Exchanges this connection has completed. */
+  uses = 0;
+  closed = false;
+  /** Epoch ms after which an idle connection must not be reused. */
+  idleUntil = 0;
+
+  private readonly onClose: (conn: Connection) => void;
+
+  constructor(endpoint: Endpoint, onClose: (conn: Connection) => void) {
+    this.onClose = onClose;
+    this.socket = endpoint.secure
+      ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }), ALPNProtocols: ['http/1.1'] })
+      : netConnect({ host: endpoint.host, port: endpoint.port, onread: { buffer: READ_BUFFER, callback: (n) => {
+            this.onData(READ_BUFFER, n);
+            return true;
+          } } });
+    this.socket.setNoDelay(true);
+    if (endpoint.secure) this.socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new HttpTransportError(err.code ?? 'ECONNRESET', err.message, !this.received && this.uses > 0)));
+    this.socket.on('close', () => {
+      this.closed = true;
+      if (this.state !== IDLE) this.fail(new HttpTransportError('ECONNRESET', 'the server closed the connection before the response ended', !this.received && this.uses > 0));
+      this.onClose(this);
+    });
+  }
+
+  get busy(): boolean {
+    return this.state !== IDLE;
+  }
+
+  /**
+   * Sends one request (`head` ends with the blank line) and resolves with the whole response. The timeout
+   * bounds the wait for the head and every pause in the body.
+   */
+  exchange(method: string, head: string, body: string | undefined, timeoutMs: number): Promise<RawResponse> {
+    return new Promise<RawResponse>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.method = method;
+      this.state = HEAD;
+      this.received = false;
+      this.res = { status: 0, head: '', body: [], bytes: 0, headAt: 0 };
+      this.arm(timeoutMs);
+      if (body === undefined) this.socket.write(head, 'latin1');
+      else {
+        this.socket.cork();
+        this.socket.write(head, 'latin1');
+        this.socket.write(body, 'utf8');
+        this.socket.uncork();
+      }
+    });
+  }
+
+  /** Ends the connection and fails its exchange, if any, with `err`. */
+  destroy(err?: Error): void {
+    if (err) this.fail(err);
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+  }
+
+  /** (Re)starts the exchange's timer; one timer object serves every exchange of the connection. */
+  private arm(ms: number): void {
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.onTimeout(), ms).unref();
+  }
+
+  private onTimeout(): void {
+    if (this.state === IDLE) return;
+    this.destroy(new HttpTransportError('E3_HTTP_TIMEOUT', `no response for ${this.timerMs} ms`));
+  }
+
+  private fail(err: Error): void {
+    const reject = this.reject;
+    if (err instanceof HttpTransportError && this.res) err.partial = { status: this.res.status, headAt: this.res.headAt, bytes: this.res.bytes };
+    this.settle();
+    this.state = IDLE;
+    if (!this.closed) this.destroy();
+    reject?.(err);
+  }
+
+  private settle(): void {
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.pending = undefined;
+  }
+
+  private finish(rest: boolean): void {
+    const res = this.res!;
+    const resolve = this.resolve;
+    this.settle();
+    this.res = undefined;
+    this.state = IDLE;
+    this.uses++;
+    if (!this.keepAlive || rest) this.destroy();
+    resolve?.(res);
+  }
+
+  private onEnd(): void {
+    if (this.state === UNTIL_CLOSE) this.finish(false);
+    else if (this.state !== IDLE) this.fail(new HttpTransportError('ECONNRESET', 'the server closed the connection before the response ended', !this.received && this.uses > 0));
+    this.closed = true;
+    this.socket.end();
+  }
+
+  /** Consumes `chunk[0, end)`; the chunk may be reused after this returns, so whatever is kept is copied. */
+  private onData(chunk: Buffer, length: number): void {
+    if (this.state === IDLE) {
+      // Bytes nobody asked for: the connection's framing can no longer be trusted.
+      this.destroy();
+      return;
+    }
+    this.received = true;
+    if (this.state !== HEAD) this.timer?.refresh();
+    let buf = chunk;
+    let end = length;
+    let pos = 0;
+    while (pos < end) {
+      switch (this.state) {
+        case HEAD: {
+          if (this.pending) {
+            buf = Buffer.concat([this.pending, buf.subarray(pos, end)]);
+            pos = 0;
+            end = buf.length;
+            this.pending = undefined;
+          }
+          const headEnd = buf.indexOf(HEAD_END, pos);
+          if (headEnd < 0 || headEnd >= end) {
+            if (end - pos > MAX_HEAD) return this.fail(new HttpTransportError('E3_HTTP_PARSE', `response head larger than ${MAX_HEAD} bytes`));
+            this.pending = Buffer.from(buf.subarray(pos, end));
+            return;
+          }
+          const err = this.parseHead(buf.toString('latin1', pos, headEnd));
+          if (err) return this.fail(new HttpTransportError('E3_HTTP_PARSE', err));
+          pos = headEnd + 4;
+          if ((this.state as number) === IDLE) return this.finish(pos < end);
+          break;
+        }
+        case LENGTH: {
+          const n = Math.min(this.remaining, end - pos);
+          this.take(buf, pos, pos + n);
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) return this.finish(pos < end);
+          break;
+        }
+        case UNTIL_CLOSE:
+          this.take(buf, pos, end);
+          pos = end;
+          break;
+        case CHUNK_SIZE:
+        case TRAILERS: {
+          const nl = buf.indexOf(10, pos);
+          const stop = nl < 0 || nl >= end ? end : nl + 1;
+          this.line += buf.toString('latin1', pos, stop);
+          pos = stop;
+          if (!this.line.endsWith('\n')) {
+            if (this.line.length > MAX_HEAD) return this.fail(new HttpTransportError('E3_HTTP_PARSE', 'chunk line too long'));
+            break;
+          }
+          const line = this.line.trimEnd();
+          this.line = '';
+          if (this.state === TRAILERS) {
+            if (line === '') return this.finish(pos < end);
+            break;
+          }
+          const size = /^[0-9a-fA-F]+/.test(line) ? parseInt(line, 16) : NaN;
+          if (!Number.isSafeInteger(size)) return this.fail(new HttpTransportError('E3_HTTP_PARSE', `bad chunk size "${line.slice(0, 20)}"`));
+          if (size === 0) this.state = TRAILERS;
+          else {
+            this.remaining = size;
+            this.state = CHUNK_DATA;
+          }
+          break;
+        }
+        case CHUNK_DATA: {
+          const n = Math.min(this.remaining, end - pos);
+          this.take(buf, pos, pos + n);
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) {
+            this.remaining = 2;
+            this.state = CHUNK_END;
+          }
+          break;
+        }
+        case CHUNK_END: {
+          const n = Math.min(this.remaining, end - pos);
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = CHUNK_SIZE;
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  /** Keeps a copy of body bytes `buf[from, to)`. */
+  private take(buf: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    const res = this.res!;
+    const copy = Buffer.allocUnsafe(to - from);
+    buf.copy(copy, 0, from, to);
+    res.body.push(copy);
+    res.bytes += to - from;
+  }
+  /** Parses a response head; sets the body state. Returns an error message for a malformed head. */
+  private parseHead(head: string): string | undefined {
+    const eol = head.indexOf('\r\n');
+    const statusLine = eol < 0 ? head : head.slice(0, eol);
+    if (!statusLine.startsWith('HTTP/1.')) return `not an HTTP/1.x response: "${statusLine.slice(0, 40)}"`;
+    const status = Number(statusLine.slice(9, 12));
+    if (!(status >= 100 && status <= 999)) return `bad status line "${statusLine.slice(0, 40)}"`;
+    if (status >= 100 && status < 200 && status !== 101) return undefined; // interim response: the real one follows
+    const res = this.res!;
+    let length = -1;
+    let chunked = false;
+    let connection = '';
+    let keepAliveHint = '';
+    // Only the headers framing, cookies and redirects need are read here (by name length first, so the
+    // others cost no allocation); `parseHeaders` reads them all when a script asks.
+    let i = eol < 0 ? head.length : eol + 2;
+    while (i < head.length) {
+      let j = head.indexOf('\r\n', i);
+      if (j < 0) j = head.length;
+      const colon = head.indexOf(':', i);
+      const len = colon - i;
+      if (colon < j && (len === 8 || len === 10 || len === 14 || len === 17)) {
+        const value = head.slice(colon + 1, j).trim();
+        switch (head.slice(i, colon).toLowerCase()) {
+          case 'content-length':
+            length = length === -1 || length === Number(value) ? Number(value) : NaN;
+            break;
+          case 'transfer-encoding':
+            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+            break;
+          case 'connection':
+            connection = value.toLowerCase();
+            break;
+          case 'keep-alive':
+            keepAliveHint = value;
+            break;
+          case 'set-cookie':
+            (res.setCookie ??= []).push(value);
+            break;
+          case 'location':
+            res.location = value;
+            break;
+        }
+      }
+      i = j + 2;
+    }
+    res.status = status;
+    res.head = head;
+    res.headAt = now();
+    this.keepAlive = statusLine.charCodeAt(7) === 48 /* HTTP/1.0 */ ? connection.includes('keep-alive') : !connection.includes('close');
+    const hint = keepAliveHint ? /timeout=(\d+)/i.exec(keepAliveHint) : null;
+    this.idleUntil = res.headAt + (hint ? Number(hint[1]) * 1000 - KEEP_ALIVE_MARGIN_MS : DEFAULT_IDLE_MS);
+    if (this.method === 'HEAD' || status === 204 || status === 304 || status === 101) this.state = IDLE;
+    else if (chunked) this.state = CHUNK_SIZE;
+    else if (length === -1) {
+      this.keepAlive = false;
+      this.state = UNTIL_CLOSE;
+    } else if (Number.isSafeInteger(length) && length >= 0) {
+      this.remaining = length;
+      this.state = length === 0 ? IDLE : LENGTH;
+    } else return 'bad content-length';
+    return undefined;
+  }
+}
+
+/** All header fields of a response head (names lower-cased; repeated fields become arrays). */
+export function parseHeaders(head: string): Record<string, string | string[] | undefined> {
+  const headers: Record<string, string | string[] | undefined> = {};
+  let i = head.indexOf('\r\n');
+  if (i < 0) return headers;
+  i += 2;
+  while (i < head.length) {
+    let j = head.indexOf('\r\n', i);
+    if (j < 0) j = head.length;
+    const colon = head.indexOf(':', i);
+    if (colon > i && colon < j) {
+      const name = head.slice(i, colon).toLowerCase();
+      const value = head.slice(colon + 1, j).trim();
+      const prev = headers[name];
+      headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    }
+    i = j + 2;
+  }
+  return headers;
+}
