@@ -66,6 +66,7 @@ const USER_AGENT = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.11; rv:47.0) Gecko
 const ACCEPT_HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const ACCEPT_JSON = 'application/json, text/javascript, */*; q=0.01';
 
+const NO_OPTIONS: HttpRequestOptions = Object.freeze({});
 const isOk = (status: number) => status >= 200 && status < 400;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -87,7 +88,8 @@ class Response implements HttpResponse {
   readonly location?: string;
   private readonly op: string;
   private readonly raw: RawResponse;
-  private decoded: { headers?: HttpResponse['headers']; text?: string } = {};
+  private headerFields: HttpResponse['headers'] | undefined;
+  private text: string | undefined;
 
   constructor(op: string, raw: RawResponse, ttfb: number) {
     this.op = op;
@@ -99,12 +101,12 @@ class Response implements HttpResponse {
   }
 
   get headers(): HttpResponse['headers'] {
-    return (this.decoded.headers ??= parseHeaders(this.raw.head));
+    return (this.headerFields ??= parseHeaders(this.raw.head));
   }
 
   get body(): string {
     const chunks = this.raw.body;
-    return (this.decoded.text ??= chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    return (this.text ??= !chunks ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
   }
 
   json<T>(): T {
@@ -157,9 +159,8 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     return pool;
   };
   const onClose = (conn: Connection) => open.delete(conn);
-  const take = (pool: OriginPool, fresh: boolean): Connection => {
+  const take = (pool: OriginPool, fresh: boolean, t: number): Connection => {
     if (!fresh) {
-      const t = now();
       for (let conn = pool.idle.pop(); conn; conn = pool.idle.pop()) {
         if (!conn.closed && t < conn.idleUntil) return conn;
         conn.destroy();
@@ -178,7 +179,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     for (const conn of open) if (conn.busy) conn.destroy(new HttpTransportError('E3_CUT', 'cut'));
   }, { once: true });
 
-  const request = async (method: string, url: string, o: HttpRequestOptions = {}): Promise<HttpResponse> => {
+  const request = async (method: string, url: string, o: HttpRequestOptions = NO_OPTIONS): Promise<HttpResponse> => {
     let origin = baseOrigin;
     let path: string;
     let opPath: string;
@@ -243,7 +244,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       if (options.signal?.aborted) throw new HttpTransportError('E3_CUT', 'cut');
       let raw: RawResponse;
       for (let attempt = 0; ; attempt++) {
-        const conn = take(pool, attempt > 0);
+        const conn = take(pool, attempt > 0, start);
         try {
           raw = await conn.exchange(method, head, body, timeout);
           release(pool, conn);

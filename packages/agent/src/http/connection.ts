@@ -11,7 +11,8 @@ export interface RawResponse {
   /** `Set-Cookie` values. */
   setCookie?: string[];
   location?: string;
-  body: Buffer[];
+  /** Body bytes as received (copies), undefined when there were none. */
+  body: Buffer[] | undefined;
   bytes: number;
   /** Epoch ms when the response head was complete. */
   headAt: number;
@@ -119,7 +120,7 @@ export class Connection {
       this.method = method;
       this.state = HEAD;
       this.received = false;
-      this.res = { status: 0, head: '', body: [], bytes: 0, headAt: 0 };
+      this.res = { status: 0, head: '', body: undefined, bytes: 0, headAt: 0 };
       this.arm(timeoutMs);
       if (body === undefined) this.socket.write(head, 'latin1');
       else {
@@ -215,7 +216,7 @@ export class Connection {
             this.pending = Buffer.from(buf.subarray(pos, end));
             return;
           }
-          const err = this.parseHead(buf.toString('latin1', pos, headEnd));
+          const err = this.parseHead(buf, pos, headEnd);
           if (err) return this.fail(new HttpTransportError('E3_HTTP_PARSE', err));
           pos = headEnd + 4;
           if ((this.state as number) === IDLE) return this.finish(pos < end);
@@ -288,59 +289,68 @@ export class Connection {
     const res = this.res!;
     const copy = Buffer.allocUnsafe(to - from);
     buf.copy(copy, 0, from, to);
-    res.body.push(copy);
+    (res.body ??= []).push(copy);
     res.bytes += to - from;
   }
-  /** Parses a response head; sets the body state. Returns an error message for a malformed head. */
-  private parseHead(head: string): string | undefined {
-    const eol = head.indexOf('\r\n');
-    const statusLine = eol < 0 ? head : head.slice(0, eol);
-    if (!statusLine.startsWith('HTTP/1.')) return `not an HTTP/1.x response: "${statusLine.slice(0, 40)}"`;
-    const status = Number(statusLine.slice(9, 12));
-    if (!(status >= 100 && status <= 999)) return `bad status line "${statusLine.slice(0, 40)}"`;
-    if (status >= 100 && status < 200 && status !== 101) return undefined; // interim response: the real one follows
+  /**
+   * Parses the response head `buf[start, end)` (without its blank line) and sets the body state. Reads
+   * only the fields framing, cookies and redirects need, from the bytes (other fields cost nothing here;
+   * `parseHeaders` reads them all when a script asks). Returns an error message for a malformed head.
+   */
+  private parseHead(buf: Buffer, start: number, end: number): string | undefined {
+    const bad = (what: string) => `${what}: "${buf.toString('latin1', start, Math.min(end, start + 40))}"`;
+    // "HTTP/1.x NNN"
+    if (end - start < 12 || buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 || buf[start + 3] !== 80 || buf[start + 4] !== 47 || buf[start + 5] !== 49 || buf[start + 6] !== 46) {
+      return bad('not an HTTP/1.x response');
+    }
+    const d0 = buf[start + 9]! - 48;
+    const d1 = buf[start + 10]! - 48;
+    const d2 = buf[start + 11]! - 48;
+    if (buf[start + 8] !== 32 || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return bad('bad status line');
+    const status = d0 * 100 + d1 * 10 + d2;
+    if (status < 200 && status !== 101) return undefined; // interim response: the real one follows
     const res = this.res!;
     let length = -1;
     let chunked = false;
     let connection = '';
     let keepAliveHint = '';
-    // Only the headers framing, cookies and redirects need are read here (by name length first, so the
-    // others cost no allocation); `parseHeaders` reads them all when a script asks.
-    let i = eol < 0 ? head.length : eol + 2;
-    while (i < head.length) {
-      let j = head.indexOf('\r\n', i);
-      if (j < 0) j = head.length;
-      const colon = head.indexOf(':', i);
-      const len = colon - i;
-      if (colon < j && (len === 8 || len === 10 || len === 14 || len === 17)) {
-        const value = head.slice(colon + 1, j).trim();
-        switch (head.slice(i, colon).toLowerCase()) {
-          case 'content-length':
-            length = length === -1 || length === Number(value) ? Number(value) : NaN;
-            break;
-          case 'transfer-encoding':
-            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-            break;
-          case 'connection':
-            connection = value.toLowerCase();
-            break;
-          case 'keep-alive':
-            keepAliveHint = value;
-            break;
-          case 'set-cookie':
-            (res.setCookie ??= []).push(value);
-            break;
-          case 'location':
-            res.location = value;
-            break;
-        }
+    const value = (from: number, to: number): string => {
+      while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+      while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+      return buf.toString('latin1', from, to);
+    };
+    let line = start;
+    while (line < end && buf[line] !== 13) line++; // end of the status line
+    line += 2;
+    while (line < end) {
+      let eol = line;
+      let colon = -1;
+      for (; eol < end && buf[eol] !== 13; eol++) if (colon < 0 && buf[eol] === 58) colon = eol;
+      switch (colon - line) {
+        case 8:
+          if (nameIs(buf, line, 'location')) res.location = value(colon + 1, eol);
+          break;
+        case 10:
+          if (nameIs(buf, line, 'set-cookie')) (res.setCookie ??= []).push(value(colon + 1, eol));
+          else if (nameIs(buf, line, 'connection')) connection = value(colon + 1, eol).toLowerCase();
+          else if (nameIs(buf, line, 'keep-alive')) keepAliveHint = value(colon + 1, eol);
+          break;
+        case 14:
+          if (nameIs(buf, line, 'content-length')) {
+            const n = digits(buf, colon + 1, eol);
+            length = length === -1 || length === n ? n : NaN;
+          }
+          break;
+        case 17:
+          if (nameIs(buf, line, 'transfer-encoding')) chunked = /(?:^|,)\s*chunked$/i.test(value(colon + 1, eol));
+          break;
       }
-      i = j + 2;
+      line = eol + 2;
     }
     res.status = status;
-    res.head = head;
+    res.head = buf.toString('latin1', start, end);
     res.headAt = now();
-    this.keepAlive = statusLine.charCodeAt(7) === 48 /* HTTP/1.0 */ ? connection.includes('keep-alive') : !connection.includes('close');
+    this.keepAlive = buf[start + 7] === 48 /* HTTP/1.0 */ ? connection.includes('keep-alive') : !connection.includes('close');
     const hint = keepAliveHint ? /timeout=(\d+)/i.exec(keepAliveHint) : null;
     this.idleUntil = res.headAt + (hint ? Number(hint[1]) * 1000 - KEEP_ALIVE_MARGIN_MS : DEFAULT_IDLE_MS);
     if (this.method === 'HEAD' || status === 204 || status === 304 || status === 101) this.state = IDLE;
@@ -354,6 +364,26 @@ export class Connection {
     } else return 'bad content-length';
     return undefined;
   }
+}
+
+/** The decimal number in `buf[from, to)` between optional blanks; NaN unless it is only digits. */
+function digits(buf: Buffer, from: number, to: number): number {
+  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+  if (from === to) return NaN;
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const d = buf[k]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Whether `buf` holds `name` (lower case ASCII letters and '-') at `at`, in any letter case. */
+function nameIs(buf: Buffer, at: number, name: string): boolean {
+  for (let k = 0; k < name.length; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
+  return true;
 }
 
 /** All header fields of a response head (names lower-cased; repeated fields become arrays). */

@@ -50,6 +50,14 @@ export interface Recorder {
   close(): Promise<void>;
 }
 
+/** Adds the current second's timings into the stage histogram and empties the second's. */
+function mergeTick(s: Series): void {
+  const h = s.tick.hist;
+  if (!h || h.totalCount === 0) return;
+  s.hist.add(h);
+  h.reset();
+}
+
 const zeroCounts = (): ErrorCounts => ({ http: 0, git: 0, exception: 0, timeout: 0, check: 0, cut: 0 });
 
 /** The error class of a row: the first word of its `error`, `exception` when unknown. */
@@ -107,12 +115,11 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       const end = row.start + row.duration;
       if (end > lastEnd) lastEnd = end;
       if (cls === 'cut') return;
-      const us = toUs(row.duration);
-      s.hist.recordValue(us);
+      // Recorded once, in the second's histogram; each tick adds that into the stage's.
+      (s.tick.hist ??= newHistogram()).recordValue(toUs(row.duration));
       s.sum += row.duration;
       if (row.duration < s.min) s.min = row.duration;
       if (row.duration > s.max) s.max = row.duration;
-      (s.tick.hist ??= newHistogram()).recordValue(us);
       if (row.duration > s.tick.max) s.tick.max = row.duration;
     },
     get count() {
@@ -135,7 +142,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
         s.tick.count = 0;
         s.tick.errors = 0;
         s.tick.max = 0;
-        h?.reset();
+        mergeTick(s);
       }
       const tick: Tick = { t: extra.t, second: extra.second, active: extra.active, ops };
       if (extra.arrivals !== undefined) tick.arrivals = extra.arrivals;
@@ -146,6 +153,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
     summaries() {
       const out: OpSummary[] = [];
       for (const s of all) {
+        mergeTick(s);
         const timed = s.hist.totalCount;
         out.push({
           test: s.test, op: s.op, kind: s.kind, count: s.count, errors: s.errors, errorsByClass: { ...s.byClass },
