@@ -72,7 +72,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Characters a request target may not contain (as Node's own HTTP client). */
 const BAD_PATH = /[^\u0021-\u00ff]/;
-const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** Field values: visible Latin-1 and blanks (the head is written as Latin-1, so nothing else may pass). */
+const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+/** Field names: HTTP tokens. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 const headerLines = (headers: Record<string, string>): string => {
   let out = '';
@@ -138,7 +141,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
   const common = { 'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5' };
   const profiles: Record<NonNullable<HttpRequestOptions['accept']>, Record<string, string>> = {
     html: { ...common, accept: ACCEPT_HTML },
-    json: { ...common, accept: ACCEPT_JSON, 'x-requested-with': 'XMLHttpRequest', origin: baseUrl },
+    json: { ...common, accept: ACCEPT_JSON, 'x-requested-with': 'XMLHttpRequest', origin: baseOrigin },
     none: {},
   };
   const profileLines = { html: headerLines(profiles.html), json: headerLines(profiles.json), none: '' };
@@ -223,7 +226,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       if (cookie) headers.cookie = cookie;
       for (const k in o.headers) {
         const v = o.headers[k]!;
-        if (BAD_HEADER_VALUE.test(k + v) || k.includes(':')) throw opFailure('exception', `${op}: invalid header ${JSON.stringify(k)}`);
+        if (!HEADER_NAME.test(k) || !HEADER_VALUE.test(v)) throw opFailure('exception', `${op}: invalid header ${JSON.stringify(k)}`);
         headers[k.toLowerCase()] = v;
       }
       head += headerLines(headers);

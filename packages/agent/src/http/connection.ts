@@ -220,6 +220,7 @@ export class Connection {
           if (err) return this.fail(new HttpTransportError('E3_HTTP_PARSE', err));
           pos = headEnd + 4;
           if ((this.state as number) === IDLE) return this.finish(pos < end);
+          this.timer?.refresh(); // the body's first pause counts from the head
           break;
         }
         case LENGTH: {
