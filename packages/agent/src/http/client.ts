@@ -182,6 +182,37 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     for (const conn of open) if (conn.busy) conn.destroy(new HttpTransportError('E3_CUT', 'cut'));
   }, { once: true });
 
+  let lastPlain: { method: string; path: string; pool: OriginPool; profile: string; cookie: string | undefined; opPath: string; head: string; op: string } | undefined;
+
+  /** The request line and header fields with the blank line that ends them. Throws for an invalid path or header. */
+  const buildHead = (
+    method: string, path: string, pool: OriginPool, profile: NonNullable<HttpRequestOptions['accept']>, cookie: string | undefined,
+    o: HttpRequestOptions, op: string, body: string | undefined,
+  ): string => {
+    if (BAD_PATH.test(path)) throw opFailure('exception', `${op}: invalid request path ${JSON.stringify(path.slice(0, 80))}`);
+    const contentType = o.json !== undefined ? 'application/json' : o.form ? 'application/x-www-form-urlencoded' : undefined;
+    let head = method + ' ' + path + ' HTTP/1.1\r\nhost: ' + pool.host + '\r\n';
+    if (o.headers) {
+      const headers: Record<string, string> = { ...profiles[profile] };
+      if (contentType) headers['content-type'] = contentType;
+      if (o.auth) headers.authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
+      if (cookie) headers.cookie = cookie;
+      for (const k in o.headers) {
+        const v = o.headers[k]!;
+        if (!HEADER_NAME.test(k) || !HEADER_VALUE.test(v)) throw opFailure('exception', `${op}: invalid header ${JSON.stringify(k)}`);
+        headers[k.toLowerCase()] = v;
+      }
+      head += headerLines(headers);
+    } else {
+      head += profileLines[profile];
+      if (contentType) head += 'content-type: ' + contentType + '\r\n';
+      if (o.auth) head += 'authorization: Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64') + '\r\n';
+      if (cookie) head += 'cookie: ' + cookie + '\r\n';
+    }
+    if (body !== undefined) return head + 'content-length: ' + Buffer.byteLength(body) + '\r\n\r\n';
+    return head + (BODY_METHODS.has(method) ? 'content-length: 0\r\n\r\n' : '\r\n');
+  };
+
   const request = async (method: string, url: string, o: HttpRequestOptions = NO_OPTIONS): Promise<HttpResponse> => {
     let origin = baseOrigin;
     let path: string;
@@ -205,41 +236,24 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       }
       if (qs) path += (path.includes('?') ? '&' : '?') + qs;
     }
-    const op = o.op ?? `${method} ${opPath}`;
     const pool = poolFor(origin);
-    let body: string | undefined;
-    let contentType: string | undefined;
-    if (o.json !== undefined) {
-      body = JSON.stringify(o.json);
-      contentType = 'application/json';
-    } else if (o.form) {
-      body = new URLSearchParams(o.form).toString();
-      contentType = 'application/x-www-form-urlencoded';
-    }
     const profile = o.accept ?? 'html';
     const cookie = cookies.header(pool.host);
-    let head = method + ' ' + path + ' HTTP/1.1\r\nhost: ' + pool.host + '\r\n';
-    if (o.headers) {
-      const headers: Record<string, string> = { ...profiles[profile] };
-      if (contentType) headers['content-type'] = contentType;
-      if (o.auth) headers.authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
-      if (cookie) headers.cookie = cookie;
-      for (const k in o.headers) {
-        const v = o.headers[k]!;
-        if (!HEADER_NAME.test(k) || !HEADER_VALUE.test(v)) throw opFailure('exception', `${op}: invalid header ${JSON.stringify(k)}`);
-        headers[k.toLowerCase()] = v;
-      }
-      head += headerLines(headers);
+    // A request like the previous one (same line, profile and cookies; no body, auth or own headers)
+    // reuses its head and op.
+    const body = o.json !== undefined ? JSON.stringify(o.json) : o.form ? new URLSearchParams(o.form).toString() : undefined;
+    const plain = body === undefined && !o.auth && !o.headers;
+    const last = lastPlain;
+    let head: string;
+    let op: string;
+    if (plain && last && last.method === method && last.path === path && last.pool === pool && last.profile === profile && last.cookie === cookie && last.opPath === opPath) {
+      head = last.head;
+      op = o.op ?? last.op;
     } else {
-      head += profileLines[profile];
-      if (contentType) head += 'content-type: ' + contentType + '\r\n';
-      if (o.auth) head += 'authorization: Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64') + '\r\n';
-      if (cookie) head += 'cookie: ' + cookie + '\r\n';
+      op = o.op ?? `${method} ${opPath}`;
+      head = buildHead(method, path, pool, profile, cookie, o, op, body);
+      if (plain) lastPlain = { method, path, pool, profile, cookie, opPath, head, op: `${method} ${opPath}` };
     }
-    if (body !== undefined) head += 'content-length: ' + Buffer.byteLength(body) + '\r\n';
-    else if (BODY_METHODS.has(method)) head += 'content-length: 0\r\n';
-    head += '\r\n';
-    if (BAD_PATH.test(path)) throw opFailure('exception', `${op}: invalid request path ${JSON.stringify(path.slice(0, 80))}`);
 
     const timeout = o.timeoutMs ?? defaultTimeout;
     const start = now();

@@ -74,8 +74,12 @@ export class Connection {
   private res: RawResponse | undefined;
   private resolve: ((res: RawResponse) => void) | undefined;
   private reject: ((err: Error) => void) | undefined;
+  /** The exchange's timeout; `deadline` moves with every byte of the body. */
+  private timeoutMs = 0;
+  private deadline = 0;
+  /** Armed at most once per timeout period, not per exchange: when it fires early it re-arms for the rest. */
   private timer: NodeJS.Timeout | undefined;
-  private timerMs = 0;
+  private timerAt = 0;
   private keepAlive = false;
   private received = false;
   /** Exchanges this connection has completed. */
@@ -140,20 +144,26 @@ export class Connection {
     this.socket.destroy();
   }
 
-  /** (Re)starts the exchange's timer; one timer object serves every exchange of the connection. */
+  /** Starts the exchange's timeout. */
   private arm(ms: number): void {
-    if (this.timer && this.timerMs === ms) {
-      this.timer.refresh();
-      return;
-    }
+    this.timeoutMs = ms;
+    this.deadline = now() + ms;
+    if (this.timer && this.timerAt <= this.deadline) return;
     clearTimeout(this.timer);
-    this.timerMs = ms;
-    this.timer = setTimeout(() => this.onTimeout(), ms).unref();
+    this.schedule(ms);
   }
 
-  private onTimeout(): void {
+  private schedule(ms: number): void {
+    this.timerAt = this.deadline;
+    this.timer = setTimeout(() => this.onTimer(), ms).unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
     if (this.state === IDLE) return;
-    this.destroy(new HttpTransportError('E3_HTTP_TIMEOUT', `no response for ${this.timerMs} ms`));
+    const left = this.deadline - now();
+    if (left > 0) this.schedule(left);
+    else this.destroy(new HttpTransportError('E3_HTTP_TIMEOUT', `no response for ${this.timeoutMs} ms`));
   }
 
   private fail(err: Error): void {
@@ -197,7 +207,7 @@ export class Connection {
       return;
     }
     this.received = true;
-    if (this.state !== HEAD) this.timer?.refresh();
+    if (this.state !== HEAD) this.deadline = now() + this.timeoutMs;
     let buf = chunk;
     let end = length;
     let pos = 0;
@@ -220,7 +230,7 @@ export class Connection {
           if (err) return this.fail(new HttpTransportError('E3_HTTP_PARSE', err));
           pos = headEnd + 4;
           if ((this.state as number) === IDLE) return this.finish(pos < end);
-          this.timer?.refresh(); // the body's first pause counts from the head
+          this.deadline = this.res!.headAt + this.timeoutMs; // the body's first pause counts from the head
           break;
         }
         case LENGTH: {
@@ -313,8 +323,9 @@ export class Connection {
     const res = this.res!;
     let length = -1;
     let chunked = false;
-    let connection = '';
-    let keepAliveHint = '';
+    let close = false;
+    let keepAlive = false;
+    let hintSeconds = -1;
     const value = (from: number, to: number): string => {
       while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
       while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
@@ -333,8 +344,17 @@ export class Connection {
           break;
         case 10:
           if (nameIs(buf, line, 'set-cookie')) (res.setCookie ??= []).push(value(colon + 1, eol));
-          else if (nameIs(buf, line, 'connection')) connection = value(colon + 1, eol).toLowerCase();
-          else if (nameIs(buf, line, 'keep-alive')) keepAliveHint = value(colon + 1, eol);
+          else if (nameIs(buf, line, 'connection')) {
+            close ||= find(buf, colon + 1, eol, 'close') >= 0;
+            keepAlive ||= find(buf, colon + 1, eol, 'keep-alive') >= 0;
+          } else if (nameIs(buf, line, 'keep-alive')) {
+            const at = find(buf, colon + 1, eol, 'timeout=');
+            if (at >= 0) {
+              let to = at + 8;
+              while (to < eol && buf[to]! >= 48 && buf[to]! <= 57) to++;
+              hintSeconds = digits(buf, at + 8, to);
+            }
+          }
           break;
         case 14:
           if (nameIs(buf, line, 'content-length')) {
@@ -351,9 +371,8 @@ export class Connection {
     res.status = status;
     res.head = buf.toString('latin1', start, end);
     res.headAt = now();
-    this.keepAlive = buf[start + 7] === 48 /* HTTP/1.0 */ ? connection.includes('keep-alive') : !connection.includes('close');
-    const hint = keepAliveHint ? /timeout=(\d+)/i.exec(keepAliveHint) : null;
-    this.idleUntil = res.headAt + (hint ? Number(hint[1]) * 1000 - KEEP_ALIVE_MARGIN_MS : DEFAULT_IDLE_MS);
+    this.keepAlive = buf[start + 7] === 48 /* HTTP/1.0 */ ? keepAlive : !close;
+    this.idleUntil = res.headAt + (hintSeconds >= 0 ? hintSeconds * 1000 - KEEP_ALIVE_MARGIN_MS : DEFAULT_IDLE_MS);
     if (this.method === 'HEAD' || status === 204 || status === 304 || status === 101) this.state = IDLE;
     else if (chunked) this.state = CHUNK_SIZE;
     else if (length === -1) {
@@ -381,7 +400,13 @@ function digits(buf: Buffer, from: number, to: number): number {
   return n;
 }
 
-/** Whether `buf` holds `name` (lower case ASCII letters and '-') at `at`, in any letter case. */
+/** Where `needle` (lower case) starts in `buf[from, to)`, in any letter case; −1 when it does not. */
+function find(buf: Buffer, from: number, to: number, needle: string): number {
+  for (let i = from; i + needle.length <= to; i++) if (nameIs(buf, i, needle)) return i;
+  return -1;
+}
+
+/** Whether `buf` holds `name` (lower case letters, digits, '-', '=') at `at`, in any letter case. */
 function nameIs(buf: Buffer, at: number, name: string): boolean {
   for (let k = 0; k < name.length; k++) if ((buf[at + k]! | 0x20) !== name.charCodeAt(k)) return false;
   return true;
