@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { createHttpClient, type OpRecord } from '@e3/agent';
@@ -982,6 +987,44 @@ describe('HTTP/1.1 wire protocol', () => {
         await srv.close();
       }
       await waitFor(() => tcpHandles() <= before);
+    });
+  });
+
+  describe('https', () => {
+    it('speaks HTTP/1.1 over TLS, verifies the certificate, and keeps the connection alive', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'e3-tls-'));
+      try {
+        execFileSync('openssl', [
+          'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+          '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        ], { stdio: 'ignore' });
+        const sockets = new Set<unknown>();
+        const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+          sockets.add(req.socket);
+          res.writeHead(200, { 'content-type': 'text/plain' }).end(`tls ${req.url}`);
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        const url = `https://localhost:${(server.address() as AddressInfo).port}`;
+        const records: OpRecord[] = [];
+        const strict = createHttpClient({ baseUrl: url, sink: (r) => records.push(r), timeoutMs: 2000 });
+        await expect(strict.get('/a')).rejects.toMatchObject({ errorClass: 'exception' });
+        expect(records[0]!.error).toMatch(/certificate/i);
+        await strict.close();
+
+        const http = createHttpClient({ baseUrl: url, sink: (r) => records.push(r), timeoutMs: 2000, rejectUnauthorized: false });
+        try {
+          expect((await http.get('/a')).body).toBe('tls /a');
+          expect((await http.get('/b')).body).toBe('tls /b');
+          expect(sockets.size).toBe(1);
+          expect(records.slice(1).every((r) => r.ok && r.status === 200)).toBe(true);
+        } finally {
+          await http.close();
+          server.closeAllConnections();
+          await new Promise((r) => server.close(r));
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -60,6 +60,8 @@ export interface HttpClientOptions {
   signal?: AbortSignal;
   /** Default timeout (ms) for headers and for body idle time; default 60 000. */
   timeoutMs?: number;
+  /** `https:`: refuse certificates that do not verify; default true unless NODE_TLS_REJECT_UNAUTHORIZED=0. */
+  rejectUnauthorized?: boolean;
 }
 
 const USER_AGENT = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.11; rv:47.0) Gecko/20100101 Firefox/47.0 e3-agent';
@@ -149,6 +151,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
   const open = new Set<Connection>();
   const cookies = createCookieJar();
   const defaultTimeout = options.timeoutMs ?? 60_000;
+  const rejectUnauthorized = options.rejectUnauthorized ?? process.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0';
 
   const poolFor = (origin: string): OriginPool => {
     let pool = pools.get(origin);
@@ -156,7 +159,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       const u = new URL(origin);
       const secure = u.protocol === 'https:';
       const port = u.port ? Number(u.port) : secure ? 443 : 80;
-      pool = { endpoint: { secure, host: u.hostname.replace(/^\[|\]$/g, ''), port }, host: u.host, idle: [] };
+      pool = { endpoint: { secure, rejectUnauthorized, host: u.hostname.replace(/^\[|\]$/g, ''), port }, host: u.host, idle: [] };
       pools.set(origin, pool);
     }
     return pool;

@@ -36,6 +36,8 @@ export class HttpTransportError extends Error {
 /** Where a connection goes. */
 export interface Endpoint {
   secure: boolean;
+  /** TLS: refuse a certificate that does not verify (default true). */
+  rejectUnauthorized?: boolean;
   host: string;
   port: number;
 }
@@ -92,14 +94,16 @@ export class Connection {
 
   constructor(endpoint: Endpoint, onClose: (conn: Connection) => void) {
     this.onClose = onClose;
-    this.socket = endpoint.secure
-      ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }), ALPNProtocols: ['http/1.1'] })
-      : netConnect({ host: endpoint.host, port: endpoint.port, onread: { buffer: READ_BUFFER, callback: (n) => {
-            this.onData(READ_BUFFER, n);
-            return true;
-          } } });
+    const { host, port } = endpoint;
+    if (endpoint.secure) {
+      const rejectUnauthorized = endpoint.rejectUnauthorized ?? true;
+      this.socket = tlsConnect({ host, port, rejectUnauthorized, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'] });
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
+    } else {
+      const onread = { buffer: READ_BUFFER, callback: (n: number) => (this.onData(READ_BUFFER, n), true) };
+      this.socket = netConnect({ host, port, onread });
+    }
     this.socket.setNoDelay(true);
-    if (endpoint.secure) this.socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new HttpTransportError(err.code ?? 'ECONNRESET', err.message, !this.received && this.uses > 0)));
     this.socket.on('close', () => {
