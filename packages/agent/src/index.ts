@@ -12,7 +12,7 @@ export { LIBRARY, resolveScript } from './script/registry.js';
 export { bundleUserScript, loadUserScript, isUserScriptPath } from './script/user-scripts.js';
 /** Test data from E³ instance/snapshot/keys: weighted repos, users, clone URLs with context path. */
 export { createTestData, type TestData, type TestDataSource, type RepoRef, type User, type Branch, type InstanceData } from './data/provider.js';
-/** The per-virtual-user HTTP client (undici keep-alive, cookie jar, TTFB), usable alone. */
+/** The per-virtual-user HTTP client (HTTP/1.1 keep-alive, cookie jar, TTFB), usable alone. */
 export { createHttpClient, type HttpApi, type HttpClientOptions, type HttpRequestOptions, type HttpResponse } from './http/client.js';
 /** The git runner (per-user HOME and key, credentials from the environment), usable alone. */
 export { createGitRunner, type GitApi, type GitCallOptions, type GitIdentity, type GitResult, type GitRunnerOptions } from './git/runner.js';

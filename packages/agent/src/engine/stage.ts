@@ -15,7 +15,6 @@ import {
   thinkTimeMs,
   writeJsonAtomic,
   type AssignmentMode,
-  type SampleRow,
   type StageSummary,
   type ThinkTime,
   type ThinkTimeMs,
@@ -158,6 +157,8 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   const jobs = options.workload;
   if (jobs.length === 0) throw new E3Error('INVALID_FILE', 'the workload has no job', { hint: 'Add jobs to the workload file in e3-home/workloads/.' });
   const scripts = jobs.map((j) => resolveScript(j.script, options.userScripts));
+  /** A transaction's op: its script's last name part. */
+  const txOps = scripts.map((s) => s.name.split('.').pop()!);
   const data: TestData = createTestData(options);
   const clients = options.clients ?? (open ? 64 : 0);
   const offset = options.clientOffset ?? 0;
@@ -200,19 +201,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       client, iteration: 0, job, intended: undefined, passBytes: 0, slept: 0, ran: new Set<number>(), httpUser: undefined, sshUser: undefined, state: {},
     } as unknown as Vu;
     const sink: OpSink = (r) => {
-      const row: SampleRow = {
-        start: r.start, duration: r.duration, test: jobs[vu.job]!.description, op: r.op, kind: 'request',
-        client, iteration: vu.iteration, ok: r.ok, status: r.status, bytes: r.bytes,
-      };
-      if (r.ttfb !== undefined) row.ttfb = r.ttfb;
-      if (vu.intended !== undefined) {
-        row.intended = vu.intended;
-        row.duration = r.start + r.duration - vu.intended;
-        vu.intended = undefined;
-      }
-      if (r.error !== undefined) row.error = redact(r.error);
+      const intended = vu.intended;
+      vu.intended = undefined;
       vu.passBytes += r.bytes;
-      recorder.record(row);
+      // Every row has every field, in one order: one object shape for the recorder and the formatter.
+      recorder.record({
+        start: r.start, duration: intended === undefined ? r.duration : r.start + r.duration - intended, test: jobs[vu.job]!.description,
+        op: r.op, kind: 'request', client, iteration: vu.iteration, ok: r.ok, status: r.status, bytes: r.bytes, ttfb: r.ttfb,
+        intended, error: r.error === undefined ? undefined : redact(r.error),
+      });
     };
     const http = createHttpClient({ baseUrl: data.baseUrl, sink, signal: cutCtl.signal, ...(options.httpTimeoutMs ? { timeoutMs: options.httpTimeoutMs } : {}) });
     const git: GitApi = createGitRunner({ homesDir: join(workDir, 'homes'), sink, signal: cutCtl.signal, homeCache, ...(options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {}) });
@@ -291,13 +288,10 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
       return false;
     }
     const end = now();
-    const row: SampleRow = {
-      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: script.name.split('.').pop()!, kind: 'transaction',
-      client: vu.client, iteration: vu.iteration, ok: error === undefined, status: 0, bytes: vu.passBytes,
-    };
-    if (intended !== undefined) row.intended = intended;
-    if (error !== undefined) row.error = error;
-    recorder.record(row);
+    recorder.record({
+      start, duration: end - (intended ?? start) - vu.slept, test: job.description, op: txOps[vu.job]!, kind: 'transaction',
+      client: vu.client, iteration: vu.iteration, ok: error === undefined, status: 0, bytes: vu.passBytes, ttfb: undefined, intended, error,
+    });
     vu.intended = undefined;
     vu.iteration++;
     return error === undefined;

@@ -1,7 +1,6 @@
-import { Client } from 'undici';
-
-import { opFailure } from '../recorder/errors.js';
+import { isOpFailure, opFailure } from '../recorder/errors.js';
 import { now, type OpSink } from '../recorder/sink.js';
+import { Connection, HttpTransportError, parseHeaders, type Endpoint, type RawResponse } from './connection.js';
 import { createCookieJar, type CookieJar } from './cookies.js';
 
 export interface HttpResponse {
@@ -26,8 +25,11 @@ export interface HttpRequestOptions {
   json?: unknown;
   /** A form body (application/x-www-form-urlencoded). */
   form?: Record<string, string>;
-  /** `json`: E³'s ACCEPT_JSON headers plus `X-Requested-With` and `Origin`; `html` (default): a browser's. */
-  accept?: 'json' | 'html';
+  /**
+   * `html` (default): a browser's headers; `json`: E³'s ACCEPT_JSON headers plus `X-Requested-With` and
+   * `Origin`; `none`: no browser headers, only Host (and Cookie, Authorization, Content-Type when needed).
+   */
+  accept?: 'json' | 'html' | 'none';
   /** Statuses that count as success (default 200–399). Others record an `http <status>` error. */
   expect?: readonly number[];
   /** When false, an unexpected status is recorded as an error but returned instead of thrown (default true). */
@@ -58,58 +60,163 @@ export interface HttpClientOptions {
   signal?: AbortSignal;
   /** Default timeout (ms) for headers and for body idle time; default 60 000. */
   timeoutMs?: number;
+  /** `https:`: refuse certificates that do not verify; default true unless NODE_TLS_REJECT_UNAUTHORIZED=0. */
+  rejectUnauthorized?: boolean;
 }
 
 const USER_AGENT = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.11; rv:47.0) Gecko/20100101 Firefox/47.0 e3-agent';
 const ACCEPT_HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const ACCEPT_JSON = 'application/json, text/javascript, */*; q=0.01';
 
+const NO_OPTIONS: HttpRequestOptions = Object.freeze({});
 const isOk = (status: number) => status >= 200 && status < 400;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** Characters a request target may not contain (as Node's own HTTP client). */
+const BAD_PATH = /[^\u0021-\u00ff]/;
+/** Field values: visible Latin-1 and blanks (the head is written as Latin-1, so nothing else may pass). */
+const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+/** Field names: HTTP tokens. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Response headers from undici's raw name/value buffers; repeated names become arrays. */
-function headerObject(raw: Buffer[]): Record<string, string | string[] | undefined> {
-  const out: Record<string, string | string[] | undefined> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const k = raw[i]!.toString('latin1').toLowerCase();
-    const v = raw[i + 1]!.toString('latin1');
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
+const headerLines = (headers: Record<string, string>): string => {
+  let out = '';
+  for (const k in headers) out += k + ': ' + headers[k] + '\r\n';
   return out;
+};
+
+/** A received response; headers and text are decoded when first read. */
+class Response implements HttpResponse {
+  readonly status: number;
+  readonly bytes: number;
+  readonly ttfb: number;
+  readonly location?: string;
+  private readonly op: string;
+  private readonly raw: RawResponse;
+  private headerFields: HttpResponse['headers'] | undefined;
+  private text: string | undefined;
+
+  constructor(op: string, raw: RawResponse, ttfb: number) {
+    this.op = op;
+    this.raw = raw;
+    this.status = raw.status;
+    this.bytes = raw.bytes;
+    this.ttfb = ttfb;
+    if (raw.location !== undefined) this.location = raw.location;
+  }
+
+  get headers(): HttpResponse['headers'] {
+    return (this.headerFields ??= parseHeaders(this.raw.head));
+  }
+
+  get body(): string {
+    const chunks = this.raw.body;
+    return (this.text ??= !chunks ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+  }
+
+  json<T>(): T {
+    try {
+      return JSON.parse(this.body) as T;
+    } catch (err) {
+      throw opFailure('exception', `${this.op} returned ${this.status} and a body that is not JSON`, { cause: err });
+    }
+  }
+}
+
+interface OriginPool {
+  endpoint: Endpoint;
+  /** The Host header value. */
+  host: string;
+  idle: Connection[];
 }
 
 /**
- * An HTTP client for one virtual user: one keep-alive connection per origin, a cookie jar, TTFB timing.
- * Every call is reported to `sink` as one sample. Failures throw an OpFailure already recorded.
+ * An HTTP client for one virtual user: keep-alive HTTP/1.1 connections per origin (one per request in
+ * flight, reused while the server keeps them alive), a cookie jar, TTFB timing. Every call is reported to
+ * `sink` as one sample. Failures throw an OpFailure already recorded.
  */
 export function createHttpClient(options: HttpClientOptions): HttpApi & { close(): Promise<void> } {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const baseOrigin = new URL(baseUrl).origin;
-  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
-  const htmlHeaders: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5', accept: ACCEPT_HTML };
-  const jsonHeaders: Record<string, string> = {
-    'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5', accept: ACCEPT_JSON, 'x-requested-with': 'XMLHttpRequest', origin: baseUrl,
+  const base = new URL(baseUrl);
+  const baseOrigin = base.origin;
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const common = { 'user-agent': USER_AGENT, 'accept-language': 'en-US,en;q=0.5' };
+  const profiles: Record<NonNullable<HttpRequestOptions['accept']>, Record<string, string>> = {
+    html: { ...common, accept: ACCEPT_HTML },
+    json: { ...common, accept: ACCEPT_JSON, 'x-requested-with': 'XMLHttpRequest', origin: baseOrigin },
+    none: {},
   };
-  const clients = new Map<string, Client>();
+  const profileLines = { html: headerLines(profiles.html), json: headerLines(profiles.json), none: '' };
+  const pools = new Map<string, OriginPool>();
+  const open = new Set<Connection>();
   const cookies = createCookieJar();
   const defaultTimeout = options.timeoutMs ?? 60_000;
+  const rejectUnauthorized = options.rejectUnauthorized ?? process.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0';
 
-  const clientFor = (origin: string): Client => {
-    let c = clients.get(origin);
-    if (!c) {
-      c = new Client(origin, { keepAliveTimeout: 30_000, pipelining: 1 });
-      clients.set(origin, c);
+  const poolFor = (origin: string): OriginPool => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      const u = new URL(origin);
+      const secure = u.protocol === 'https:';
+      const port = u.port ? Number(u.port) : secure ? 443 : 80;
+      pool = { endpoint: { secure, rejectUnauthorized, host: u.hostname.replace(/^\[|\]$/g, ''), port }, host: u.host, idle: [] };
+      pools.set(origin, pool);
     }
-    return c;
+    return pool;
+  };
+  const onClose = (conn: Connection) => open.delete(conn);
+  const take = (pool: OriginPool, fresh: boolean, t: number): Connection => {
+    if (!fresh) {
+      for (let conn = pool.idle.pop(); conn; conn = pool.idle.pop()) {
+        if (!conn.closed && t < conn.idleUntil) return conn;
+        conn.destroy();
+      }
+    }
+    const conn = new Connection(pool.endpoint, onClose);
+    open.add(conn);
+    return conn;
+  };
+  const release = (pool: OriginPool, conn: Connection) => {
+    if (!conn.closed && !conn.busy) pool.idle.push(conn);
   };
 
-  // One abort listener per client (not per request): it aborts whatever is in flight.
-  const inflight = new Set<(err: Error) => void>();
+  // One abort listener per client (not per request): it ends every connection in flight.
   options.signal?.addEventListener('abort', () => {
-    for (const abort of inflight) abort(new Error('cut'));
+    for (const conn of open) if (conn.busy) conn.destroy(new HttpTransportError('E3_CUT', 'cut'));
   }, { once: true });
 
-  const request = async (method: string, url: string, o: HttpRequestOptions = {}): Promise<HttpResponse> => {
+  let lastPlain: { method: string; path: string; pool: OriginPool; profile: string; cookie: string | undefined; opPath: string; head: string; op: string } | undefined;
+
+  /** The request line and header fields with the blank line that ends them. Throws for an invalid path or header. */
+  const buildHead = (
+    method: string, path: string, pool: OriginPool, profile: NonNullable<HttpRequestOptions['accept']>, cookie: string | undefined,
+    o: HttpRequestOptions, op: string, body: string | undefined,
+  ): string => {
+    if (BAD_PATH.test(path)) throw opFailure('exception', `${op}: invalid request path ${JSON.stringify(path.slice(0, 80))}`);
+    const contentType = o.json !== undefined ? 'application/json' : o.form ? 'application/x-www-form-urlencoded' : undefined;
+    let head = method + ' ' + path + ' HTTP/1.1\r\nhost: ' + pool.host + '\r\n';
+    if (o.headers) {
+      const headers: Record<string, string> = { ...profiles[profile] };
+      if (contentType) headers['content-type'] = contentType;
+      if (o.auth) headers.authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
+      if (cookie) headers.cookie = cookie;
+      for (const k in o.headers) {
+        const v = o.headers[k]!;
+        if (!HEADER_NAME.test(k) || !HEADER_VALUE.test(v)) throw opFailure('exception', `${op}: invalid header ${JSON.stringify(k)}`);
+        headers[k.toLowerCase()] = v;
+      }
+      head += headerLines(headers);
+    } else {
+      head += profileLines[profile];
+      if (contentType) head += 'content-type: ' + contentType + '\r\n';
+      if (o.auth) head += 'authorization: Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64') + '\r\n';
+      if (cookie) head += 'cookie: ' + cookie + '\r\n';
+    }
+    if (body !== undefined) return head + 'content-length: ' + Buffer.byteLength(body) + '\r\n\r\n';
+    return head + (BODY_METHODS.has(method) ? 'content-length: 0\r\n\r\n' : '\r\n');
+  };
+
+  const request = async (method: string, url: string, o: HttpRequestOptions = NO_OPTIONS): Promise<HttpResponse> => {
     let origin = baseOrigin;
     let path: string;
     let opPath: string;
@@ -132,108 +239,71 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       }
       if (qs) path += (path.includes('?') ? '&' : '?') + qs;
     }
-    const op = o.op ?? `${method} ${opPath}`;
-    const headers: Record<string, string> = { ...(o.accept === 'json' ? jsonHeaders : htmlHeaders) };
-    let body: string | undefined;
-    if (o.json !== undefined) {
-      body = JSON.stringify(o.json);
-      headers['content-type'] = 'application/json';
-    } else if (o.form) {
-      body = new URLSearchParams(o.form).toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
+    const pool = poolFor(origin);
+    const profile = o.accept ?? 'html';
+    const cookie = cookies.header(pool.host);
+    // A request like the previous one (same line, profile and cookies; no body, auth or own headers)
+    // reuses its head and op.
+    const body = o.json !== undefined ? JSON.stringify(o.json) : o.form ? new URLSearchParams(o.form).toString() : undefined;
+    const plain = body === undefined && !o.auth && !o.headers;
+    const last = lastPlain;
+    let head: string;
+    let op: string;
+    if (plain && last && last.method === method && last.path === path && last.pool === pool && last.profile === profile && last.cookie === cookie && last.opPath === opPath) {
+      head = last.head;
+      op = o.op ?? last.op;
+    } else {
+      op = o.op ?? `${method} ${opPath}`;
+      head = buildHead(method, path, pool, profile, cookie, o, op, body);
+      if (plain) lastPlain = { method, path, pool, profile, cookie, opPath, head, op: `${method} ${opPath}` };
     }
-    if (o.auth) headers.authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
-    const host = origin.slice(origin.indexOf('//') + 2);
-    const cookie = cookies.header(host);
-    if (cookie) headers.cookie = cookie;
-    if (o.headers) Object.assign(headers, o.headers);
 
     const timeout = o.timeoutMs ?? defaultTimeout;
     const start = now();
-    let ttfb: number | undefined;
-    let status = 0;
-    let bytes = 0;
-    let rawHeaders: Buffer[] = [];
-    const chunks: Buffer[] = [];
     try {
-      if (options.signal?.aborted) throw new Error('cut');
-      await new Promise<void>((resolve, reject) => {
-        let abortFn: ((err: Error) => void) | undefined;
-        const done = (err?: Error) => {
-          if (abortFn) inflight.delete(abortFn);
-          if (err) reject(err);
-          else resolve();
-        };
-        clientFor(origin).dispatch(
-          { method: method as 'GET', path, headers, body, headersTimeout: timeout, bodyTimeout: timeout },
-          {
-            onConnect(abort) {
-              abortFn = abort;
-              inflight.add(abort);
-            },
-            onHeaders(statusCode, raw) {
-              ttfb = now() - start;
-              status = statusCode;
-              rawHeaders = raw as unknown as Buffer[];
-              return true;
-            },
-            onData(chunk) {
-              chunks.push(chunk);
-              bytes += chunk.length;
-              return true;
-            },
-            onComplete() {
-              done();
-            },
-            onError(err) {
-              done(err);
-            },
-          },
-        );
-      });
+      if (options.signal?.aborted) throw new HttpTransportError('E3_CUT', 'cut');
+      let raw: RawResponse;
+      for (let attempt = 0; ; attempt++) {
+        const conn = take(pool, attempt > 0, start);
+        try {
+          raw = await conn.exchange(method, head, body, timeout);
+          release(pool, conn);
+          break;
+        } catch (err) {
+          // A kept-alive connection the server had already closed: once more on a new one, when safe.
+          if (attempt > 0 || !(err instanceof HttpTransportError) || !err.beforeResponse || !IDEMPOTENT.has(method)) throw err;
+        }
+      }
       const duration = now() - start;
-      const resHeaders = headerObject(rawHeaders);
-      cookies.store(host, resHeaders['set-cookie']);
-      const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const ttfb = raw.headAt - start;
+      const { status, bytes } = raw;
+      if (raw.setCookie) cookies.store(pool.host, raw.setCookie);
       const ok = o.expect ? o.expect.includes(status) : isOk(status);
-      const error = ok ? undefined : `http ${status}`;
-      options.sink({ op, start, duration, ok, status, bytes, ttfb, error });
-      const location = resHeaders.location;
-      const response: HttpResponse = {
-        status,
-        headers: resHeaders,
-        body: text,
-        bytes,
-        ttfb: ttfb!,
-        json() {
-          try {
-            return JSON.parse(text);
-          } catch (err) {
-            throw opFailure('exception', `${op} returned ${status} and a body that is not JSON`, { cause: err });
-          }
-        },
-      };
-      if (typeof location === 'string') response.location = location;
+      options.sink({ op, start, duration, ok, status, bytes, ttfb, error: ok ? undefined : `http ${status}` });
+      const response = new Response(op, raw, ttfb);
       if (!ok && o.throwOnFailure !== false) throw opFailure('http', `${status} ${op}`, { recorded: true });
       return response;
     } catch (err) {
-      if ((err as { name?: string }).name === 'OpFailure') throw err;
+      if (isOpFailure(err)) throw err;
       const duration = now() - start;
-      const e = err as { name?: string; code?: string; message?: string };
+      const code = (err as { code?: string }).code;
       let error: string;
       let cls: 'cut' | 'timeout' | 'exception';
       if (options.signal?.aborted) {
         cls = 'cut';
         error = 'cut';
-      } else if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
+      } else if (code === 'E3_HTTP_TIMEOUT') {
         cls = 'timeout';
         error = `timeout after ${timeout} ms`;
       } else {
         cls = 'exception';
-        const cause = (err as { cause?: { code?: string } }).cause;
-        error = `exception ${e.code ?? cause?.code ?? e.name ?? ''} ${e.message ?? ''}`.trim();
+        error = `exception ${code ?? (err as Error).name ?? ''} ${(err as Error).message ?? ''}`.trim();
       }
-      options.sink({ op, start, duration, ok: false, status, bytes, ...(ttfb === undefined ? {} : { ttfb }), error });
+      const partial = err instanceof HttpTransportError ? err.partial : { status: 0, headAt: 0, bytes: 0 };
+      options.sink({
+        op, start, duration, ok: false, status: partial.status, bytes: partial.bytes, error,
+        ...(partial.headAt ? { ttfb: partial.headAt - start } : {}),
+      });
       throw opFailure(cls, error.slice(cls.length + 1), { recorded: true, cause: err });
     }
   };
@@ -247,9 +317,9 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     put: (url, o) => request('PUT', url, o),
     delete: (url, o) => request('DELETE', url, o),
     async close() {
-      const all = [...clients.values()];
-      clients.clear();
-      await Promise.all(all.map((c) => c.destroy().catch(() => undefined)));
+      for (const conn of open) conn.destroy(new HttpTransportError('E3_CLOSED', 'the HTTP client was closed'));
+      open.clear();
+      pools.clear();
     },
   };
 }

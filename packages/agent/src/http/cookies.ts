@@ -9,16 +9,20 @@ export interface CookieJar {
 
 export function createCookieJar(): CookieJar {
   const hosts = new Map<string, Map<string, string>>();
+  /** Header values by host, until that host's cookies change. */
+  const headers = new Map<string, string | undefined>();
   return {
     header(host) {
+      if (headers.has(host)) return headers.get(host);
       const jar = hosts.get(host);
-      if (!jar || jar.size === 0) return undefined;
-      let out = '';
-      for (const [k, v] of jar) out += (out ? '; ' : '') + k + '=' + v;
+      let out: string | undefined;
+      if (jar) for (const [k, v] of jar) out = (out ? out + '; ' : '') + k + '=' + v;
+      headers.set(host, out);
       return out;
     },
     store(host, setCookie) {
       if (setCookie === undefined) return;
+      headers.delete(host);
       let jar = hosts.get(host);
       if (!jar) hosts.set(host, (jar = new Map()));
       for (const line of Array.isArray(setCookie) ? setCookie : [setCookie]) {
@@ -40,6 +44,7 @@ export function createCookieJar(): CookieJar {
     },
     clear() {
       hosts.clear();
+      headers.clear();
     },
   };
 }

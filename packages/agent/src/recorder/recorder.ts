@@ -50,6 +50,14 @@ export interface Recorder {
   close(): Promise<void>;
 }
 
+/** Adds the current second's timings into the stage histogram and empties the second's. */
+function mergeTick(s: Series): void {
+  const h = s.tick.hist;
+  if (!h || h.totalCount === 0) return;
+  s.hist.add(h);
+  h.reset();
+}
+
 const zeroCounts = (): ErrorCounts => ({ http: 0, git: 0, exception: 0, timeout: 0, check: 0, cut: 0 });
 
 /** The error class of a row: the first word of its `error`, `exception` when unknown. */
@@ -65,29 +73,24 @@ export function errorClassOf(row: SampleRow): ErrorClass | undefined {
  */
 export async function createRecorder(samplesFile: string): Promise<Recorder> {
   const writer = await createSampleWriter(samplesFile, { bufferBytes: 256 * 1024 });
-  const series = new Map<string, Series>();
-  // While the file stream asks to wait for 'drain', rows queue here and are written after it.
-  let waiting: Promise<void> | undefined;
-  const backlog: SampleRow[] = [];
+  // kind → test → op → series: lookups without building a key string per sample.
+  const series = { request: new Map<string, Map<string, Series>>(), transaction: new Map<string, Map<string, Series>>() };
+  const all: Series[] = [];
   let count = 0;
   let lastEnd = 0;
-  const drainBacklog = async (): Promise<void> => {
-    while (backlog.length > 0) {
-      const w = writer.write(backlog.shift()!);
-      if (w) await w;
-    }
-    waiting = undefined;
-  };
 
   const get = (row: SampleRow): Series => {
-    const key = row.kind + '\u0000' + row.test + '\u0000' + row.op;
-    let s = series.get(key);
+    const byTest = series[row.kind];
+    let byOp = byTest.get(row.test);
+    if (!byOp) byTest.set(row.test, (byOp = new Map()));
+    let s = byOp.get(row.op);
     if (!s) {
       s = {
         test: row.test, op: row.op, kind: row.kind, count: 0, errors: 0, byClass: zeroCounts(), bytes: 0,
         sum: 0, min: Infinity, max: 0, hist: newHistogram(), tick: { count: 0, errors: 0, max: 0, hist: undefined },
       };
-      series.set(key, s);
+      byOp.set(row.op, s);
+      all.push(s);
     }
     return s;
   };
@@ -95,11 +98,8 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
   return {
     record(row) {
       count++;
-      if (waiting) backlog.push(row);
-      else {
-        const w = writer.write(row);
-        if (w) waiting = w.then(drainBacklog);
-      }
+      // Never waits: while the disk is behind, rows wait in the writer's memory.
+      void writer.write(row);
       const s = get(row);
       s.count++;
       s.bytes += row.bytes;
@@ -115,12 +115,11 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       const end = row.start + row.duration;
       if (end > lastEnd) lastEnd = end;
       if (cls === 'cut') return;
-      const us = toUs(row.duration);
-      s.hist.recordValue(us);
+      // Recorded once, in the second's histogram; each tick adds that into the stage's.
+      (s.tick.hist ??= newHistogram()).recordValue(toUs(row.duration));
       s.sum += row.duration;
       if (row.duration < s.min) s.min = row.duration;
       if (row.duration > s.max) s.max = row.duration;
-      (s.tick.hist ??= newHistogram()).recordValue(us);
       if (row.duration > s.tick.max) s.tick.max = row.duration;
     },
     get count() {
@@ -131,7 +130,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
     },
     tick(extra) {
       const ops: TickOp[] = [];
-      for (const s of series.values()) {
+      for (const s of all) {
         if (s.tick.count === 0) continue;
         const h = s.tick.hist;
         ops.push({
@@ -143,7 +142,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
         s.tick.count = 0;
         s.tick.errors = 0;
         s.tick.max = 0;
-        h?.reset();
+        mergeTick(s);
       }
       const tick: Tick = { t: extra.t, second: extra.second, active: extra.active, ops };
       if (extra.arrivals !== undefined) tick.arrivals = extra.arrivals;
@@ -153,7 +152,8 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
     },
     summaries() {
       const out: OpSummary[] = [];
-      for (const s of series.values()) {
+      for (const s of all) {
+        mergeTick(s);
         const timed = s.hist.totalCount;
         out.push({
           test: s.test, op: s.op, kind: s.kind, count: s.count, errors: s.errors, errorsByClass: { ...s.byClass },
@@ -171,7 +171,6 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       return out.sort((a, b) => a.test.localeCompare(b.test) || a.kind.localeCompare(b.kind) || a.op.localeCompare(b.op));
     },
     async close() {
-      while (waiting) await waiting;
       await writer.close();
     },
   };

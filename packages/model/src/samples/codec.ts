@@ -47,7 +47,29 @@ function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, ''));
+/** `.001` … `.999` without trailing zeros; index 0 is ''. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : ('.' + String(i).padStart(3, '0')).replace(/0+$/, '')));
+// Consecutive samples mostly start in the same millisecond: its digits are formatted once.
+let lastWhole = NaN;
+let lastWholeText = '';
+
+/** A number with at most three decimals and no trailing zeros. */
+function num(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  const abs = Math.abs(n);
+  let whole = Math.floor(abs);
+  let thousandths = Math.round((abs - whole) * 1000);
+  if (thousandths === 1000) {
+    whole++;
+    thousandths = 0;
+  }
+  if (whole !== lastWhole) {
+    lastWhole = whole;
+    lastWholeText = String(whole);
+  }
+  const text = lastWholeText + FRACTIONS[thousandths];
+  return n < 0 && (whole !== 0 || thousandths !== 0) ? '-' + text : text;
+}
 
 /** Formats one row as a CSV line, newline included. */
 export function formatSample(row: SampleRow): string {
@@ -61,33 +83,36 @@ export function formatSample(row: SampleRow): string {
 }
 
 export interface SampleWriter {
-  /** Appends a row. Resolves at once unless the buffer was flushed into a full stream (backpressure). */
+  /**
+   * Appends a row. Returns a promise only when the file is far behind (several buffers queued); callers
+   * that can wait should, callers that cannot (a live recorder) may go on and the rows wait in memory.
+   */
   write(row: SampleRow): Promise<void> | void;
   /** Rows written so far. */
   readonly count: number;
-  /** Flushes the buffer and closes the file. */
+  /** Flushes the buffer and closes the file; a write that failed earlier surfaces here as E3_IO. */
   close(): Promise<void>;
 }
 
-/**
- * Opens a streaming `samples.csv` writer (header first). Rows are buffered and written in large chunks;
- * `write` returns a promise only when the underlying stream asks to wait for `drain`.
- */
+/** Opens a streaming `samples.csv` writer (header first). Rows are buffered and written in large chunks. */
 export async function createSampleWriter(file: string, options: { bufferBytes?: number } = {}): Promise<SampleWriter> {
   await mkdir(dirname(file), { recursive: true });
-  const stream: WriteStream = createWriteStream(file, { flags: 'w' });
   const limit = options.bufferBytes ?? 64 * 1024;
+  const stream: WriteStream = createWriteStream(file, { flags: 'w', highWaterMark: limit });
   let buffer = SAMPLES_HEADER + '\n';
   let count = 0;
   let failure: Error | undefined;
+  let drained: Promise<void> | undefined;
   stream.on('error', (err) => (failure = err));
 
   const flush = (): Promise<void> | void => {
-    if (failure) throw new E3Error('IO', `could not write ${file}: ${failure.message}`, { cause: failure });
-    if (buffer.length === 0) return;
-    const ok = stream.write(buffer);
+    if (failure || buffer.length === 0) return;
+    stream.write(buffer);
     buffer = '';
-    if (!ok) return new Promise((resolve) => stream.once('drain', resolve));
+    if (stream.writableLength >= 4 * limit) {
+      drained ??= new Promise((resolve) => stream.once('drain', () => ((drained = undefined), resolve())));
+      return drained;
+    }
   };
 
   return {
@@ -101,7 +126,7 @@ export async function createSampleWriter(file: string, options: { bufferBytes?: 
     },
     async close() {
       await flush();
-      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve) => stream.end(() => resolve()));
       if (failure) throw new E3Error('IO', `could not write ${file}: ${failure.message}`, { cause: failure });
     },
   };
