@@ -313,15 +313,14 @@ export class Connection {
    * `parseHeaders` reads them all when a script asks). Returns an error message for a malformed head.
    */
   private parseHead(buf: Buffer, start: number, end: number): string | undefined {
-    const bad = (what: string) => `${what}: "${buf.toString('latin1', start, Math.min(end, start + 40))}"`;
     // "HTTP/1.x NNN"
     if (end - start < 12 || buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 || buf[start + 3] !== 80 || buf[start + 4] !== 47 || buf[start + 5] !== 49 || buf[start + 6] !== 46) {
-      return bad('not an HTTP/1.x response');
+      return badHead('not an HTTP/1.x response', buf, start, end);
     }
     const d0 = buf[start + 9]! - 48;
     const d1 = buf[start + 10]! - 48;
     const d2 = buf[start + 11]! - 48;
-    if (buf[start + 8] !== 32 || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return bad('bad status line');
+    if (buf[start + 8] !== 32 || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return badHead('bad status line', buf, start, end);
     const status = d0 * 100 + d1 * 10 + d2;
     if (status < 200 && status !== 101) return undefined; // interim response: the real one follows
     const res = this.res!;
@@ -330,11 +329,6 @@ export class Connection {
     let close = false;
     let keepAlive = false;
     let hintSeconds = -1;
-    const value = (from: number, to: number): string => {
-      while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
-      while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
-      return buf.toString('latin1', from, to);
-    };
     let line = start;
     while (line < end && buf[line] !== 13) line++; // end of the status line
     line += 2;
@@ -344,10 +338,10 @@ export class Connection {
       for (; eol < end && buf[eol] !== 13; eol++) if (colon < 0 && buf[eol] === 58) colon = eol;
       switch (colon - line) {
         case 8:
-          if (nameIs(buf, line, 'location')) res.location = value(colon + 1, eol);
+          if (nameIs(buf, line, 'location')) res.location = fieldValue(buf, colon + 1, eol);
           break;
         case 10:
-          if (nameIs(buf, line, 'set-cookie')) (res.setCookie ??= []).push(value(colon + 1, eol));
+          if (nameIs(buf, line, 'set-cookie')) (res.setCookie ??= []).push(fieldValue(buf, colon + 1, eol));
           else if (nameIs(buf, line, 'connection')) {
             close ||= find(buf, colon + 1, eol, 'close') >= 0;
             keepAlive ||= find(buf, colon + 1, eol, 'keep-alive') >= 0;
@@ -367,7 +361,7 @@ export class Connection {
           }
           break;
         case 17:
-          if (nameIs(buf, line, 'transfer-encoding')) chunked = /(?:^|,)\s*chunked$/i.test(value(colon + 1, eol));
+          if (nameIs(buf, line, 'transfer-encoding')) chunked = /(?:^|,)\s*chunked$/i.test(fieldValue(buf, colon + 1, eol));
           break;
       }
       line = eol + 2;
@@ -388,6 +382,18 @@ export class Connection {
     } else return 'bad content-length';
     return undefined;
   }
+}
+
+/** The message for a malformed head, quoting its start. */
+function badHead(what: string, buf: Buffer, start: number, end: number): string {
+  return `${what}: "${buf.toString('latin1', start, Math.min(end, start + 40))}"`;
+}
+
+/** The field value in `buf[from, to)` without surrounding blanks, as Latin-1 text. */
+function fieldValue(buf: Buffer, from: number, to: number): string {
+  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+  return buf.toString('latin1', from, to);
 }
 
 /** The decimal number in `buf[from, to)` between optional blanks; NaN unless it is only digits. */

@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { E3Error } from '../errors/e3-error.js';
+import { SampleEncoder } from './encode.js';
+import { csvField, formatNumber as num } from './fields.js';
 
 /**
  * One line of `samples.csv`. See packages/model/README.md#samples for the column contract.
@@ -41,36 +43,6 @@ export const SAMPLE_COLUMNS = [
 ] as const;
 export const SAMPLES_HEADER = SAMPLE_COLUMNS.join(',');
 
-const NEEDS_QUOTES = /[",\n\r]/;
-
-function csvField(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** `.001` … `.999` without trailing zeros; index 0 is ''. */
-const FRACTIONS = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : ('.' + String(i).padStart(3, '0')).replace(/0+$/, '')));
-// Consecutive samples mostly start in the same millisecond: its digits are formatted once.
-let lastWhole = NaN;
-let lastWholeText = '';
-
-/** A number with at most three decimals and no trailing zeros. */
-function num(n: number): string {
-  if (Number.isInteger(n)) return String(n);
-  const abs = Math.abs(n);
-  let whole = Math.floor(abs);
-  let thousandths = Math.round((abs - whole) * 1000);
-  if (thousandths === 1000) {
-    whole++;
-    thousandths = 0;
-  }
-  if (whole !== lastWhole) {
-    lastWhole = whole;
-    lastWholeText = String(whole);
-  }
-  const text = lastWholeText + FRACTIONS[thousandths];
-  return n < 0 && (whole !== 0 || thousandths !== 0) ? '-' + text : text;
-}
-
 /** Formats one row as a CSV line, newline included. */
 export function formatSample(row: SampleRow): string {
   return (
@@ -99,33 +71,34 @@ export async function createSampleWriter(file: string, options: { bufferBytes?: 
   await mkdir(dirname(file), { recursive: true });
   const limit = options.bufferBytes ?? 64 * 1024;
   const stream: WriteStream = createWriteStream(file, { flags: 'w', highWaterMark: limit });
-  let buffer = SAMPLES_HEADER + '\n';
   let count = 0;
   let failure: Error | undefined;
   let drained: Promise<void> | undefined;
   stream.on('error', (err) => (failure = err));
-
-  const flush = (): Promise<void> | void => {
-    if (failure || buffer.length === 0) return;
-    stream.write(buffer);
-    buffer = '';
-    if (stream.writableLength >= 4 * limit) {
-      drained ??= new Promise((resolve) => stream.once('drain', () => ((drained = undefined), resolve())));
-      return drained;
-    }
+  let chunks = 0;
+  const encoder = new SampleEncoder(limit, (chunk) => {
+    chunks++;
+    if (!failure) stream.write(chunk);
+  });
+  encoder.text(SAMPLES_HEADER + '\n');
+  const behind = (): Promise<void> | void => {
+    if (stream.writableLength < 4 * limit) return;
+    drained ??= new Promise((resolve) => stream.once('drain', () => ((drained = undefined), resolve())));
+    return drained;
   };
 
   return {
     write(row) {
-      buffer += formatSample(row);
+      const before = chunks;
+      encoder.row(row);
       count++;
-      if (buffer.length >= limit) return flush();
+      if (chunks !== before) return behind();
     },
     get count() {
       return count;
     },
     async close() {
-      await flush();
+      encoder.flush();
       await new Promise<void>((resolve) => stream.end(() => resolve()));
       if (failure) throw new E3Error('IO', `could not write ${file}: ${failure.message}`, { cause: failure });
     },
