@@ -8,7 +8,6 @@ export {
   SAMPLE_COLUMNS,
   SAMPLES_HEADER,
   createSampleWriter,
-  formatSample,
   parseSample,
   readSamples,
   type SampleRow,

@@ -185,7 +185,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     for (const conn of open) if (conn.busy) conn.destroy(new HttpTransportError('E3_CUT', 'cut'));
   }, { once: true });
 
-  let lastPlain: { method: string; path: string; pool: OriginPool; profile: string; cookie: string | undefined; opPath: string; head: string; op: string } | undefined;
+  let lastPlain: { method: string; path: string; pool: OriginPool; profile: string; cookie: string | undefined; head: string; op: string } | undefined;
 
   /** The request line and header fields with the blank line that ends them. Throws for an invalid path or header. */
   const buildHead = (
@@ -242,20 +242,20 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
     const pool = poolFor(origin);
     const profile = o.accept ?? 'html';
     const cookie = cookies.header(pool.host);
+    const body = o.json !== undefined ? JSON.stringify(o.json) : o.form ? new URLSearchParams(o.form).toString() : undefined;
     // A request like the previous one (same line, profile and cookies; no body, auth or own headers)
     // reuses its head and op.
-    const body = o.json !== undefined ? JSON.stringify(o.json) : o.form ? new URLSearchParams(o.form).toString() : undefined;
     const plain = body === undefined && !o.auth && !o.headers;
     const last = lastPlain;
     let head: string;
     let op: string;
-    if (plain && last && last.method === method && last.path === path && last.pool === pool && last.profile === profile && last.cookie === cookie && last.opPath === opPath) {
+    if (plain && last && last.method === method && last.path === path && last.pool === pool && last.profile === profile && last.cookie === cookie) {
       head = last.head;
       op = o.op ?? last.op;
     } else {
       op = o.op ?? `${method} ${opPath}`;
       head = buildHead(method, path, pool, profile, cookie, o, op, body);
-      if (plain) lastPlain = { method, path, pool, profile, cookie, opPath, head, op: `${method} ${opPath}` };
+      if (plain) lastPlain = { method, path, pool, profile, cookie, head, op: `${method} ${opPath}` };
     }
 
     const timeout = o.timeoutMs ?? defaultTimeout;

@@ -237,14 +237,10 @@ export class Connection {
           this.deadline = this.res!.headAt + this.timeoutMs; // the body's first pause counts from the head
           break;
         }
-        case LENGTH: {
-          const n = Math.min(this.remaining, end - pos);
-          this.take(buf, pos, pos + n);
-          pos += n;
-          this.remaining -= n;
+        case LENGTH:
+          pos = this.consume(buf, pos, end, true);
           if (this.remaining === 0) return this.finish(pos < end);
           break;
-        }
         case UNTIL_CLOSE:
           this.take(buf, pos, end);
           pos = end;
@@ -274,28 +270,29 @@ export class Connection {
           }
           break;
         }
-        case CHUNK_DATA: {
-          const n = Math.min(this.remaining, end - pos);
-          this.take(buf, pos, pos + n);
-          pos += n;
-          this.remaining -= n;
+        case CHUNK_DATA:
+          pos = this.consume(buf, pos, end, true);
           if (this.remaining === 0) {
-            this.remaining = 2;
+            this.remaining = 2; // the CRLF after the data
             this.state = CHUNK_END;
           }
           break;
-        }
-        case CHUNK_END: {
-          const n = Math.min(this.remaining, end - pos);
-          pos += n;
-          this.remaining -= n;
+        case CHUNK_END:
+          pos = this.consume(buf, pos, end, false);
           if (this.remaining === 0) this.state = CHUNK_SIZE;
           break;
-        }
         default:
           return;
       }
     }
+  }
+
+  /** Consumes up to `remaining` bytes from `buf[pos, end)`, keeping them as body when `keep`; returns the new position. */
+  private consume(buf: Buffer, pos: number, end: number, keep: boolean): number {
+    const n = Math.min(this.remaining, end - pos);
+    if (keep) this.take(buf, pos, pos + n);
+    this.remaining -= n;
+    return pos + n;
   }
 
   /** Keeps a copy of body bytes `buf[from, to)`. */

@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 
 import { E3Error } from '../errors/e3-error.js';
 import { SampleEncoder } from './encode.js';
-import { csvField, formatNumber as num } from './fields.js';
 
 /**
  * One line of `samples.csv`. See packages/model/README.md#samples for the column contract.
@@ -42,17 +41,6 @@ export const SAMPLE_COLUMNS = [
   'start', 'duration', 'test', 'op', 'kind', 'client', 'iteration', 'ok', 'status', 'bytes', 'ttfb', 'intended', 'error',
 ] as const;
 export const SAMPLES_HEADER = SAMPLE_COLUMNS.join(',');
-
-/** Formats one row as a CSV line, newline included. */
-export function formatSample(row: SampleRow): string {
-  return (
-    num(row.start) + ',' + num(row.duration) + ',' + csvField(row.test) + ',' + csvField(row.op) + ',' +
-    row.kind + ',' + row.client + ',' + row.iteration + ',' + (row.ok ? '1' : '0') + ',' + row.status + ',' +
-    row.bytes + ',' + (row.ttfb === undefined ? '' : num(row.ttfb)) + ',' +
-    (row.intended === undefined ? '' : num(row.intended)) + ',' +
-    (row.error === undefined ? '' : csvField(row.error.replace(/[\r\n]+/g, ' '))) + '\n'
-  );
-}
 
 export interface SampleWriter {
   /**

@@ -1,17 +1,23 @@
 import type { SampleRow } from './codec.js';
-import { csvField, formatNumber } from './fields.js';
 
 /** Text fields (test, op, kind) as CSV bytes, kept per distinct value up to this many values. */
 const MAX_CACHED_FIELDS = 10_000;
 /** Room a row needs besides its text fields: eight numbers, separators, newline. */
 const ROW_NUMBERS_BYTES = 8 * 24 + 16;
 const COMMA = 44;
+const NEEDS_QUOTES = /[",\n\r]/;
 const NEWLINE = 10;
 
+/** A CSV field: quoted when it holds a quote, comma or line break. */
+function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
 /**
- * Encodes sample rows as `samples.csv` lines straight into byte buffers, with the same bytes as
- * `formatSample` but without building a string per row: numbers are written digit by digit and text
- * fields are encoded once per distinct value. Full buffers go to `emit`, which takes ownership of them.
+ * Encodes sample rows as `samples.csv` lines straight into byte buffers, without building a string per
+ * row: numbers are written digit by digit (at most three decimals, no trailing zeros), text fields are
+ * encoded once per distinct value, an error's line breaks become spaces. Full buffers go to `emit`,
+ * which takes ownership of them.
  */
 export class SampleEncoder {
   private buf: Buffer;
@@ -107,11 +113,12 @@ export class SampleEncoder {
     this.pos += n;
   }
 
-  /** `formatNumber(n)`: integers and up to three decimals digit by digit; anything else as its text. */
+  /** A number with at most three decimals and no trailing zeros; beyond 1e15 (and NaN) as JavaScript writes it. */
   private num(n: number): void {
     const abs = Math.abs(n);
     if (!(abs < 1e15)) {
-      this.pos += this.buf.write(formatNumber(n), this.pos, 'latin1');
+      const text = Number.isInteger(n) || !Number.isFinite(n) ? String(n) : n.toFixed(3).replace(/\.?0+$/, '');
+      this.pos += this.buf.write(text, this.pos, 'latin1');
       return;
     }
     let whole = Math.floor(abs);
