@@ -19,7 +19,7 @@ const PR_WORKFLOW = [
   'GET /rest/api/1.0/projects/{key}/repos/{slug}/branches', 'GET /rest/api/1.0/projects/{key}/repos/{slug}/branches/default', `GET ${RP}`,
   'GET /projects/{key}/repos/{slug}/compare/diff', 'GET /rest/build-status/latest/commits/stats/{commit}', `GET ${RP}/compare/changes`,
   `GET ${RP}/compare/commits`, 'GET /rest/default-reviewers/latest/projects/{key}/repos/{slug}/reviewers', `GET ${R}/inbox/pull-requests/count`,
-  `GET ${RP}/compare/diff/{path}`, 'GET /projects/{key}/repos/{slug}/pull-requests?create', 'POST /projects/{key}/repos/{slug}/pull-requests?create',
+  `GET ${RP}/compare/diff{path}`, 'GET /projects/{key}/repos/{slug}/pull-requests?create', 'POST /projects/{key}/repos/{slug}/pull-requests?create',
   'GET /projects/{key}/repos/{slug}/pull-requests/{id}', `GET ${RP}/pull-requests/{id}/merge`, 'GET /rest/jira/latest/projects/{key}/repos/{slug}/pull-requests/{id}/issues',
   `GET ${RP}/settings/pull-requests`, `GET ${RP}/pull-requests/{id}/changes`, 'GET /projects/{key}/repos/{slug}/pull-requests', `GET ${RP}/pull-requests/{id}`,
   'GET /rest/branch-utils/latest/projects/{key}/repos/{slug}/automerge/path',
@@ -46,7 +46,7 @@ const EXPECTED: Record<string, { ops: string[]; minPasses: number }> = {
     minPasses: 3,
   },
   'bitbucket.web.ListPullRequests': { ops: [...LOGIN, `GET ${R}/projects`, `GET ${R}/projects/{key}/repos`, `GET ${RP}/pull-requests`], minPasses: 3 },
-  'bitbucket.web.Audit': { ops: [...LOGIN, `GET ${R}/projects`, `GET ${R}/projects/{key}/repos`, 'GET /rest/audit/1.0/projects/{key}/repos/{slug}/events'], minPasses: 3 },
+  'bitbucket.web.Audit': { ops: [...LOGIN, `GET ${R}/projects`, `GET ${R}/projects/{key}/repos`, 'GET /rest/auditing/1.0/events'], minPasses: 3 },
   'bitbucket.web.ListUsers': { ops: [...LOGIN, `GET ${R}/users`], minPasses: 3 },
   'bitbucket.web.ViewPullRequest': {
     ops: [...LOGIN, `GET ${R}/projects`, `GET ${R}/projects/{key}/repos`, `GET ${RP}/pull-requests`, 'GET /projects/{key}/repos/{slug}/pull-requests/{id}',
@@ -151,6 +151,13 @@ describe('every library script against a seeded @e3/target (context path /bitbuc
     expect(summary.ops.filter((o) => o.errors > 0)).toEqual([]);
     const tested = new Set(summary.ops.filter((o) => o.kind === 'transaction' && o.count > 0).map((o) => o.test));
     expect(tested.size).toBe(10);
+    // Bitbucket 8+ by default: ListAuditEvents asks the auditing API, never the legacy audit endpoint
+    const rows: SampleRow[] = [];
+    for await (const r of readSamples(join(out, 'samples.csv'))) rows.push(r);
+    expect(rows.filter((r) => r.op.includes('/rest/audit/1.0/'))).toEqual([]);
+    const audit = rows.filter((r) => r.test === 'ListAuditEvents');
+    expect(audit.filter((r) => r.op === 'GET /rest/auditing/1.0/events').length).toBeGreaterThan(0);
+    expect(audit.filter((r) => !r.ok && r.error !== 'cut')).toEqual([]);
   }, 180_000);
 
   it("runs the personas for several iterations with zero errors and E³'s operations", async () => {

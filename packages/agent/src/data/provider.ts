@@ -38,6 +38,8 @@ export interface InstanceData {
   DirectURL?: string;
   /** e3: admin user name (default `admin`). */
   AdminUser?: string;
+  /** e3: the server's Bitbucket version, e.g. `7.21.0` (absent: 8.0 or later). */
+  version?: string;
 }
 
 export interface TestDataSource {
@@ -52,6 +54,8 @@ export interface TestData {
   readonly baseUrl: string;
   readonly adminUser: string;
   readonly adminPassword: string | undefined;
+  /** The instance's `version` (the server's Bitbucket version); undefined means 8.0 or later. */
+  readonly bitbucketVersion?: string | undefined;
   readonly repos: readonly RepoRef[];
   readonly httpUsers: readonly User[];
   readonly sshUsers: readonly User[];
@@ -147,6 +151,7 @@ export function createTestData(source: TestDataSource): TestData {
     baseUrl,
     adminUser: str(inst.RunConfig?.admin_user) ?? str(inst.AdminUser) ?? 'admin',
     adminPassword: str(inst.RunConfig?.admin_password),
+    bitbucketVersion: str(inst.version),
     repos,
     httpUsers,
     sshUsers,

@@ -8,6 +8,12 @@ import type { ScriptContext } from '../script/api.js';
 
 export const REST = '/rest/api/latest';
 
+/** The major Bitbucket version of the instance (its `version`); 8 (the oldest supported default) when absent. */
+export function bitbucketMajor(ctx: ScriptContext): number {
+  const major = Number(/^(\d+)/.exec(ctx.data.bitbucketVersion ?? '')?.[1]);
+  return Number.isInteger(major) ? major : 8;
+}
+
 /** `{key}`/`{slug}` path for ops, so repos do not each make their own op. */
 export const repoPath = (r: { project: string; slug: string }) => `/projects/${r.project}/repos/${r.slug}`;
 

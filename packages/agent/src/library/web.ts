@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { User } from '../data/provider.js';
 import { defineScript, type Script, type ScriptContext } from '../script/api.js';
-import { REST, absolute, exists, identity, json, login, logout, pickOne, randomRepoViaRest, randomWord, randomWords, randomlyEditFiles, repoPath, tempDir, type Page } from './helpers.js';
+import { REST, absolute, bitbucketMajor, exists, identity, json, login, logout, pickOne, randomRepoViaRest, randomWord, randomWords, randomlyEditFiles, repoPath, tempDir, type Page } from './helpers.js';
 
 const RP = `${REST}/projects/{key}/repos/{slug}`;
 
@@ -73,16 +73,29 @@ const listPullRequests = defineScript({
   },
 });
 
-/** E³ web/Audit (description ListAuditEvents). */
+/**
+ * E³ web/Audit (description ListAuditEvents): the audit events of a random repository. Bitbucket 8.0 removed
+ * E³'s per-repository endpoint (BSERV-13610), so by default this asks the cross-product auditing API for the
+ * first page of events whose affected object is the repository (what the repository's audit log page shows);
+ * an instance whose `version` is below 8.0 gets E³'s `/rest/audit/1.0/…/events` call.
+ */
 const audit = defineScript({
   name: 'bitbucket.web.Audit',
   async run(ctx: ScriptContext) {
     await login(ctx, ctx.httpUser());
     const r = await randomRepoViaRest(ctx);
-    await ctx.http.get(`/rest/audit/1.0/projects/${r.project}/repos/${r.slug}/events`, {
-      accept: 'json',
-      op: 'GET /rest/audit/1.0/projects/{key}/repos/{slug}/events',
-    });
+    if (bitbucketMajor(ctx) < 8) {
+      await ctx.http.get(`/rest/audit/1.0/projects/${r.project}/repos/${r.slug}/events`, {
+        accept: 'json',
+        op: 'GET /rest/audit/1.0/projects/{key}/repos/{slug}/events',
+      });
+      return;
+    }
+    const id = r.id ?? json<{ id: number }>(await ctx.http.get(`${REST}/projects/${r.project}/repos/${r.slug}`, { accept: 'json', op: `GET ${RP}` })).id;
+    const page = json<{ entities?: unknown }>(
+      await ctx.http.get('/rest/auditing/1.0/events', { accept: 'json', query: { offset: 0, limit: 50, affectedObject: `REPOSITORY,${id}` } }),
+    );
+    ctx.check(Array.isArray(page.entities), 'the auditing API answered without "entities"');
   },
 });
 
@@ -243,10 +256,11 @@ export async function pullRequestWorkflow(ctx: ScriptContext, withLogin: boolean
     await ctx.http.get(`${REST}/inbox/pull-requests/count`, { accept: 'json' });
     const firstFile = changes.find((c) => (c.type ?? 'FILE') !== 'DIRECTORY') ?? changes[0];
     if (firstFile) {
+      // the document's template is `compare/diff{path}`: {path} carries its own leading slash
       await ctx.http.get(`${restRepo}/compare/diff/${encodePath(firstFile.path.toString)}`, {
         accept: 'json',
         query: { from: src.id, to: tgt.id, avatarSize: 64, markup: 'true', whitespace: '', contextLines: -1, withComments: 'false', autoSrcPath: 'undefined' },
-        op: `GET ${RP}/compare/diff/{path}`,
+        op: `GET ${RP}/compare/diff{path}`,
       });
     }
 

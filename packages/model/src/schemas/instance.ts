@@ -12,6 +12,12 @@ export const Instance = Type.Object(
       }),
     ),
     URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Bitbucket base URL with any context path, e.g. http://host:7990/bitbucket.' })),
+    version: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]+(\\.[0-9]+){0,3}$',
+        description: "The server's Bitbucket version, e.g. \"7.21.0\"; library scripts pick their REST endpoints by it (below 8.0: E³'s legacy audit endpoint). Absent: 8.0 or later.",
+      }),
+    ),
     snapshot: Type.Optional(Type.String({ description: 'Dataset descriptor in e3-home/snapshots (without .json).' })),
     RunConfig: Type.Optional(
       Type.Object(

@@ -547,16 +547,19 @@ on('GET', '/rest/api/{v}/projects/:key/repos/:slug/compare/commits', async (ctx)
   const commits = await logCommits(dir, from, to, 10_000);
   sendJson(ctx.res, 200, page(ctx.query, commits.map(commitJson)));
 });
-on('GET', '/rest/api/{v}/projects/:key/repos/:slug/compare/diff/*path', async (ctx) => {
+/** The document's `compare/diff{path}`: `{path}` is empty (the whole diff) or carries its leading slash. */
+async function compareDiff(ctx: Ctx, path: string | undefined): Promise<void> {
   const r = repoParam(ctx);
   const dir = dirOf(ctx, r);
   const from = await commitOf(dir, ctx.query.get('from'), 'from');
   const to = await commitOf(dir, ctx.query.get('to'), 'to');
   const base = (await mergeBase(dir, to, from)) ?? to;
   const contextLines = parseIntParam(ctx.query.get('contextLines'), 10, -1, 10000);
-  const files = await diffFiles(dir, { base, head: from, path: safeRepoPath(ctx.params.path!), contextLines });
+  const files = await diffFiles(dir, { base, head: from, ...(path ? { path: safeRepoPath(path) } : {}), contextLines });
   sendJson(ctx.res, 200, diffJson(base, from, files, contextLines));
-});
+}
+on('GET', '/rest/api/{v}/projects/:key/repos/:slug/compare/diff', (ctx) => compareDiff(ctx, undefined));
+on('GET', '/rest/api/{v}/projects/:key/repos/:slug/compare/diff/*path', (ctx) => compareDiff(ctx, ctx.params.path));
 on('GET', '/rest/api/{v}/projects/:key/repos/:slug/settings/pull-requests', (ctx) => {
   repoParam(ctx);
   sendJson(ctx.res, 200, {
@@ -764,6 +767,85 @@ on('GET', '/rest/audit/1.0/projects/:key/repos/:slug/events', (ctx) => {
       rows.map((e) => ({ action: e.action, timestamp: e.ts, details: e.details, user: e.user_id && users.get(e.user_id) ? userJson(ctx, users.get(e.user_id)!) : null, repository: repoJson(ctx, r) })),
     ),
   );
+});
+
+interface AuditRow {
+  id: number;
+  repo_id: number | null;
+  project_id: number | null;
+  user_id: number | null;
+  action: string;
+  details: string;
+  ts: number;
+}
+
+/** `affectedObject=TYPE,id[;TYPE,id…]` of the auditing API; 400 when an entry is not `TYPE,<integer>`. */
+function affectedFilter(raw: string | null): { type: string; id: number }[] {
+  if (!raw) return [];
+  return raw.split(';').map((entry) => {
+    const m = /^([A-Za-z_]+),(\d{1,15})$/.exec(entry.trim());
+    if (!m) fail(400, `'${entry.slice(0, 80)}' is not an affected object (TYPE,id).`, 'com.atlassian.audit.rest.exception.InvalidParameterException');
+    return { type: m[1]!.toUpperCase(), id: Number(m[2]) };
+  });
+}
+
+function isoParam(ctx: Ctx, name: string): number | undefined {
+  const raw = ctx.query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(t)) fail(400, `'${raw.slice(0, 40)}' is not an ISO 8601 timestamp (${name}).`, 'com.atlassian.audit.rest.exception.InvalidParameterException');
+  return t;
+}
+
+/** One event in the auditing API's shape (Atlassian's `AuditEntity` JSON). */
+function auditEntity(ctx: Ctx, e: AuditRow, users: Map<number, UserRow>): Record<string, unknown> {
+  const u = e.user_id === null ? undefined : users.get(e.user_id);
+  const repo = e.repo_id === null ? undefined : findRepoById(ctx.state.db, e.repo_id);
+  const affected: Record<string, unknown>[] = [];
+  if (repo) {
+    affected.push({ id: String(repo.id), name: repo.slug, type: 'REPOSITORY', uri: `${ctx.state.baseUrl}/projects/${repo.project_key}/repos/${repo.slug}` });
+    affected.push({ id: String(repo.project_id), name: repo.project_key, type: 'PROJECT', uri: `${ctx.state.baseUrl}/projects/${repo.project_key}` });
+  }
+  const action = e.action.replace(/Event$/, '').replace(/([a-z])([A-Z])/g, '$1 $2');
+  return {
+    timestamp: new Date(e.ts).toISOString(),
+    author: u
+      ? { id: String(u.id), name: u.name, type: 'user', uri: `${ctx.state.baseUrl}/users/${encodeURIComponent(u.name.toLowerCase())}`, avatarUri: '' }
+      : { id: '-1', name: 'System', type: 'system' },
+    type: { category: 'Pull requests', categoryI18nKey: 'bitbucket.service.audit.category.pullrequests', action, actionI18nKey: e.action, area: 'LOCAL_CONFIG_AND_ADMINISTRATION', level: 'BASE' },
+    affectedObjects: affected,
+    changedValues: [],
+    extraAttributes: e.details ? [{ name: 'Pull request', nameI18nKey: 'bitbucket.audit.attribute.pullrequest', value: e.details }] : [],
+    source: '127.0.0.1',
+    system: ctx.state.baseUrl,
+    method: 'Browser',
+  };
+}
+
+/**
+ * The cross-product auditing API (Bitbucket ≥ 8.0, not in the REST document): newest first, `offset`/`limit`
+ * paging, `from`/`to` (ISO 8601) and `affectedObject` filters; an event matches when it affects every listed object.
+ */
+on('GET', '/rest/auditing/1.0/events', (ctx) => {
+  const offset = parseIntParam(ctx.query.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+  const limit = parseIntParam(ctx.query.get('limit'), 200, 1, 10000);
+  const from = isoParam(ctx, 'from');
+  const to = isoParam(ctx, 'to');
+  const objects = affectedFilter(ctx.query.get('affectedObject'));
+  const rows = (ctx.state.db.prepare('SELECT * FROM audit_events ORDER BY ts DESC, id DESC').all() as AuditRow[]).filter(
+    (e) =>
+      (from === undefined || e.ts >= from) &&
+      (to === undefined || e.ts <= to) &&
+      objects.every((o) => (o.type === 'REPOSITORY' ? e.repo_id === o.id : o.type === 'PROJECT' ? e.project_id === o.id : false)),
+  );
+  const users = new Map((ctx.state.db.prepare('SELECT * FROM users').all() as UserRow[]).map((u) => [u.id, u]));
+  const slice = rows.slice(offset, offset + limit);
+  const last = slice[slice.length - 1];
+  const more = offset + slice.length < rows.length;
+  sendJson(ctx.res, 200, {
+    entities: slice.map((e) => auditEntity(ctx, e, users)),
+    pagingInfo: { offset, limit, size: slice.length, ...(more && last ? { nextPageCursor: `${new Date(last.ts).toISOString()},${last.id}` } : {}) },
+  });
 });
 
 // ---------------------------------------------------------------- REST: admin
