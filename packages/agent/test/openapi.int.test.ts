@@ -97,12 +97,17 @@ describe('every REST operation of the script library, against the Bitbucket DC 9
     sent = [...sent, ...old.sent];
   }, 120_000);
 
-  it('sends only operations and query parameters of the document or of the table in docs/agent.md, and every table row is sent', () => {
+  it('sends only operations and query parameters of the document or of the table in docs/agent.md, and every operation of the table', () => {
     expect(sent.length).toBeGreaterThan(0);
+    const doc = documentOperations(loadSpec());
     const table = outsideDocumentTable();
-    const { used, problems } = conformance(sent, documentOperations(loadSpec()), table);
+    const { used, problems } = conformance(sent, doc, table);
     expect(problems).toEqual([]);
-    expect(table.map((o) => `${o.method} ${o.template}`).filter((k) => !used.has(k))).toEqual([]);
+    // rows that only add query parameters to a documented operation may be conditional (decline after a failed merge)
+    const documented = new Set(doc.map((o) => `${o.method} ${o.template}`));
+    const operations = table.map((o) => `${o.method} ${o.template}`).filter((k) => !documented.has(k));
+    expect(operations.length).toBe(4);
+    expect(operations.filter((k) => !used.has(k))).toEqual([]);
   });
 
   it('finds a new undocumented operation or query parameter', () => {

@@ -566,8 +566,8 @@ on('GET', '/rest/api/{v}/projects/:key/repos/:slug/settings/pull-requests', (ctx
     mergeConfig: { defaultStrategy: { id: 'no-ff', name: 'Merge commit', enabled: true, flag: '--no-ff' }, strategies: [{ id: 'no-ff', name: 'Merge commit', enabled: true, flag: '--no-ff' }], type: 'DEFAULT' },
     requiredAllApprovers: false,
     requiredAllTasksComplete: false,
-    requiredApprovers: 0,
-    requiredSuccessfulBuilds: 0,
+    requiredApprovers: { count: '0', enabled: false },
+    requiredSuccessfulBuilds: { count: '0', enabled: false },
   });
 });
 
