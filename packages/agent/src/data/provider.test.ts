@@ -27,6 +27,12 @@ describe('createTestData', () => {
     expect(d.defaultBranch(d.repos[1]!)).toBe('master');
   });
 
+  it("carries the instance's Bitbucket version; absent or empty is none", () => {
+    expect(createTestData({ instance: { URL: 'http://bb.example', version: '7.21.0' }, snapshot }).bitbucketVersion).toBe('7.21.0');
+    expect(createTestData({ instance: { URL: 'http://bb.example' }, snapshot }).bitbucketVersion).toBeUndefined();
+    expect(createTestData({ instance: { URL: 'http://bb.example', version: '' }, snapshot }).bitbucketVersion).toBeUndefined();
+  });
+
   it('adds the direct port with its colon (E³ appended 7990 without one)', () => {
     const d = createTestData({ instance: { URL: 'http://lb.example/bitbucket' }, snapshot });
     expect(d.httpDirectCloneUrl(d.repos[0]!)).toBe('http://lb.example:7990/bitbucket/scm/A/one.git');
