@@ -66,7 +66,7 @@ const auditingPage = ajv.compile({
         },
       },
     },
-    pagingInfo: { type: 'object', properties: { nextPageCursor: { type: 'string' } } },
+    pagingInfo: { type: 'object', properties: { nextPageCursor: { type: 'string' }, nextPageLink: { type: 'string' } } },
   },
 });
 
@@ -193,6 +193,7 @@ describe('the auditing API (/rest/auditing/1.0/events, Bitbucket 8+)', () => {
       const page = (await events(`?offset=${offset}&limit=1`)).json;
       if (page.entities.length === 0) break;
       expect(page.pagingInfo.nextPageCursor === undefined).toBe(offset === all.length - 1);
+      if (page.pagingInfo.nextPageLink) expect(new URL(page.pagingInfo.nextPageLink).search).toBe(`?offset=${offset + 1}&limit=1`);
       paged.push(...page.entities);
     }
     expect(paged).toEqual(all);

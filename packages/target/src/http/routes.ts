@@ -797,6 +797,13 @@ function isoParam(ctx: Ctx, name: string): number | undefined {
   return t;
 }
 
+/** The same query with the next `offset`, as an absolute URL. */
+function nextLink(ctx: Ctx, offset: number): string {
+  const q = new URLSearchParams(ctx.query);
+  q.set('offset', String(offset));
+  return `${ctx.state.baseUrl}/rest/auditing/1.0/events?${q}`;
+}
+
 /** One event in the auditing API's shape (Atlassian's `AuditEntity` JSON). */
 function auditEntity(ctx: Ctx, e: AuditRow, users: Map<number, UserRow>): Record<string, unknown> {
   const u = e.user_id === null ? undefined : users.get(e.user_id);
@@ -844,7 +851,7 @@ on('GET', '/rest/auditing/1.0/events', (ctx) => {
   const more = offset + slice.length < rows.length;
   sendJson(ctx.res, 200, {
     entities: slice.map((e) => auditEntity(ctx, e, users)),
-    pagingInfo: { offset, limit, size: slice.length, ...(more && last ? { nextPageCursor: `${new Date(last.ts).toISOString()},${last.id}` } : {}) },
+    pagingInfo: { offset, limit, size: slice.length, ...(more && last ? { nextPageCursor: `${new Date(last.ts).toISOString()},${last.id}`, nextPageLink: nextLink(ctx, offset + slice.length) } : {}) },
   });
 });
 
