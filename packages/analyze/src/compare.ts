@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 
 import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, defineCommand, writeFileAtomic, writeJsonAtomic } from '@e3/model';
 
-import { aggregateRun, percentile, type Cell } from './aggregate.js';
+import { aggregateRun, percentile, windowCount, type Cell } from './aggregate.js';
 import { chartJs, esc, scriptJson, STYLE } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
 import { bootstrapRelativeChange, mannWhitney, normalCdf, reservoirValues } from './stats.js';
@@ -96,7 +96,7 @@ const sideOf = (info: RunInfo, c: Cell) => {
     median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0,
     mean: c.count ? c.sum / c.count : 0,
     p95: percentile(c, 95),
-    tps: w ? c.count / (w / 1000) : null,
+    tps: w ? windowCount(c) / (w / 1000) : null,
   };
 };
 
