@@ -43,8 +43,9 @@ export const MAX_SAMPLE_DURATION_MS = 1e9;
 export const MAX_SAMPLE_EPOCH_MS = 1e14;
 
 /**
- * Why a parsed row's numbers cannot be trusted, or undefined: every number must be finite and ≥ 0,
- * start and intended ≤ MAX_SAMPLE_EPOCH_MS, duration and ttfb ≤ MAX_SAMPLE_DURATION_MS.
+ * Why a parsed row's numbers cannot be trusted, or undefined: times finite and ≥ 0,
+ * start and intended ≤ MAX_SAMPLE_EPOCH_MS, duration and ttfb ≤ MAX_SAMPLE_DURATION_MS; client,
+ * iteration, status (-1: none) and bytes finite.
  */
 export function sampleRangeProblem(row: SampleRow): string | undefined {
   const { start, duration } = row;
@@ -52,9 +53,7 @@ export function sampleRangeProblem(row: SampleRow): string | undefined {
   if (!(duration >= 0 && duration <= MAX_SAMPLE_DURATION_MS)) return `duration ${duration} is not a duration in ms (0 to ${MAX_SAMPLE_DURATION_MS})`;
   if (row.ttfb !== undefined && !(row.ttfb >= 0 && row.ttfb <= MAX_SAMPLE_DURATION_MS)) return `ttfb ${row.ttfb} is not a duration in ms (0 to ${MAX_SAMPLE_DURATION_MS})`;
   if (row.intended !== undefined && !(row.intended >= 0 && row.intended <= MAX_SAMPLE_EPOCH_MS)) return `intended ${row.intended} is not an epoch time in ms (0 to ${MAX_SAMPLE_EPOCH_MS})`;
-  if (!(row.client >= 0 && row.iteration >= 0 && row.status >= 0 && row.bytes >= 0) || !Number.isFinite(row.client + row.iteration + row.status + row.bytes)) {
-    return 'client, iteration, status and bytes must be finite and ≥ 0';
-  }
+  if (!Number.isFinite(row.client + row.iteration + row.status + row.bytes)) return 'client, iteration, status and bytes must be finite';
   return undefined;
 }
 
