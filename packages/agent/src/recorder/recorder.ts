@@ -67,8 +67,8 @@ export function errorClassOf(row: SampleRow): ErrorClass | undefined {
   return (ERROR_CLASSES as readonly string[]).includes(word) ? word : 'exception';
 }
 
-/** The recorder hands its buffered rows to samples.csv at least this often (ms), so a killed agent loses at most this much. */
-export const SAMPLES_FLUSH_MS = 1000;
+/** The recorder hands its buffered rows to samples.csv this often (ms): twice a second, so a killed agent loses less than its last second of rows. */
+export const SAMPLES_FLUSH_MS = 500;
 
 /**
  * Opens the stage recorder on `samplesFile`. Writes are buffered by the model's sample writer and handed
