@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
