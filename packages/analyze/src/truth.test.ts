@@ -8,7 +8,7 @@ import { SAMPLES_HEADER, isE3Error, runDirPaths, type SampleRow, type StageRecor
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun, type GenStage } from '../test/helpers/generate-run.js';
-import { analyze, computeAnalysis } from './analyze.js';
+import { analyze, computeAnalysis, formatAnalyzeResult } from './analyze.js';
 import { compare } from './compare.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -46,7 +46,9 @@ async function handRun(stage: Partial<GenStage> = {}, thresholds?: object[]) {
 describe('the load window', () => {
   it('divides the completions that ended in the load window by its length and reports the drain beside them', async () => {
     const g = await handRun();
-    const { summary } = await analyze({ run: g.runDir, charts: false, report: false });
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    const { summary } = r;
+    expect(formatAnalyzeResult(r)).toContain('stage 000  load 4  succeeded   4.00 TPS  +6 in drain  cut 3  errors 0.00 %');
     const st = summary.threads[0]!.stages[0]!;
     expect(st).toMatchObject({ tps: 4, windowMs: LOAD_MS, loadWindow: true, drainCount: 6, completed: 46, cut: 3, drainEnd: T0 + 15_000, complete: true });
     expect(summary.rows.find((r) => r.kind === 'transaction')).toMatchObject({ count: 46, cut: 3, drainCount: 6, tps: 4, errors: 0, max: 2_000 });
@@ -65,7 +67,7 @@ describe('the load window', () => {
     const a = await handRun();
     const b = await handRun();
     const r = await compare({ baseline: a.runDir, runs: [b.runDir], write: false });
-    expect(r.comparisons[0]!.rows[0]!.baseline.tps).toBe(4);
+    expect(r.comparisons[0]!.rows[0]!.baseline).toMatchObject({ tps: 4, count: 46, cut: 3 });
   });
 });
 
