@@ -103,6 +103,10 @@ describe('e3-agent.cjs over stdio', () => {
       expect(Value.Check(StageSummarySchema, done.summary)).toBe(true);
       expect(done.summary).toMatchObject({ worker: 'worker-node-001', clients: 2, clientOffset: 4, totalClients: 6, stopped: false });
       expect(done.summary.ops.find((o) => o.kind === 'request')).toMatchObject({ op: 'GET /ping', errors: 0 });
+      // done carries the stage's own accounting: every pass ended here (the server answers at once).
+      const passes = done.summary.ops.find((o) => o.kind === 'transaction')!;
+      expect(done.summary).toMatchObject({ completed: passes.count, cut: 0 });
+      expect(done.summary.samples).toBe(passes.count + done.summary.ops.find((o) => o.kind === 'request')!.count);
       const ticks = agent.all.filter((m) => m.type === 'tick');
       expect(ticks.length).toBeGreaterThanOrEqual(2);
       const stageDir = join(dir, 'worker-node-001', 'stage-000');

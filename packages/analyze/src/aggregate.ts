@@ -46,8 +46,13 @@ export interface Cell {
   test: string;
   op: string;
   kind: Kind;
+  /** Samples that ended, ok or failed (cut ones excluded), load window and drain. */
   count: number;
   errors: number;
+  /** Of count, those that ended after the stage's loadEnd (0 when the load window is unknown). */
+  drain: number;
+  /** Samples cut when the grace period ran out: in neither count nor the latencies. */
+  cut: number;
   sum: number;
   min: number;
   max: number;
@@ -99,6 +104,8 @@ export interface Aggregation {
   cells: Cell[];
   /** thread → stage → samples read. */
   samples: number[][];
+  /** thread → stage → rows read per sample file (StageInfo.sampleFiles order). */
+  fileRows: number[][][];
   total: number;
   errors: ErrorGroupAcc[];
   /** thread → stage → visuals (requests when there are any, else transactions). */
@@ -143,13 +150,15 @@ export interface StageAggregate {
   errors: ErrorGroupAcc[];
   visuals?: StageVisuals;
   samples: number;
+  /** Rows read per sample file, in `sampleFiles` order. */
+  fileRows: number[];
 }
 
 /** Options a stage aggregation needs (plain data, so they cross to a worker thread). */
 export type StageOptions = Pick<AggregateOptions, 'visuals' | 'keepValues' | 'maxBars' | 'scatterPerTest' | 'bins'>;
 
 /** The plain-data part of a stage a worker needs. */
-export type StageInput = Pick<StageInfo, 'index' | 'start' | 'windowMs' | 'sampleFiles'>;
+export type StageInput = Pick<StageInfo, 'index' | 'start' | 'windowMs' | 'sampleFiles' | 'loadEnd'>;
 
 /**
  * Aggregates the samples of one thread-stage in one streaming pass: per test × op × kind counts, errors,
@@ -169,10 +178,8 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
   const tx = withVisuals ? newVisuals(stage, 'transaction', { bins }) : undefined;
   const t0 = stage.start ?? 0;
   const visual = { maxBars, scatterPerTest, rand };
+  const loadEnd = stage.loadEnd ?? Infinity;
   const visit = (row: SampleRow): void => {
-    // An operation still running when the stage ended and its grace ran out is recorded as cut: it
-    // neither succeeded nor failed, and its duration is not a latency (as in the agent's summary).
-    if (!row.ok && row.error === 'cut') return;
     let ops = byTest.get(row.test);
     if (!ops) byTest.set(row.test, (ops = new Map()));
     let pair = ops.get(row.op);
@@ -182,13 +189,21 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
     if (!cell) {
       cell = pair[ki] = {
         thread, stage: stage.index, test: row.test, op: row.op, kind: row.kind,
-        count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist: newHistogram(useWasm),
+        count: 0, errors: 0, drain: 0, cut: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist: newHistogram(useWasm),
         ...(options.keepValues ? { values: createReservoir(options.keepValues) } : {}),
       };
       cells.push(cell);
     }
+    // An operation still running when the stage ended and its grace ran out is recorded as cut: it
+    // neither succeeded nor failed, and its duration is not a latency (as in the agent's summary).
+    if (!row.ok && row.error === 'cut') {
+      cell.cut++;
+      return;
+    }
     const d = row.duration;
     cell.count++;
+    // Its end: the open model measures from the intended start.
+    if ((row.intended ?? row.start) + d > loadEnd) cell.drain++;
     cell.sum += d;
     if (d < cell.min) cell.min = d;
     if (d > cell.max) cell.max = d;
@@ -208,16 +223,21 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
     if (req) addVisual(ki === 0 ? req : tx!, row, t0, visual);
   };
   let samples = 0;
+  const fileRows: number[] = [];
   try {
     // A last line without its newline is a row cut off by an abort (the writer ends every row): skipped.
-    for (const { file } of stage.sampleFiles) samples += await scanSamples(file, visit, { signal: options.signal });
+    for (const { file } of stage.sampleFiles) {
+      const n = await scanSamples(file, visit, { signal: options.signal });
+      fileRows.push(n);
+      samples += n;
+    }
   } catch (err) {
     if (useWasm) for (const c of cells) c.hist.destroy();
     throw err;
   }
   if (useWasm) for (const c of cells) c.hist = toJsHistogram(c.hist);
   const visuals = req && req.count > 0 ? req : tx && tx.count > 0 ? tx : undefined;
-  return { thread, stage: stage.index, cells, errors: [...errors.values()], ...(visuals ? { visuals } : {}), samples };
+  return { thread, stage: stage.index, cells, errors: [...errors.values()], ...(visuals ? { visuals } : {}), samples, fileRows };
 }
 
 /** A stage aggregate as plain data (histograms encoded) for postMessage. */
@@ -240,7 +260,7 @@ export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}
   const stageOptions: StageOptions = {
     visuals: options.visuals, keepValues: options.keepValues, maxBars: options.maxBars, scatterPerTest: options.scatterPerTest, bins: options.bins,
   };
-  const jobs = info.threads.flatMap((t) => t.stages.map((s) => ({ thread: t.index, stage: { index: s.index, start: s.start, windowMs: s.windowMs, sampleFiles: s.sampleFiles } })));
+  const jobs = info.threads.flatMap((t) => t.stages.map((s) => ({ thread: t.index, stage: { index: s.index, start: s.start, windowMs: s.windowMs, sampleFiles: s.sampleFiles, ...(s.loadEnd !== undefined ? { loadEnd: s.loadEnd } : {}) } })));
   const sizes = jobs.map((j) => j.stage.sampleFiles.reduce((a, f) => a + fileSize(f.file), 0));
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const workers = options.workers ?? defaultWorkers(totalBytes, jobs.length);
@@ -270,19 +290,21 @@ export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}
     }
   }
   const samples: number[][] = info.threads.map(() => []);
+  const fileRows: number[][][] = info.threads.map(() => []);
   const visuals: Aggregation['visuals'] = info.threads.map(() => []);
   const cells: Cell[] = [];
   const errors: ErrorGroupAcc[] = [];
   let total = 0;
   for (const r of results) {
     samples[r.thread]![r.stage] = r.samples;
+    fileRows[r.thread]![r.stage] = r.fileRows;
     visuals[r.thread]![r.stage] = r.visuals;
     cells.push(...r.cells);
     errors.push(...r.errors);
     total += r.samples;
   }
   errors.sort((a, b) => b.count - a.count);
-  return { cells, samples, total, errors, visuals, warnings: [] };
+  return { cells, samples, fileRows, total, errors, visuals, warnings: [] };
 }
 
 function fileSize(file: string): number {
@@ -349,10 +371,12 @@ function reservoirPair(a: Reservoir, b: Reservoir, x: number, y: number, r: numb
 export function mergeCells(cells: Cell[], op: string): Cell {
   const first = cells[0]!;
   const hist = newHistogram();
-  const out: Cell = { thread: first.thread, stage: first.stage, test: first.test, op, kind: first.kind, count: 0, errors: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist };
+  const out: Cell = { thread: first.thread, stage: first.stage, test: first.test, op, kind: first.kind, count: 0, errors: 0, drain: 0, cut: 0, sum: 0, min: Infinity, max: -Infinity, bytes: 0, hist };
   for (const c of cells) {
     out.count += c.count;
     out.errors += c.errors;
+    out.drain += c.drain;
+    out.cut += c.cut;
     out.sum += c.sum;
     out.min = Math.min(out.min, c.min);
     out.max = Math.max(out.max, c.max);
@@ -360,6 +384,11 @@ export function mergeCells(cells: Cell[], op: string): Cell {
     hist.add(c.hist);
   }
   return out;
+}
+
+/** Completions that ended in the load window: what throughput counts. */
+export function windowCount(cell: Cell): number {
+  return cell.count - cell.drain;
 }
 
 /** Percentile of a cell in ms (HDR, 3 significant digits). */

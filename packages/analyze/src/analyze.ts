@@ -24,7 +24,8 @@ import { readNodeMetrics, type NodeMetrics } from './metrics.js';
 import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
-import { buildTable, evaluateThresholds, rowOf, threadTps, type Table } from './summary.js';
+import { arrivals, buildTable, evaluateThresholds, rowOf, stageCounts, threadTps, type Table } from './summary.js';
+import { accountingNote, checkSampleFiles } from './trust.js';
 
 /** Version of @e3/analyze, written into summary.json and phases/analyze.json. */
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -81,21 +82,7 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
     name: t.name,
     dir: t.dir,
     nodes: t.nodes,
-    stages: t.stages.map((s) => ({
-      index: s.index,
-      key: s.key,
-      status: s.status,
-      ...(s.workload !== undefined ? { workload: s.workload } : {}),
-      ...(s.clients !== undefined ? { clients: s.clients } : {}),
-      ...(s.rate !== undefined ? { rate: s.rate } : {}),
-      load: s.load,
-      ...(s.start !== undefined ? { start: s.start } : {}),
-      ...(s.end !== undefined ? { end: s.end } : {}),
-      windowMs: s.windowMs,
-      samples: agg.samples[t.index]?.[s.index] ?? 0,
-      tps: threadTps(info, table, t.index, s.index),
-      notes: s.notes,
-    })),
+    stages: t.stages.map((s) => stageSummary(info, agg, table, t.index, s)),
   }));
   for (const t of threads) Object.assign(t, glance(t.stages, (stage) => testLevelErrorRate(table, t.index, stage)));
   const complete = info.threads.every((t) => t.stages.every((s) => s.status === 'succeeded' && s.notes.length === 0));
@@ -114,6 +101,41 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
     verdict,
     charts: [],
     warnings: [...info.warnings, ...agg.warnings],
+  };
+}
+
+type StageOut = AnalysisSummary['threads'][number]['stages'][number];
+
+/** One stage of summary.json: window, throughput, drain, cut, open-model accounting and trust. */
+function stageSummary(info: RunInfo, agg: Aggregation, table: Table, thread: number, s: RunInfo['threads'][number]['stages'][number]): StageOut {
+  const counts = stageCounts(table, thread, s.index);
+  const a = arrivals(s);
+  if (a && s.status !== 'missing') {
+    const tx = table.cells.filter((c) => c.thread === thread && c.stage === s.index && c.kind === 'transaction' && c.op !== '*');
+    const note = accountingNote(s, a, tx.reduce((n, c) => n + c.count, 0), tx.reduce((n, c) => n + c.cut, 0));
+    if (note && !s.notes.includes(note)) s.notes.push(note);
+  }
+  return {
+    index: s.index,
+    key: s.key,
+    status: s.status,
+    ...(s.workload !== undefined ? { workload: s.workload } : {}),
+    ...(s.clients !== undefined ? { clients: s.clients } : {}),
+    ...(s.rate !== undefined ? { rate: s.rate } : {}),
+    load: s.load,
+    ...(s.start !== undefined ? { start: s.start } : {}),
+    ...(s.end !== undefined ? { end: s.end } : {}),
+    windowMs: s.windowMs,
+    loadWindow: s.loadWindow,
+    ...(s.drainEnd !== undefined ? { drainEnd: s.drainEnd } : {}),
+    samples: agg.samples[thread]?.[s.index] ?? 0,
+    tps: threadTps(info, table, thread, s.index),
+    drainCount: s.loadWindow ? counts.drain : null,
+    completed: counts.completed,
+    cut: counts.cut,
+    ...(a ?? {}),
+    complete: s.status === 'succeeded' && s.notes.length === 0,
+    notes: s.notes,
   };
 }
 
@@ -183,6 +205,7 @@ export async function computeAnalysis(
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.onProgress ? { onProgress: (e: { samples: number; total: number }) => options.onProgress!({ samples: e.samples, total: e.total }) } : {}),
   });
+  await checkSampleFiles(info, agg);
   lap('aggregate');
   const table = buildTable(agg);
   const summary = buildSummary(info, agg, table);
@@ -293,6 +316,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
       const n = errors.reduce((a, b) => a + b.count, 0);
       lines.push(
         `    stage ${st.key}  load ${st.load ?? '?'}  ${st.status.padEnd(9)} ${st.tps === null ? '     - TPS' : `${st.tps.toFixed(2).padStart(6)} TPS`}` +
+          `${st.drainCount ? `  +${st.drainCount} in drain` : ''}${st.cut ? `  cut ${st.cut}` : ''}${st.scheduled !== undefined ? `  dropped ${st.dropped ?? 0}/${st.scheduled}` : ''}` +
           `${n ? `  errors ${pct(errCount / n)}` : ''}${st.notes.length && st.status !== 'missing' ? `  (${st.notes.join('; ')})` : ''}`,
       );
     }

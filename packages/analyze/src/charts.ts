@@ -1,6 +1,6 @@
 import type { AnalysisSummary } from '@e3/model';
 
-import type { Aggregation, StageVisuals } from './aggregate.js';
+import { windowCount, type Aggregation, type StageVisuals } from './aggregate.js';
 import type { NodeMetrics } from './metrics.js';
 import type { RunInfo } from './run-dir.js';
 import { fitCurve, fitExponential, reservoirValues } from './stats.js';
@@ -124,7 +124,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
             label: test,
             data: stages.map((s) => {
               const cell = table.testLevel(t.index, s.index, test);
-              return cell && s.windowMs ? r3(cell.count / (s.windowMs / 1000)) : 0;
+              return cell && s.windowMs ? r3(windowCount(cell) / (s.windowMs / 1000)) : 0;
             }),
             backgroundColor: colour(i),
             stack: 'tps',

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 
 import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, defineCommand, writeFileAtomic, writeJsonAtomic } from '@e3/model';
 
-import { aggregateRun, percentile, type Cell } from './aggregate.js';
+import { aggregateRun, percentile, windowCount, type Cell } from './aggregate.js';
 import { chartJs, esc, scriptJson, STYLE } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
 import { bootstrapRelativeChange, mannWhitney, normalCdf, reservoirValues } from './stats.js';
@@ -34,8 +34,9 @@ export interface CompareRow {
   test: string;
   op: string;
   kind: Cell['kind'];
-  baseline: { count: number; errors: number; median: number; mean: number; p95: number; tps: number | null };
-  subject: { count: number; errors: number; median: number; mean: number; p95: number; tps: number | null };
+  /** count: completed samples; cut: cut ones (in neither count nor the latencies); tps: over the load window. */
+  baseline: { count: number; errors: number; cut: number; median: number; mean: number; p95: number; tps: number | null };
+  subject: { count: number; errors: number; cut: number; median: number; mean: number; p95: number; tps: number | null };
   /** Relative change of the median, with its bootstrap 95 % confidence interval. */
   median: { change: number; low: number; high: number };
   meanChange: number;
@@ -93,10 +94,11 @@ const sideOf = (info: RunInfo, c: Cell) => {
   return {
     count: c.count,
     errors: c.errors,
+    cut: c.cut,
     median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0,
     mean: c.count ? c.sum / c.count : 0,
     p95: percentile(c, 95),
-    tps: w ? c.count / (w / 1000) : null,
+    tps: w ? windowCount(c) / (w / 1000) : null,
   };
 };
 

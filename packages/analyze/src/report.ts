@@ -72,12 +72,12 @@ function glanceHtml(s: AnalysisSummary): string {
 }
 
 function rowsTable(rows: SummaryRow[]): string {
-  const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
+  const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'cut', 'in drain', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
   return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
     .map(
       (r) =>
         `<tr class="${r.kind === 'transaction' || r.op === '*' ? 'tx' : ''}${r.errors ? ' bad' : ''}"><td class="l">${esc(r.test)}</td><td class="l">${esc(r.op)}</td><td class="l">${r.kind}</td>` +
-        `<td>${r.count}</td><td>${r.errors}</td><td>${pct(r.errorRate)}</td><td>${fmt(r.tps, 2)}</td><td>${fmt(r.mean)}</td><td>${fmt(r.p50)}</td><td>${fmt(r.p90)}</td><td>${fmt(r.p95)}</td><td>${fmt(r.p99)}</td><td>${fmt(r.max)}</td></tr>`,
+        `<td>${r.count}</td><td>${r.errors}</td><td>${pct(r.errorRate)}</td><td>${r.cut ?? 0}</td><td>${r.drainCount ?? '–'}</td><td>${fmt(r.tps, 2)}</td><td>${fmt(r.mean)}</td><td>${fmt(r.p50)}</td><td>${fmt(r.p90)}</td><td>${fmt(r.p95)}</td><td>${fmt(r.p99)}</td><td>${fmt(r.max)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -127,7 +127,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(glanceHtml(s));
   if (!s.complete || s.warnings.length) {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
-    parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
+    parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run: the stages noted here are incomplete or their samples cannot be trusted'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
   }
   parts.push(`<nav><a href="#charts">Load charts</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
 
@@ -140,12 +140,12 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   for (const t of s.threads) {
     parts.push(`<h3>${esc(t.name)} <span class="muted">(${t.dir}; nodes: ${esc(t.nodes.join(', ') || 'none gathered')})</span></h3>`);
     parts.push(
-      `<table><thead><tr><th>stage</th><th class="l">status</th><th class="l">workload</th><th>load</th><th class="l">start</th><th class="l">end</th><th>window s</th><th>samples</th><th>TPS</th><th class="l">notes</th></tr></thead><tbody>` +
+      `<table><thead><tr><th>stage</th><th class="l">status</th><th class="l">workload</th><th>load</th><th class="l">start</th><th class="l">end</th><th>window s</th><th>samples</th><th>TPS</th><th>in drain</th><th>cut</th><th>scheduled</th><th>late</th><th>dropped</th><th class="l">notes</th></tr></thead><tbody>` +
         t.stages
           .map(
             (st) =>
               `<tr class="${st.status === 'succeeded' ? '' : 'bad'}"><td>${st.key}</td><td class="l">${st.status}</td><td class="l">${esc(st.workload ?? '')}</td><td>${st.load ?? '–'}${st.rate !== undefined ? '/s' : ''}</td>` +
-              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
+              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td>${st.drainCount ?? '–'}</td><td>${st.cut ?? 0}</td><td>${st.scheduled ?? '–'}</td><td>${st.late ?? '–'}</td><td>${st.dropped ?? '–'}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
 
 import {
   E3Error,
   NODE_DIR_PATTERN,
+  readGatherManifest,
   readPhaseStatus,
   readRunFile,
   readStages,
@@ -16,7 +17,9 @@ import {
   threadDirName,
   type RunDirPaths,
   type RunFile,
+  type GatherManifest,
   type StageRecord,
+  type StageSummary,
   type Threshold,
 } from '@e3/model';
 
@@ -33,12 +36,37 @@ export interface StageInfo {
   rate?: number;
   /** Load axis value: clients (closed) or rate (open). */
   load: number | null;
+  /** Window TPS divides by: stages.json loadStart/loadEnd, else (older runs) start/end, which include the drain. */
   start?: number;
   end?: number;
   windowMs: number | null;
+  /** True when start/end are the load window (stages.json has loadEnd). */
+  loadWindow: boolean;
+  /** Set only with a load window: completions ending after it are the drain. */
+  loadEnd?: number;
+  drainEnd?: number;
   /** samples.csv files found, one per worker that has one. */
-  sampleFiles: Array<{ worker: number; file: string }>;
+  sampleFiles: SampleFile[];
+  /** The workers' own summary.json accounting, one per worker that has a readable one. */
+  agents: AgentAccount[];
   notes: string[];
+}
+
+/** A worker's samples.csv and what vouches for it. */
+export interface SampleFile {
+  worker: number;
+  file: string;
+  /** Rows the agent's summary.json says it wrote. */
+  expectedRows?: number;
+  /** Size and sha256 gather.json recorded when it copied the file. */
+  gathered?: { size: number; sha256: string };
+}
+
+/** What one agent's summary.json says about its stage. */
+export interface AgentAccount {
+  worker: number;
+  samples: number;
+  arrivals?: { scheduled: number; started: number; late: number; dropped: number };
 }
 
 export interface ThreadInfo {
@@ -84,6 +112,32 @@ export function resolveRunDir(run: string, options: { home?: string; cwd?: strin
   });
 }
 
+/** gather.json's files by path relative to the run dir. */
+function gatheredFiles(m: GatherManifest | undefined): Map<string, { size: number; sha256: string }> {
+  const out = new Map<string, { size: number; sha256: string }>();
+  for (const node of m?.nodes ?? []) for (const [path, f] of Object.entries(node.files ?? {})) out.set(path, { size: f.size, sha256: f.sha256 });
+  return out;
+}
+
+/** The row count and arrivals of a worker's summary.json; undefined (and a note when unreadable) without one. */
+async function readAgentAccount(file: string, worker: number, notes: string[]): Promise<AgentAccount | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const s = JSON.parse(text) as Partial<StageSummary>;
+    if (typeof s.samples !== 'number') throw new Error('no samples count');
+    const a = s.arrivals;
+    return { worker, samples: s.samples, ...(a ? { arrivals: { scheduled: a.scheduled, started: a.started, late: a.late, dropped: a.dropped } } : {}) };
+  } catch (err) {
+    notes.push(`worker ${worker + 1}: ${basename(file)} unreadable (${(err as Error).message}): its row count cannot be checked`);
+    return undefined;
+  }
+}
+
 async function listDirs(dir: string, pattern: RegExp): Promise<string[]> {
   try {
     return (await readdir(dir, { withFileTypes: true }))
@@ -109,6 +163,7 @@ export async function readRun(runDir: string): Promise<RunInfo> {
   const warnings: string[] = [];
   const runFile = await readRunFile(runDir);
 
+  const manifest = gatheredFiles(await readGatherManifest(runDir).catch(() => undefined));
   const threads: ThreadInfo[] = [];
   let anyStages = false;
   for (const [ti, planned] of runFile.threads.entries()) {
@@ -141,10 +196,23 @@ export async function readRun(runDir: string): Promise<RunInfo> {
           notes.push(`worker ${w.index + 1} (${w.node}): no ${stageDirName(si)} samples file`);
         }
       }
-      const start = record?.start;
-      const end = record?.end;
+      const loadWindow = record?.loadEnd !== undefined;
+      const start = loadWindow ? record!.loadStart ?? record!.start : record?.start;
+      const end = loadWindow ? record!.loadEnd : record?.end;
       const windowMs = start !== undefined && end !== undefined && end > start ? end - start : null;
       if (record && windowMs === null) notes.push('window unknown (no start or end in stages.json): TPS not computed');
+      else if (record && !loadWindow) warnings.push(`${threadDirName(ti)}/${stageDirName(si)}: stages.json has no loadEnd (a run older than the load window): TPS divides by end − start, which includes the drain`);
+      const agents: AgentAccount[] = [];
+      for (const f of sampleFiles) {
+        const rel = relative(runDir, f.file).split(sep).join('/');
+        const gathered = manifest.get(rel);
+        if (gathered) f.gathered = gathered;
+        const account = await readAgentAccount(paths.stageSummaryFile(ti, f.worker, si), f.worker, notes);
+        if (account) {
+          f.expectedRows = account.samples;
+          agents.push(account);
+        }
+      }
       const clients = record ? record.clients : undefined;
       const rate = record ? record.rate : undefined;
       stages.push({
@@ -160,7 +228,11 @@ export async function readRun(runDir: string): Promise<RunInfo> {
         ...(start !== undefined ? { start } : {}),
         ...(end !== undefined ? { end } : {}),
         windowMs,
+        loadWindow,
+        ...(loadWindow && end !== undefined ? { loadEnd: end } : {}),
+        ...(record?.drainEnd !== undefined ? { drainEnd: record.drainEnd } : {}),
         sampleFiles: record ? sampleFiles : [],
+        agents: record ? agents : [],
         notes,
       });
       if (!record && sampleFiles.length) warnings.push(`${threadDirName(ti)}/${stageDirName(si)}: samples exist but stages.json has no record; ignored`);

@@ -1,6 +1,6 @@
 import type { AnalysisSummary, SummaryRow, Threshold } from '@e3/model';
 
-import { mergeCells, percentile, type Aggregation, type Cell } from './aggregate.js';
+import { mergeCells, percentile, windowCount, type Aggregation, type Cell } from './aggregate.js';
 import type { RunInfo } from './run-dir.js';
 
 /** Cells plus the derived test-level cells, indexed for lookups. */
@@ -64,7 +64,9 @@ export function rowOf(info: RunInfo, c: Cell): SummaryRow {
     count: c.count,
     errors: c.errors,
     errorRate: c.count ? c.errors / c.count : 0,
-    tps: stage.windowMs ? r3(c.count / (stage.windowMs / 1000)) : null,
+    cut: c.cut,
+    drainCount: stage.loadWindow ? c.drain : null,
+    tps: stage.windowMs ? r3(windowCount(c) / (stage.windowMs / 1000)) : null,
     mean: c.count ? r3(c.sum / c.count) : 0,
     min: c.count ? c.min : 0,
     p50: percentile(c, 50),
@@ -76,17 +78,57 @@ export function rowOf(info: RunInfo, c: Cell): SummaryRow {
   };
 }
 
-/** Thread throughput at a stage: per test its test level (transactions when recorded), summed over tests. */
+/** A stage's test-level counts: per test its test level (transactions when recorded), summed over tests. */
+export function stageCounts(table: Table, thread: number, stage: number): { completed: number; drain: number; cut: number } {
+  const out = { completed: 0, drain: 0, cut: 0 };
+  for (const test of table.tests) {
+    const c = table.testLevel(thread, stage, test);
+    if (!c) continue;
+    out.completed += c.count;
+    out.drain += c.drain;
+    out.cut += c.cut;
+  }
+  return out;
+}
+
+/** Thread throughput at a stage: test-level completions that ended in the load window, per second of it. */
 export function threadTps(info: RunInfo, table: Table, thread: number, stage: number): number | null {
   const s = info.threads[thread]!.stages[stage]!;
   if (!s.windowMs || s.status === 'missing') return null;
-  let count = 0;
-  for (const test of table.tests) count += table.testLevel(thread, stage, test)?.count ?? 0;
-  return r3(count / (s.windowMs / 1000));
+  const c = stageCounts(table, thread, stage);
+  return r3((c.completed - c.drain) / (s.windowMs / 1000));
 }
 
 type Check = AnalysisSummary['verdict']['checks'][number];
-const METRICS = ['p95', 'p99', 'mean', 'errorRate', 'minTps'] as const;
+const METRICS = ['p95', 'p99', 'mean', 'errorRate', 'cutRate', 'droppedRate', 'minTps'] as const;
+const RATES: ReadonlySet<string> = new Set(['errorRate', 'cutRate', 'droppedRate']);
+
+/** The measured value of `metric` for a row; undefined when the metric does not apply (droppedRate of a closed-model stage). */
+function actualOf(metric: (typeof METRICS)[number], row: SummaryRow, dropped: { scheduled: number; dropped: number } | undefined): number | null | undefined {
+  if (metric === 'minTps') return row.tps;
+  if (metric === 'droppedRate') return dropped === undefined ? undefined : dropped.scheduled ? dropped.dropped / dropped.scheduled : 0;
+  if (metric === 'cutRate') return row.count + (row.cut ?? 0) ? (row.cut ?? 0) / (row.count + (row.cut ?? 0)) : null;
+  return row.count === 0 ? null : row[metric];
+}
+
+/**
+ * A stage's open-model arrivals: stages.json's sums (the run phase writes them), else the sum of the
+ * agents' summary.json; undefined for a closed-model stage or when a worker's summary is missing.
+ */
+export function arrivals(stage: RunInfo['threads'][number]['stages'][number]): { scheduled: number; started: number; late: number; dropped: number } | undefined {
+  const r = stage.record;
+  if (r?.scheduled !== undefined && r.dropped !== undefined) return { scheduled: r.scheduled, started: r.started ?? 0, late: r.late ?? 0, dropped: r.dropped };
+  if (stage.rate === undefined || !stage.agents.length || stage.agents.some((a) => !a.arrivals)) return undefined;
+  if (stage.agents.length < stage.sampleFiles.length) return undefined;
+  const sum = { scheduled: 0, started: 0, late: 0, dropped: 0 };
+  for (const a of stage.agents) {
+    sum.scheduled += a.arrivals!.scheduled;
+    sum.started += a.arrivals!.started;
+    sum.late += a.arrivals!.late;
+    sum.dropped += a.arrivals!.dropped;
+  }
+  return sum;
+}
 
 /** All thresholds of the run: the experiment's first, then each thread's (scoped to that thread). */
 export function runThresholds(info: RunInfo): Array<{ threshold: Threshold; threadIndex?: number }> {
@@ -122,11 +164,12 @@ export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary
           for (const metric of METRICS) {
             const limit = th[metric];
             if (limit === undefined) continue;
-            const actual = metric === 'minTps' ? row.tps : row.count === 0 ? null : row[metric];
+            const actual = actualOf(metric, row, arrivals(stage));
+            if (actual === undefined) continue;
             const passed = actual !== null && (metric === 'minTps' ? actual >= limit : actual <= limit);
             const what = `${thread.name} stage ${stage.index} ${test}${cell.op !== test && cell.op !== '*' ? ` / ${cell.op}` : ''} (${cell.kind})`;
-            const shown = actual === null ? 'n/a' : metric === 'errorRate' ? `${(actual * 100).toFixed(2)} %` : `${r3(actual)}${metric === 'minTps' ? ' TPS' : ' ms'}`;
-            const lim = metric === 'errorRate' ? `${(limit * 100).toFixed(2)} %` : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
+            const shown = actual === null ? 'n/a' : RATES.has(metric) ? `${(actual * 100).toFixed(2)} %` : `${r3(actual)}${metric === 'minTps' ? ' TPS' : ' ms'}`;
+            const lim = RATES.has(metric) ? `${(limit * 100).toFixed(2)} %` : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
             checks.push({
               threshold: th, index, metric, limit, actual: actual === null ? null : r3(actual), passed,
               thread: thread.name, stage: stage.index, test, op: cell.op, kind: cell.kind,

@@ -5,9 +5,12 @@ export { writeFileAtomic, writeJsonAtomic } from './run-dir/atomic.js';
 export { isSafeName, parseRunName, runName } from './run-dir/naming.js';
 export * from './run-dir/layout.js';
 export {
+  MAX_SAMPLE_DURATION_MS,
+  MAX_SAMPLE_EPOCH_MS,
   SAMPLE_COLUMNS,
   SAMPLES_HEADER,
   createSampleWriter,
+  sampleRangeProblem,
   parseSample,
   readSamples,
   type SampleRow,

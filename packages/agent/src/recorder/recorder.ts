@@ -67,12 +67,18 @@ export function errorClassOf(row: SampleRow): ErrorClass | undefined {
   return (ERROR_CLASSES as readonly string[]).includes(word) ? word : 'exception';
 }
 
+/** The recorder hands its buffered rows to samples.csv this often (ms): twice a second, so a killed agent loses less than its last second of rows. */
+export const SAMPLES_FLUSH_MS = 500;
+
 /**
- * Opens the stage recorder on `samplesFile`. Writes are buffered by the model's sample writer; a full
- * disk surfaces at `close()` as E3_IO.
+ * Opens the stage recorder on `samplesFile`. Writes are buffered by the model's sample writer and handed
+ * to the file when 256 KiB are buffered and every `flushMs` (default SAMPLES_FLUSH_MS), so `kill -9`
+ * loses at most the rows of the last `flushMs`. A full disk surfaces at `close()` as E3_IO.
  */
-export async function createRecorder(samplesFile: string): Promise<Recorder> {
+export async function createRecorder(samplesFile: string, options: { flushMs?: number } = {}): Promise<Recorder> {
   const writer = await createSampleWriter(samplesFile, { bufferBytes: 256 * 1024 });
+  const flusher = setInterval(() => writer.flush(), options.flushMs ?? SAMPLES_FLUSH_MS);
+  flusher.unref();
   // kind → test → op → series: lookups without building a key string per sample.
   const series = { request: new Map<string, Map<string, Series>>(), transaction: new Map<string, Map<string, Series>>() };
   const all: Series[] = [];
@@ -171,6 +177,7 @@ export async function createRecorder(samplesFile: string): Promise<Recorder> {
       return out.sort((a, b) => a.test.localeCompare(b.test) || a.kind.localeCompare(b.kind) || a.op.localeCompare(b.op));
     },
     async close() {
+      clearInterval(flusher);
       await writer.close();
     },
   };

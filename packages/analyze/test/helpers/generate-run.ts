@@ -40,6 +40,12 @@ export interface GenStage {
   status?: StageRecord['status'];
   /** Leave the stage out of stages.json and write no files (a run that never got there). */
   missing?: boolean;
+  /** The drain after the load window, ms: stages.json end = drainEnd = loadEnd + drainMs (default 0). */
+  drainMs?: number;
+  /** Write stages.json as runs before the load window did: start/end only, no loadStart/loadEnd/drainEnd. */
+  legacyWindow?: boolean;
+  /** More stages.json fields (open-model accounting, …). */
+  record?: Partial<StageRecord>;
 }
 
 export interface GenThread {
@@ -123,7 +129,8 @@ export async function generateRun(options: GenerateRunOptions): Promise<Generate
     for (const [si, stage] of thread.stages.entries()) {
       const start = t0;
       const end = start + stage.durationMs;
-      t0 = end + gap;
+      const drainEnd = end + (stage.drainMs ?? 0);
+      t0 = drainEnd + gap;
       threadWindows.push([start, end]);
       if (stage.missing) continue;
       const perWorker = Array.from({ length: workers }, (_, w) => Math.floor(stage.clients / workers) + (w < stage.clients % workers ? 1 : 0));
@@ -136,8 +143,10 @@ export async function generateRun(options: GenerateRunOptions): Promise<Generate
         clients: stage.clients,
         workers: perWorker.map((c, w) => ({ node: 'localhost', index: w, clients: c, clientOffset: offsets[w], status: stage.status ?? 'succeeded' })),
         start,
-        end,
+        end: drainEnd,
+        ...(stage.legacyWindow ? {} : { loadStart: start, loadEnd: end, drainEnd }),
         status: stage.status ?? 'succeeded',
+        ...stage.record,
       });
       for (let w = 0; w < workers; w++) {
         const writer = await createSampleWriter(paths.samplesFile(ti, w, si), { bufferBytes: 1 << 20 });

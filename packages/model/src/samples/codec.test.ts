@@ -20,7 +20,7 @@ const row: fc.Arbitrary<SampleRow> = fc.record(
     ok: fc.boolean(),
     status: fc.integer({ min: -1, max: 599 }),
     bytes: fc.nat(),
-    ttfb: ms,
+    ttfb: fc.double({ min: 0, max: 1e7, noNaN: true }).map((x) => Math.round(x * 1000) / 1000),
     intended: ms,
     error: fc.string({ minLength: 1 }).map((s) => s.replace(/[\r\n]/g, ' ')),
   },

@@ -37,6 +37,26 @@ export interface SampleRow {
   error?: string;
 }
 
+/** Largest duration (and ttfb) a row may hold, ms: about 11.6 days, far beyond any stage. */
+export const MAX_SAMPLE_DURATION_MS = 1e9;
+/** Largest start (and intended) a row may hold, epoch ms: the year 5138. */
+export const MAX_SAMPLE_EPOCH_MS = 1e14;
+
+/**
+ * Why a parsed row's numbers cannot be trusted, or undefined: times finite and ≥ 0,
+ * start and intended ≤ MAX_SAMPLE_EPOCH_MS, duration and ttfb ≤ MAX_SAMPLE_DURATION_MS; client,
+ * iteration, status (-1: none) and bytes finite.
+ */
+export function sampleRangeProblem(row: SampleRow): string | undefined {
+  const { start, duration } = row;
+  if (!(start >= 0 && start <= MAX_SAMPLE_EPOCH_MS)) return `start ${start} is not an epoch time in ms (0 to ${MAX_SAMPLE_EPOCH_MS})`;
+  if (!(duration >= 0 && duration <= MAX_SAMPLE_DURATION_MS)) return `duration ${duration} is not a duration in ms (0 to ${MAX_SAMPLE_DURATION_MS})`;
+  if (row.ttfb !== undefined && !(row.ttfb >= 0 && row.ttfb <= MAX_SAMPLE_DURATION_MS)) return `ttfb ${row.ttfb} is not a duration in ms (0 to ${MAX_SAMPLE_DURATION_MS})`;
+  if (row.intended !== undefined && !(row.intended >= 0 && row.intended <= MAX_SAMPLE_EPOCH_MS)) return `intended ${row.intended} is not an epoch time in ms (0 to ${MAX_SAMPLE_EPOCH_MS})`;
+  if (!Number.isFinite(row.client + row.iteration + row.status + row.bytes)) return 'client, iteration, status and bytes must be finite';
+  return undefined;
+}
+
 export const SAMPLE_COLUMNS = [
   'start', 'duration', 'test', 'op', 'kind', 'client', 'iteration', 'ok', 'status', 'bytes', 'ttfb', 'intended', 'error',
 ] as const;
@@ -50,6 +70,8 @@ export interface SampleWriter {
   write(row: SampleRow): Promise<void> | void;
   /** Rows written so far. */
   readonly count: number;
+  /** Hands the buffered rows to the file now (the agent calls it every second); the write itself is asynchronous. */
+  flush(): void;
   /** Flushes the buffer and closes the file; a write that failed earlier surfaces here as E3_IO. */
   close(): Promise<void>;
 }
@@ -84,6 +106,9 @@ export async function createSampleWriter(file: string, options: { bufferBytes?: 
     },
     get count() {
       return count;
+    },
+    flush() {
+      encoder.flush();
     },
     async close() {
       encoder.flush();
@@ -152,6 +177,8 @@ export function parseSample(line: string): SampleRow {
   if (Number.isNaN(row.start + row.duration + row.client + row.iteration + row.status + row.bytes + (ttfb ?? 0) + (intended ?? 0))) {
     throw new Error('a numeric field is not a number');
   }
+  const problem = sampleRangeProblem(row);
+  if (problem) throw new Error(problem);
   return row;
 }
 

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 import { E3Error } from '../errors/e3-error.js';
-import { SAMPLE_COLUMNS, SAMPLES_HEADER, parseSample, type SampleRow } from './codec.js';
+import { SAMPLE_COLUMNS, SAMPLES_HEADER, parseSample, sampleRangeProblem, type SampleRow } from './codec.js';
 
 const FIELDS = SAMPLE_COLUMNS.length;
 const COMMA = 44;
@@ -174,6 +174,8 @@ export async function scanSamples(
     if (Number.isNaN(row.start + row.duration + row.client + row.iteration + row.status + row.bytes + (row.ttfb ?? 0) + (row.intended ?? 0))) {
       throw bad(lineNo, 'a numeric field is not a number', buf.toString('utf8', from, to));
     }
+    const problem = sampleRangeProblem(row);
+    if (problem) throw bad(lineNo, problem, buf.toString('utf8', from, to));
     rows++;
     visit(row);
   };

@@ -113,7 +113,9 @@ export const StageSummarySchema = Type.Object(
     end: Type.Number({ description: 'When the last sample was recorded (epoch ms).' }),
     durationMs: Type.Number({ minimum: 0, description: 'The stage duration that was asked for (ms).' }),
     stopped: Type.Boolean({ description: 'True when the stage was stopped before its duration (stop message, channel closed, signal).' }),
-    samples: Type.Integer({ minimum: 0, description: 'Rows written to samples.csv.' }),
+    samples: Type.Integer({ minimum: 0, description: 'Rows written to samples.csv (header excluded). Analysis marks the stage incomplete when the file holds fewer.' }),
+    completed: Type.Optional(Type.Integer({ minimum: 0, description: 'Passes (transaction rows) that ended, ok or failed, cut ones excluded.' })),
+    cut: Type.Optional(Type.Integer({ minimum: 0, description: 'Passes (transaction rows) cut when the grace period ran out.' })),
     ops: Type.Array(OpSummarySchema, { description: 'One entry per (test, op, kind), sorted by test, kind, op.' }),
     arrivals: Type.Optional(ArrivalsSchema),
     ticks: Type.Array(TickSchema, { description: 'Every second of the stage.' }),
@@ -121,3 +123,19 @@ export const StageSummarySchema = Type.Object(
   { description: 'summary.json of one stage on one worker.' },
 );
 export type StageSummary = Static<typeof StageSummarySchema>;
+
+/**
+ * A stage's own accounting from its per-op summaries: transaction rows that ended (`completed`, ok or
+ * failed) and that were cut. For the open model every started arrival records one transaction row, so
+ * arrivals.scheduled = completed + cut + arrivals.dropped.
+ */
+export function stageCounts(ops: readonly OpSummary[]): { completed: number; cut: number } {
+  let completed = 0;
+  let cut = 0;
+  for (const o of ops) {
+    if (o.kind !== 'transaction') continue;
+    cut += o.errorsByClass.cut;
+    completed += o.count - o.errorsByClass.cut;
+  }
+  return { completed, cut };
+}

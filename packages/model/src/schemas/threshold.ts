@@ -11,8 +11,10 @@ export const Threshold = Type.Object(
     p99: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th percentile, ms.' })),
     mean: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed mean, ms.' })),
     errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Largest allowed fraction of failed samples (0–1).' })),
+    cutRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Largest allowed fraction of cut samples, cut / (count + cut) (0–1).' })),
+    droppedRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Open model: largest allowed fraction of dropped arrivals, dropped / scheduled, of the stage (0–1); closed-model stages are not checked.' })),
     minTps: Type.Optional(Type.Number({ minimum: 0, description: 'Smallest allowed throughput, samples per second.' })),
   },
-  { description: 'A threshold: limits on latency, errors or throughput; a violation fails the verdict (exit 5).' },
+  { description: 'A threshold: limits on latency, errors, cut work, dropped arrivals or throughput; a violation fails the verdict (exit 5).' },
 );
 export type Threshold = Static<typeof Threshold>;
