@@ -9,7 +9,6 @@ import {
   E3Error,
   EXIT,
   RUN_DIR_FORMAT_VERSION,
-  defineCommand,
   isE3Error,
   loadFile,
   writeFileAtomic,
@@ -17,6 +16,7 @@ import {
   writePhaseStatus,
   type AnalysisSummary,
 } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { buildCharts, type ChartSpec } from './charts.js';

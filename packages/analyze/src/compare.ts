@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 
-import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, defineCommand, writeFileAtomic, writeJsonAtomic } from '@e3/model';
+import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, writeFileAtomic, writeJsonAtomic } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, percentile, type Cell } from './aggregate.js';
 import { chartJs, esc, scriptJson, STYLE } from './report.js';

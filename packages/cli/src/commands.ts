@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import type { LazyCommand } from '@e3/model';
+import type { LazyCommand } from '@e3/model/cli';
 
 const require = createRequire(import.meta.url);
 

@@ -1,4 +1,4 @@
-import { runCli } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 
 import { gatherCommand } from './command.js';
 

@@ -1,4 +1,4 @@
-import { defineCommand } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 import { gather } from './gather.js';
 

@@ -1,4 +1,5 @@
-import { defineCommand, E3Error, type CommandDef, type OptionDef } from '@e3/model';
+import { E3Error } from '@e3/model';
+import { defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
 
 import { checkNodes, type CheckResult, type NodeReport } from './check.js';
 import type { NodeRole, Requirement } from './requirements.js';

@@ -1,4 +1,5 @@
-import { defineCommand, durationMs, E3Error, type CommandDef } from '@e3/model';
+import { durationMs, E3Error } from '@e3/model';
+import { defineCommand, type CommandDef } from '@e3/model/cli';
 
 import { deprovision, type DeprovisionOptions } from './deprovision.js';
 import { provision, type ProvisionOptions } from './provision.js';

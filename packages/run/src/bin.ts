@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import { runCli } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 
 import { createRunCommand } from './command.js';
 

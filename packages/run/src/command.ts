@@ -1,4 +1,4 @@
-import { defineCommand } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 import { createProgressView } from './progress.js';
 import { runExperiment, type RunResult } from './run.js';

@@ -5,13 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 
 import {
   DEFAULT_NODE_DATA_DIR,
-  bundleUserScript,
   E3_VERSION,
   E3Error,
   durationMs,
   findHomeFile,
   isE3Error,
-  isUserScriptPath,
   loadFile,
   nodePaths,
   readRunFile,
@@ -34,6 +32,7 @@ import {
   type TickMessage,
   type WorkloadFile,
 } from '@e3/model';
+import { bundleUserScript, isUserScriptPath } from '@e3/model/bundle';
 import { createStackConnector, shellQuote, stopByPidFile, type NodeHandle } from '@e3/remote';
 
 import { openChannel, type AgentChannel } from './channel.js';

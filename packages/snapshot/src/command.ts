@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 
-import { E3Error, defineCommand, resolveHome, type OptionDef } from '@e3/model';
+import { E3Error, resolveHome } from '@e3/model';
+import { defineCommand, type OptionDef } from '@e3/model/cli';
 
 import { addUsers } from './add-users.js';
 import { keygen } from './keygen.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { runCli } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 
 import { targetCommand } from './command.js';
 

@@ -4,7 +4,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { defineCommand, E3Error, findHomeFile, resolveHome, type CommandDef, type OptionDef } from '@e3/model';
+import { E3Error, findHomeFile, resolveHome } from '@e3/model';
+import { defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
 
 import { restoreState, saveState, stopTarget, waitForRunning } from './control.js';
 import { seedTarget } from './seed.js';

@@ -1,4 +1,4 @@
-import { defineCommand, type OptionDef } from '@e3/model';
+import { defineCommand, type OptionDef } from '@e3/model/cli';
 
 import { runMonitor } from '../monitor/proc.js';
 import { formatSummary, RUN_FLAGS, runLocal, type LocalRunFlags } from './main.js';

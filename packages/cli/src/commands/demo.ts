@@ -1,5 +1,5 @@
 import { formatAnalyzeResult } from '@e3/analyze';
-import { defineCommand } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 import { formatOrchestrate, orchestrate, type OrchestrateResult } from './orchestrate.js';
 

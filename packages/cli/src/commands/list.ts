@@ -1,4 +1,5 @@
-import { defineCommand, HOME_DIRS, listHome, resolveHome, type HomeKind } from '@e3/model';
+import { HOME_DIRS, listHome, resolveHome, type HomeKind } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 const KINDS: Record<string, HomeKind> = {
   experiments: 'experiment',

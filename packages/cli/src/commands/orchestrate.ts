@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 
 import { analyze, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
-import { defineCommand, EXIT, isE3Error, renderError, resolveHome, runName, type CommandContext } from '@e3/model';
+import { EXIT, isE3Error, renderError, resolveHome, runName } from '@e3/model';
+import { defineCommand, type CommandContext } from '@e3/model/cli';
 import { deprovision, provision } from '@e3/provision';
 import { createProgressView, runExperiment } from '@e3/run';
 

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 
 import { E3Error, FILE_KINDS, resolveHome, validateHome, validatePaths, type FileKind, type ValidationResult } from '@e3/model';
-import { defineCommand } from '@e3/model';
+import { defineCommand } from '@e3/model/cli';
 
 export interface ValidateArgs {
   paths?: string[];
