@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { E3Error, findHomeFile, resolveHome } from '@e3/model';
-import { defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
+import { COMMAND_HELP, defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
 
 import { restoreState, saveState, stopTarget, waitForRunning } from './control.js';
 import { seedTarget } from './seed.js';
@@ -215,6 +215,6 @@ const restoreStateCommand = defineCommand<{ data: string }>({
 /** `e3 target <start|stop|seed|save-state|restore-state>`. */
 export const targetCommand: CommandDef = {
   name: 'target',
-  description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+  description: COMMAND_HELP.target,
   subcommands: [start, stop, seed, saveStateCommand, restoreStateCommand],
 };

@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  E3_VERSION,
   AGENT_LOG_FILE,
   E3Error,
   SAMPLES_FILE,
@@ -29,7 +30,6 @@ import { createRecorder } from '../recorder/recorder.js';
 import { now, type OpSink } from '../recorder/sink.js';
 import type { Script, ScriptContext } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
-import { AGENT_VERSION } from '../version.js';
 
 /** One workload job (E³ format, extended with `options` and `thinkTime`). */
 export interface WorkloadJob {
@@ -467,7 +467,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   await recorder.close();
   const summary: StageSummary = {
     formatVersion: STAGE_SUMMARY_FORMAT_VERSION,
-    agentVersion: AGENT_VERSION,
+    agentVersion: E3_VERSION,
     worker: options.worker ?? hostname(),
     model: open ? 'open' : 'closed',
     clients,
