@@ -30,6 +30,7 @@ import {
   type StageRecord,
   type ThinkTimeMs,
   type TickMessage,
+  type Workload,
   type WorkloadFile,
 } from '@e3/model';
 import { bundleUserScript, isUserScriptPath } from '@e3/model/bundle';
@@ -212,7 +213,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     throw new E3Error('ENVIRONMENT', `the agent bundle ${options.agentBundle} is missing`, { cause: err, hint: 'Build it with `pnpm build`' });
   }
 
-  const workloads = new Map<string, Array<{ script: string }>>();
+  const workloads = new Map<string, Workload>();
   const userScripts = new Map<string, Record<string, string>>();
   const snapshots = new Map<string, Snapshot>();
   const loadWorkload = async (name: string) => {
@@ -371,7 +372,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
             type: 'prepare',
             stageDir,
             workDir: np.workDir(p.index, wi),
-            workload: workload as never,
+            workload,
             instance: p.sut.instance as Record<string, unknown>,
             snapshot: snapshot as unknown as Record<string, unknown>,
             worker: `${p.workers.stack}/${node}`,

@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 import { E3_VERSION, E3Error, assertValid, validateValue, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
 
-import { runStage, type LogFn, type StageResult, type WorkloadJob } from '../engine/stage.js';
+import { runStage, type LogFn, type StageResult } from '../engine/stage.js';
 import { runMonitor } from '../monitor/proc.js';
 import { serveStdio } from '../protocol/stdio.js';
 import type { Script } from '../script/api.js';
@@ -103,7 +103,7 @@ export async function runLocal(
   };
   const workloadFile = need('workload');
   const instanceFile = need('instance');
-  const workload = workloadJobs(assertValid(validateValue<WorkloadFile>('workload', await readJson(workloadFile, 'workload'), workloadFile))) as WorkloadJob[];
+  const workload = workloadJobs(assertValid(validateValue<WorkloadFile>('workload', await readJson(workloadFile, 'workload'), workloadFile)));
   const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
   const snapshotFile =
     typeof flags.snapshot === 'string'

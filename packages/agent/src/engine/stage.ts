@@ -16,8 +16,8 @@ import {
   thinkTimeMs,
   writeJsonAtomic,
   type AssignmentMode,
+  type Job,
   type StageSummary,
-  type ThinkTime,
   type ThinkTimeMs,
   type Tick,
 } from '@e3/model';
@@ -31,17 +31,8 @@ import { now, type OpSink } from '../recorder/sink.js';
 import type { Script, ScriptContext } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 
-/** One workload job (E³ format, extended with `options` and `thinkTime`). */
-export interface WorkloadJob {
-  script: string;
-  description: string;
-  weight: number;
-  testDataProvider?: string;
-  scale?: number;
-  options?: Record<string, unknown>;
-  /** Closed model: this job's pause after each pass, instead of the stage's `thinkTimeMs`. */
-  thinkTime?: ThinkTime;
-}
+/** One job of a workload, as in the workload file (`Job` of @e3/model). */
+export type WorkloadJob = Job;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, message: string) => void;
