@@ -25,10 +25,11 @@ import {
 import { createTestData, type TestData, type User } from '../data/provider.js';
 import { createGitRunner, type GitApi } from '../git/runner.js';
 import { createHttpClient } from '../http/client.js';
-import { classify, isOpFailure, opFailure, redact } from '../recorder/errors.js';
+import { isOpFailure, opFailure, redact } from '../recorder/errors.js';
 import { createRecorder } from '../recorder/recorder.js';
 import { now, type OpSink } from '../recorder/sink.js';
 import type { Script, ScriptContext } from '../script/api.js';
+import { classify } from '../script/failures.js';
 import { resolveScript } from '../script/registry.js';
 
 /** One job of a workload, as in the workload file (`Job` of @e3/model). */
