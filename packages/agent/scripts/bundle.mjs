@@ -2,7 +2,7 @@
 // needs only Node ≥ 20 and git on a worker. esbuild stays external: it is only used to bundle user scripts
 // where it is installed (the controller).
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,3 +24,5 @@ await build({
   logLevel: 'warning',
 });
 await chmod(outfile, 0o755);
+const { size } = await stat(outfile);
+console.log(`dist/e3-agent.cjs: ${size.toLocaleString('en-US')} bytes (${(size / 2 ** 20).toFixed(2)} MiB)`);

@@ -1,4 +1,4 @@
-import { renderError } from '@e3/model';
+import { EXIT, renderError } from '@e3/model';
 
 import { runCli } from './cli/main.js';
 
@@ -6,7 +6,7 @@ const ctl = new AbortController();
 let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    if (++interrupts > 1) process.exit(130);
+    if (++interrupts > 1) process.exit(EXIT.interrupted);
     ctl.abort();
   });
 }

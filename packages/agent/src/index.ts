@@ -22,8 +22,6 @@ export { createRecorder, type Recorder } from './recorder/recorder.js';
 export { now, type OpRecord, type OpSink } from './recorder/sink.js';
 /** The /proc sampler writing the collectd CSV layout. */
 export { runMonitor, readProcValues, type MonitorOptions } from './monitor/proc.js';
-/** The agent version. */
-export { AGENT_VERSION } from './version.js';
 /** `e3 agent run|monitor` for @e3/cli, and the local-run function behind it and the e3-agent bin. */
 export { agentCommand } from './cli/command.js';
 export { runLocal, type LocalRunFlags } from './cli/main.js';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ANALYSIS_SUMMARY_FILE, renderError, runCli, type E3Error, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
+import { ANALYSIS_SUMMARY_FILE, renderError, type E3Error, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun } from '../test/helpers/generate-run.js';

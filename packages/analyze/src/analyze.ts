@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
   ANALYSIS_REPORT_FILE,
   ANALYSIS_SUMMARY_FILE,
+  E3_VERSION,
   E3Error,
   EXIT,
   RUN_DIR_FORMAT_VERSION,
-  defineCommand,
   isE3Error,
   loadFile,
   writeFileAtomic,
@@ -17,6 +16,7 @@ import {
   writePhaseStatus,
   type AnalysisSummary,
 } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { buildCharts, type ChartSpec } from './charts.js';
@@ -26,9 +26,6 @@ import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
 import { arrivals, buildTable, evaluateThresholds, rowOf, stageCounts, threadTps, type Table } from './summary.js';
 import { accountingNote, checkSampleFiles } from './trust.js';
-
-/** Version of @e3/analyze, written into summary.json and phases/analyze.json. */
-export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface AnalyzeOptions {
   /** Run name (in e3-home/runs) or path of a run folder. */
@@ -92,7 +89,7 @@ function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSu
     ...(info.runFile.experiment !== undefined ? { experiment: info.runFile.experiment } : {}),
     ...(info.runFile.description !== undefined ? { description: info.runFile.description } : {}),
     generatedAt: new Date().toISOString(),
-    version,
+    version: E3_VERSION,
     complete,
     samples: agg.total,
     threads,
@@ -228,7 +225,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const startedAt = new Date().toISOString();
   const timings: Record<string, number> = {};
   const run = runDir.split(/[\\/]/).filter(Boolean).pop()!;
-  await writePhaseStatus(runDir, { phase: 'analyze', status: 'running', startedAt, version, pid: process.pid });
+  await writePhaseStatus(runDir, { phase: 'analyze', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   try {
     options.log?.(`analysing ${runDir}`);
     const a = await computeAnalysis(runDir, {
@@ -258,7 +255,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       await writeFileAtomic(reportFile, renderReport(a, { pngs: options.charts !== false }));
     }
     timings.report = Math.round(performance.now() - t);
-    await writePhaseStatus(runDir, { phase: 'analyze', status: 'succeeded', startedAt, finishedAt: new Date().toISOString(), version });
+    await writePhaseStatus(runDir, { phase: 'analyze', status: 'succeeded', startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION });
     if (options.open && reportFile) openViewer(reportFile, options.env);
     return {
       run, runDir, analysisDir, summaryFile, ...(reportFile ? { reportFile } : {}), charts, summary: a.summary,
@@ -268,7 +265,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const aborted = options.signal?.aborted === true;
     const e = isE3Error(err) ? err : undefined;
     await writePhaseStatus(runDir, {
-      phase: 'analyze', status: aborted ? 'aborted' : 'failed', startedAt, finishedAt: new Date().toISOString(), version,
+      phase: 'analyze', status: aborted ? 'aborted' : 'failed', startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION,
       error: { code: e?.code ?? 'E3_BUG', message: (err as Error).message, ...(e?.hint ? { hint: e.hint } : {}) },
     }).catch(() => undefined);
     throw err;
@@ -340,7 +337,7 @@ export interface AnalyzeArgs {
 /** `e3 analyze -r <run> [--open] [--json]`: exit 0, or 5 when a threshold failed. */
 export const analyzeCommand = defineCommand<AnalyzeArgs>({
   name: 'analyze',
-  description: 'Aggregate the samples of a run, draw every chart, write analysis/report.html and summary.json, and check thresholds (exit 5 when one fails)',
+  description: COMMAND_HELP.analyze,
   options: {
     run: { type: 'string', alias: 'r', required: true, description: 'Run name in e3-home/runs, or the path of a run folder' },
     open: { type: 'boolean', default: false, description: 'Open report.html when done (--no-open, the default, launches nothing)' },

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 
-import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, defineCommand, writeFileAtomic, writeJsonAtomic } from '@e3/model';
+import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, writeFileAtomic, writeJsonAtomic } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, percentile, windowCount, type Cell } from './aggregate.js';
 import { chartJs, esc, scriptJson, STYLE } from './report.js';
@@ -294,7 +295,7 @@ export interface CompareArgs {
 /** `e3 compare <baseline> [runs..]`: exit 0, or 5 with --fail-on-regression when something got slower or failed more. */
 export const compareCommand = defineCommand<CompareArgs>({
   name: 'compare <baseline> [runs..]',
-  description: 'Compare runs with a baseline run (or the threads of one run): per stage, test and op, the change of the median with a confidence interval; flags significant changes beyond a noise floor',
+  description: COMMAND_HELP.compare,
   positionals: {
     baseline: { description: 'Baseline run (name in e3-home/runs or path)', required: true },
     runs: { description: 'Runs to compare with it; none: compare the baseline\'s threads with its first thread', array: true },

@@ -15,7 +15,6 @@ export {
   analyzeCommand,
   computeAnalysis,
   formatAnalyzeResult,
-  version,
   type Analysis,
   type AnalyzeArgs,
   type AnalyzeOptions,

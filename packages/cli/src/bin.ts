@@ -1,5 +1,5 @@
-import { runCli } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 
-import { commands, version } from './commands.js';
+import { commands } from './commands.js';
 
-process.exitCode = await runCli({ scriptName: 'e3', version, commands, argv: process.argv.slice(2) });
+process.exitCode = await runCli({ scriptName: 'e3', commands, argv: process.argv.slice(2) });

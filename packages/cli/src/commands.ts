@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import type { LazyCommand } from '@e3/model';
+import { COMMAND_HELP, type LazyCommand } from '@e3/model/cli';
 
 const require = createRequire(import.meta.url);
 
@@ -11,8 +10,6 @@ export function agentBundlePath(): string {
   return join(dirname(require.resolve('@e3/agent/package.json')), 'dist/e3-agent.cjs');
 }
 
-export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
 const local = async () => ({ local: (await import('./providers/local.js')).localProvider() });
 const checks = async () => (await import('./providers/byo-checks.js')).byoChecks();
 
@@ -20,82 +17,82 @@ const checks = async () => (await import('./providers/byo-checks.js')).byoChecks
 export const commands: LazyCommand[] = [
   {
     name: 'demo',
-    description: "A full local experiment against e3's embedded Bitbucket-compatible target: seed, run, gather, analyze, report",
+    description: COMMAND_HELP.demo,
     load: async () => (await import('./commands/demo.js')).demoCommand,
   },
   {
     name: 'orchestrate',
-    description: 'Provision, run, gather, analyze and deprovision an experiment in one go',
+    description: COMMAND_HELP.orchestrate,
     load: async () => (await import('./commands/orchestrate.js')).orchestrateCommand,
   },
   {
     name: 'provision',
-    description: 'Create the machines of an experiment (local target, AWS stacks, or bring-your-own instance files) and the run directory',
+    description: COMMAND_HELP.provision,
     load: async () => (await import('@e3/provision')).provisionCommandWith({ providers: await local(), checks: await checks() }),
   },
   {
     name: 'nodes',
-    description: 'Bring-your-own machines: check them (SSH, git, Node, data dir, clock, collectd, …) and set them up (check, setup)',
+    description: COMMAND_HELP.nodes,
     load: async () => (await import('@e3/nodes')).nodesCommand,
   },
   {
     name: 'run',
-    description: "Run every thread's stages of a provisioned run on its workers, with live progress",
+    description: COMMAND_HELP.run,
     load: async () => (await import('@e3/run')).createRunCommand(agentBundlePath),
   },
   {
     name: 'gather',
-    description: "Copy a run's samples, agent logs, metrics and server logs from every node into the run dir",
+    description: COMMAND_HELP.gather,
     load: async () => (await import('@e3/gather')).gatherCommand,
   },
   {
     name: 'analyze',
-    description: 'Aggregate a run: charts, report.html, summary.json and the thresholds verdict',
+    description: COMMAND_HELP.analyze,
     load: async () => (await import('@e3/analyze')).analyzeCommand,
   },
   {
     name: 'compare <baseline> [runs..]',
-    description: 'Compare runs (or threads) against a baseline: significant differences per test, op and stage',
+    description: COMMAND_HELP.compare,
     load: async () => (await import('@e3/analyze')).compareCommand,
   },
   {
     name: 'deprovision',
-    description: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',
+    description: COMMAND_HELP.deprovision,
     load: async () => (await import('@e3/provision')).deprovisionCommandWith({ providers: await local() }),
   },
   {
     name: 'validate [paths..]',
-    description: 'Check e3-home files (experiments, workloads, instances, snapshots, keys, runs) and print every problem',
+    description: COMMAND_HELP.validate,
     load: async () => (await import('./commands/validate.js')).validateCommand,
   },
   {
     name: 'list <kind>',
-    description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
+    description: COMMAND_HELP.list,
     load: async () => (await import('./commands/list.js')).listCommand,
   },
   {
     name: 'agent',
-    description: 'The load agent on this machine: run a workload stage locally, or sample /proc metrics',
+    description: COMMAND_HELP.agent,
     load: async () => (await import('@e3/agent')).agentCommand,
   },
   {
     name: 'target',
-    description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+    description: COMMAND_HELP.target,
     load: async () => (await import('@e3/target')).targetCommand,
   },
   {
     name: 'snapshot',
-    description: 'Write a dataset descriptor (snapshots/<name>.json) from a live Bitbucket: projects, repos, branches, users',
+    description: COMMAND_HELP.snapshot,
     load: async () => (await import('@e3/snapshot')).snapshotCommand,
   },
   {
     name: 'keygen',
-    description: 'Generate an SSH key pool (keys/<name>.json, E³ format, mode 0600)',
+    description: COMMAND_HELP.keygen,
     load: async () => (await import('@e3/snapshot')).keygenCommand,
   },
   {
     name: 'add-users',
-    description: 'Create users on a Bitbucket, register a pool key for each, and write them as snapshot users',
+    description: COMMAND_HELP['add-users'],
     load: async () => (await import('@e3/snapshot')).addUsersCommand,
   },
 ];

@@ -1,4 +1,5 @@
-import { ERROR_CODES, EXIT, type CommandDef, type LazyCommand } from '@e3/model';
+import { ERROR_CODES, EXIT } from '@e3/model';
+import { type CommandDef, type LazyCommand } from '@e3/model/cli';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 

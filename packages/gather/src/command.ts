@@ -1,4 +1,5 @@
-import { defineCommand } from '@e3/model';
+import { EXIT } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { gather } from './gather.js';
 
@@ -11,7 +12,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export const gatherCommand = defineCommand<GatherArgs>({
   name: 'gather',
-  description: "Copy a run's samples, agent logs, metrics and server logs from every node into the run dir (incremental; safe while the run goes on)",
+  description: COMMAND_HELP.gather,
   options: {
     run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
     'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
@@ -41,6 +42,6 @@ export const gatherCommand = defineCommand<GatherArgs>({
       ...failed.map((n) => `  ${n.dir} (${n.node}): [${n.error!.code}] ${n.error!.message}`),
       failed.length ? `some nodes are missing: fix them and run \`e3 gather -r ${result.run}\` again (only what is missing moves)` : `next: e3 analyze -r ${result.run}`,
     ];
-    return { text: lines.join('\n'), data: result, exitCode: failed.length ? 4 : 0 };
+    return { text: lines.join('\n'), data: result, exitCode: failed.length ? EXIT.runFailed : EXIT.ok };
   },
 });

@@ -52,19 +52,8 @@ export {
   HOME_DIR_NAME,
   type ResolveHomeOptions,
 } from './home/home.js';
+export { E3_VERSION } from './version.js';
 export {
-  defineCommand,
-  type CommandContext,
-  type CommandDef,
-  type CommandResult,
-  type GlobalOptions,
-  type LazyCommand,
-  type OptionDef,
-  type PositionalDef,
-} from './cli/command.js';
-export { runCli, type RunCliOptions } from './cli/run-cli.js';
-export {
-  E3_VERSION,
   readGatherManifest,
   readPhaseStatus,
   readRunFile,
@@ -83,4 +72,3 @@ export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';
 export * from './run-dir/analysis-layout.js';
 export { scanSamples } from './samples/scan.js';
 export { prng } from './random.js';
-export { bundleUserScript, isUserScriptPath } from './scripts/user-script.js';

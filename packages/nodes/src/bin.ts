@@ -1,5 +1,5 @@
-import { runCli } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 
 import { nodesCommand } from './command.js';
 
-process.exitCode = await runCli({ scriptName: 'e3-nodes', version: '0.1.0', single: true, commands: [nodesCommand], argv: process.argv.slice(2) });
+process.exitCode = await runCli({ scriptName: 'e3-nodes', single: true, commands: [nodesCommand], argv: process.argv.slice(2) });

@@ -1,4 +1,5 @@
-import { defineCommand, E3Error, type CommandDef, type OptionDef } from '@e3/model';
+import { EXIT, E3Error } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
 
 import { checkNodes, type CheckResult, type NodeReport } from './check.js';
 import type { NodeRole, Requirement } from './requirements.js';
@@ -93,7 +94,7 @@ const check = defineCommand<NodesArgs>({
   ],
   async run(args, ctx) {
     const result = await checkNodes({ ...nodesOptions(args, ctx.cwd), signal: ctx.signal, log: ctx.log });
-    return { text: formatCheck(result), data: result, exitCode: result.ok ? 0 : 3 };
+    return { text: formatCheck(result), data: result, exitCode: result.ok ? EXIT.ok : EXIT.environment };
   },
 });
 
@@ -111,13 +112,13 @@ const setup = defineCommand<SetupArgs>({
   ],
   async run(args, ctx) {
     const result = await setupNodes({ ...nodesOptions(args, ctx.cwd), dryRun: args.dryRun, signal: ctx.signal, log: ctx.log });
-    return { text: formatSetup(result), data: result, exitCode: result.ok ? 0 : 3 };
+    return { text: formatSetup(result), data: result, exitCode: result.ok ? EXIT.ok : EXIT.environment };
   },
 });
 
 /** The `e3 nodes` command: `check` and `setup`. */
 export const nodesCommand: CommandDef = {
   name: 'nodes',
-  description: 'Bring-your-own machines: check them (SSH, git, Node, data dir, clock, collectd, …) and set them up',
+  description: COMMAND_HELP.nodes,
   subcommands: [check, setup],
 };

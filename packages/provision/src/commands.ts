@@ -1,4 +1,5 @@
-import { defineCommand, durationMs, E3Error, type CommandDef } from '@e3/model';
+import { durationMs, E3Error } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type CommandDef } from '@e3/model/cli';
 
 import { deprovision, type DeprovisionOptions } from './deprovision.js';
 import { provision, type ProvisionOptions } from './provision.js';
@@ -40,7 +41,7 @@ function ttlArg(ttl: string | undefined): string | number | undefined {
 export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
   return defineCommand<ProvisionArgs>({
     name: 'provision',
-    description: 'Create the machines of an experiment (AWS stacks, or check bring-your-own instance files) and the run directory',
+    description: COMMAND_HELP.provision,
     options: {
       experiment: { type: 'string', alias: 'e', description: 'Experiment name in e3-home/experiments, or a path to one', required: true },
       run: { type: 'string', description: 'Run name (default: <experiment>-<UTC yyyymmddThhmmssZ>)' },
@@ -92,7 +93,7 @@ export interface DeprovisionArgs {
 export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'providers' | 'clients'> = {}): CommandDef {
   return defineCommand<DeprovisionArgs>({
     name: 'deprovision',
-    description: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',
+    description: COMMAND_HELP.deprovision,
     options: {
       run: { type: 'string', alias: 'r', description: 'Run whose resources to delete; the run then moves to e3-home/archive' },
       stack: { type: 'string', alias: 's', description: 'Delete one stack (and its key pair) by name' },

@@ -1,4 +1,5 @@
-import { defineCommand } from '@e3/model';
+import { EXIT } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { createProgressView } from './progress.js';
 import { runExperiment, type RunResult } from './run.js';
@@ -18,7 +19,7 @@ export interface RunArgs {
 export function createRunCommand(defaultAgentBundle: () => string) {
   return defineCommand<RunArgs>({
     name: 'run',
-    description: "Run every thread's stages of a provisioned run on its workers, with live progress",
+    description: COMMAND_HELP.run,
     options: {
       run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
       resume: { type: 'boolean', description: 'Start at the first stage that did not finish', default: false },
@@ -28,7 +29,7 @@ export function createRunCommand(defaultAgentBundle: () => string) {
     },
     examples: [['e3 run -r local-demo-20261125T101500Z', 'run the stages of a provisioned run']],
     async run(args, ctx) {
-      const view = createProgressView({ write: (t) => process.stderr.write(t), tty: ctx.tty });
+      const view = createProgressView({ write: (t) => ctx.progress(t), tty: ctx.tty });
       const result: RunResult = await runExperiment({
         run: args.run,
         home: args.home,
@@ -47,7 +48,7 @@ export function createRunCommand(defaultAgentBundle: () => string) {
       return {
         text: [`run ${result.run}: ${result.status}`, ...lines, `next: e3 gather -r ${result.run}`].join('\n'),
         data: result,
-        exitCode: result.status === 'partial' ? 4 : 0,
+        exitCode: result.status === 'partial' ? EXIT.runFailed : EXIT.ok,
       };
     },
   });

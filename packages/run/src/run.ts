@@ -5,13 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 
 import {
   DEFAULT_NODE_DATA_DIR,
-  bundleUserScript,
   E3_VERSION,
   E3Error,
   durationMs,
   findHomeFile,
   isE3Error,
-  isUserScriptPath,
   loadFile,
   nodePaths,
   readRunFile,
@@ -32,8 +30,10 @@ import {
   type StageRecord,
   type ThinkTimeMs,
   type TickMessage,
+  type Workload,
   type WorkloadFile,
 } from '@e3/model';
+import { bundleUserScript, isUserScriptPath } from '@e3/model/bundle';
 import { createStackConnector, shellQuote, stopByPidFile, type NodeHandle } from '@e3/remote';
 
 import { openChannel, type AgentChannel } from './channel.js';
@@ -213,7 +213,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     throw new E3Error('ENVIRONMENT', `the agent bundle ${options.agentBundle} is missing`, { cause: err, hint: 'Build it with `pnpm build`' });
   }
 
-  const workloads = new Map<string, Array<{ script: string }>>();
+  const workloads = new Map<string, Workload>();
   const userScripts = new Map<string, Record<string, string>>();
   const snapshots = new Map<string, Snapshot>();
   const loadWorkload = async (name: string) => {
@@ -372,7 +372,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
             type: 'prepare',
             stageDir,
             workDir: np.workDir(p.index, wi),
-            workload: workload as never,
+            workload,
             instance: p.sut.instance as Record<string, unknown>,
             snapshot: snapshot as unknown as Record<string, unknown>,
             worker: `${p.workers.stack}/${node}`,

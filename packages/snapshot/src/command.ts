@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 
-import { E3Error, defineCommand, resolveHome, type OptionDef } from '@e3/model';
+import { E3Error, resolveHome } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type OptionDef } from '@e3/model/cli';
 
 import { addUsers } from './add-users.js';
 import { keygen } from './keygen.js';
@@ -52,7 +53,7 @@ interface SnapshotArgs {
 /** `e3 snapshot`: see {@link snapshot}. */
 export const snapshotCommand = defineCommand<SnapshotArgs>({
   name: 'snapshot',
-  description: 'Write a dataset descriptor (snapshots/<name>.json) from a live Bitbucket: projects, repos, branches, users',
+  description: COMMAND_HELP.snapshot,
   options: {
     ...server,
     name: { type: 'string', description: 'Snapshot name: writes e3-home/snapshots/<name>.json', required: true },
@@ -121,7 +122,7 @@ interface KeygenArgs {
 /** `e3 keygen`: see {@link keygen}. */
 export const keygenCommand = defineCommand<KeygenArgs>({
   name: 'keygen',
-  description: 'Generate an SSH key pool (keys/<name>.json, E³ format, mode 0600)',
+  description: COMMAND_HELP.keygen,
   options: {
     count: { type: 'number', description: 'Number of key pairs', default: 100 },
     name: { type: 'string', description: 'Pool name: writes e3-home/keys/<name>.json', required: true },
@@ -158,7 +159,7 @@ interface AddUsersArgs {
 /** `e3 add-users`: see {@link addUsers}. */
 export const addUsersCommand = defineCommand<AddUsersArgs>({
   name: 'add-users',
-  description: 'Create users on a Bitbucket, register a pool key for each, and write them as snapshot users',
+  description: COMMAND_HELP['add-users'],
   options: {
     ...server,
     count: { type: 'number', description: 'Number of users: <prefix>0 … <prefix><count-1>, user i gets key pair i', required: true },

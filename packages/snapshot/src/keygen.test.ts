@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 
-import { runCli, validateValue } from '@e3/model';
+import { validateValue } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 import { makeTmpDir } from '@e3/test-utils';
 import { describe, expect, it } from '@jest/globals';
 

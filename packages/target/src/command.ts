@@ -4,7 +4,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { defineCommand, E3Error, findHomeFile, resolveHome, type CommandDef, type OptionDef } from '@e3/model';
+import { E3Error, findHomeFile, resolveHome } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type CommandDef, type OptionDef } from '@e3/model/cli';
 
 import { restoreState, saveState, stopTarget, waitForRunning } from './control.js';
 import { seedTarget } from './seed.js';
@@ -214,6 +215,6 @@ const restoreStateCommand = defineCommand<{ data: string }>({
 /** `e3 target <start|stop|seed|save-state|restore-state>`. */
 export const targetCommand: CommandDef = {
   name: 'target',
-  description: 'A local Bitbucket-compatible git host for demos and tests: start, stop, seed, save-state, restore-state',
+  description: COMMAND_HELP.target,
   subcommands: [start, stop, seed, saveStateCommand, restoreStateCommand],
 };

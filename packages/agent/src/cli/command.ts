@@ -1,4 +1,4 @@
-import { defineCommand, type OptionDef } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type OptionDef } from '@e3/model/cli';
 
 import { runMonitor } from '../monitor/proc.js';
 import { formatSummary, RUN_FLAGS, runLocal, type LocalRunFlags } from './main.js';
@@ -26,7 +26,7 @@ const runOptions: Record<string, OptionDef> = Object.fromEntries(
  */
 export const agentCommand = defineCommand({
   name: 'agent',
-  description: 'The load agent: run one stage locally, or sample /proc into collectd CSV',
+  description: COMMAND_HELP.agent,
   subcommands: [
     defineCommand<Record<string, unknown>>({
       name: 'run',

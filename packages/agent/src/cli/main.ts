@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
-import { E3Error, assertValid, validateValue, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
+import { E3_VERSION, E3Error, assertValid, validateValue, workloadJobs, type StageSummary, type Tick, type WorkloadFile } from '@e3/model';
 
-import { runStage, type LogFn, type StageResult, type WorkloadJob } from '../engine/stage.js';
+import { runStage, type LogFn, type StageResult } from '../engine/stage.js';
 import { runMonitor } from '../monitor/proc.js';
 import { serveStdio } from '../protocol/stdio.js';
 import type { Script } from '../script/api.js';
 import { bundleUserScript, isUserScriptPath, loadUserScript } from '../script/user-scripts.js';
-import { AGENT_VERSION } from '../version.js';
 import { parseArgs, parseCount, parseDuration, parseThinkTime } from './args.js';
 
 /** The options of a local `e3-agent` run (the plain CLI). Flag values are strings until here. */
@@ -32,7 +31,7 @@ export const RUN_FLAGS = {
   quiet: 'No per-second progress on stderr.',
 } as const;
 
-export const USAGE = `e3-agent ${AGENT_VERSION} — the e3 load agent
+export const USAGE = `e3-agent ${E3_VERSION} — the e3 load agent
 
 Usage:
   e3-agent [--stdio]                 speak the NDJSON control protocol on stdin/stdout
@@ -104,7 +103,7 @@ export async function runLocal(
   };
   const workloadFile = need('workload');
   const instanceFile = need('instance');
-  const workload = workloadJobs(assertValid(validateValue<WorkloadFile>('workload', await readJson(workloadFile, 'workload'), workloadFile))) as WorkloadJob[];
+  const workload = workloadJobs(assertValid(validateValue<WorkloadFile>('workload', await readJson(workloadFile, 'workload'), workloadFile)));
   const instance = (await readJson(instanceFile, 'instance')) as Record<string, unknown>;
   const snapshotFile =
     typeof flags.snapshot === 'string'
@@ -178,7 +177,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (flags.version) {
-    io.stdout.write(AGENT_VERSION + '\n');
+    io.stdout.write(E3_VERSION + '\n');
     return 0;
   }
   if (flags.stdio || Object.keys(flags).length === 0) {

@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  E3_VERSION,
   AGENT_LOG_FILE,
   E3Error,
   SAMPLES_FILE,
@@ -15,8 +16,8 @@ import {
   thinkTimeMs,
   writeJsonAtomic,
   type AssignmentMode,
+  type Job,
   type StageSummary,
-  type ThinkTime,
   type ThinkTimeMs,
   type Tick,
 } from '@e3/model';
@@ -24,24 +25,15 @@ import {
 import { createTestData, type TestData, type User } from '../data/provider.js';
 import { createGitRunner, type GitApi } from '../git/runner.js';
 import { createHttpClient } from '../http/client.js';
-import { classify, isOpFailure, opFailure, redact } from '../recorder/errors.js';
+import { isOpFailure, opFailure, redact } from '../recorder/errors.js';
 import { createRecorder } from '../recorder/recorder.js';
 import { now, type OpSink } from '../recorder/sink.js';
 import type { Script, ScriptContext } from '../script/api.js';
+import { classify } from '../script/failures.js';
 import { resolveScript } from '../script/registry.js';
-import { AGENT_VERSION } from '../version.js';
 
-/** One workload job (E³ format, extended with `options` and `thinkTime`). */
-export interface WorkloadJob {
-  script: string;
-  description: string;
-  weight: number;
-  testDataProvider?: string;
-  scale?: number;
-  options?: Record<string, unknown>;
-  /** Closed model: this job's pause after each pass, instead of the stage's `thinkTimeMs`. */
-  thinkTime?: ThinkTime;
-}
+/** One job of a workload, as in the workload file (`Job` of @e3/model). */
+export type WorkloadJob = Job;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, message: string) => void;
@@ -467,7 +459,7 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   await recorder.close();
   const summary: StageSummary = {
     formatVersion: STAGE_SUMMARY_FORMAT_VERSION,
-    agentVersion: AGENT_VERSION,
+    agentVersion: E3_VERSION,
     worker: options.worker ?? hostname(),
     model: open ? 'open' : 'closed',
     clients,

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { Value } from '@sinclair/typebox/value';
 import {
+  E3_VERSION,
   AGENT_PROTOCOL_VERSION,
   ControllerMessageSchema,
   E3Error,
@@ -23,7 +24,6 @@ import { runMonitor } from '../monitor/proc.js';
 import type { Script } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 import { loadUserScript } from '../script/user-scripts.js';
-import { AGENT_VERSION } from '../version.js';
 
 export interface ServeOptions {
   input: Readable;
@@ -61,7 +61,7 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
 
   const git = await gitVersion();
   send({
-    type: 'hello', protocol: AGENT_PROTOCOL_VERSION, version: AGENT_VERSION, host: hostname(), cpus: Math.max(1, cpus().length),
+    type: 'hello', protocol: AGENT_PROTOCOL_VERSION, version: E3_VERSION, host: hostname(), cpus: Math.max(1, cpus().length),
     node: process.versions.node, pid: process.pid, ...(git ? { git } : {}),
   });
 

@@ -29,17 +29,6 @@ export function isOpFailure(err: unknown): err is OpFailure {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[FAILURE] === true;
 }
 
-/** Classifies anything thrown by a script into an error class and text. */
-export function classify(err: unknown): { errorClass: ErrorClass; errorText: string } {
-  if (isOpFailure(err)) return { errorClass: err.errorClass, errorText: err.errorText };
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
-    return { errorClass: 'timeout', errorText: 'timeout' };
-  }
-  const msg = e?.code ? `${e.code} ${e.message ?? ''}` : String(e?.message ?? err);
-  return { errorClass: 'exception', errorText: redact(`exception ${msg}`).slice(0, 300) };
-}
-
 /** Removes credentials from URLs and Authorization values in a message. */
 export function redact(text: string): string {
   return text

@@ -5,7 +5,7 @@ import { readSamples, type SampleRow } from '@e3/model';
 import { makeTmpDir } from '@e3/test-utils';
 import * as hdr from 'hdr-histogram-js';
 
-import { classify, opFailure, redact } from './errors.js';
+import { redact } from './errors.js';
 import { createRecorder, errorClassOf } from './recorder.js';
 
 
@@ -50,12 +50,6 @@ describe('errors', () => {
     expect(redact('fatal: http://bob:s3cret@h:7990/scm/a.git')).toBe('fatal: http://bob:***@h:7990/scm/a.git');
     expect(redact('Authorization: Basic Ym9iOnMzY3JldA==')).toBe('Authorization: Basic ***');
     expect(redact('x -----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY----- y')).toBe('x [private key] y');
-  });
-
-  it('classifies failures, timeouts and other exceptions', () => {
-    expect(classify(opFailure('check', 'no branch'))).toEqual({ errorClass: 'check', errorText: 'check no branch' });
-    expect(classify(Object.assign(new Error('t'), { name: 'TimeoutError' })).errorClass).toBe('timeout');
-    expect(classify(new TypeError('x is undefined'))).toEqual({ errorClass: 'exception', errorText: 'exception x is undefined' });
   });
 });
 

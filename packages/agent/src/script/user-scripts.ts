@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 
 import { E3Error } from '@e3/model';
 
-export { bundleUserScript, isUserScriptPath } from '@e3/model';
+export { bundleUserScript, isUserScriptPath } from '@e3/model/bundle';
 
 import type { Script } from './api.js';
 

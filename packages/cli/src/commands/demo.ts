@@ -1,5 +1,5 @@
 import { formatAnalyzeResult } from '@e3/analyze';
-import { defineCommand } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { formatOrchestrate, orchestrate, type OrchestrateResult } from './orchestrate.js';
 
@@ -52,7 +52,7 @@ export function formatTopStage(top: TopStage[]): string[] {
 
 export const demoCommand = defineCommand<DemoArgs>({
   name: 'demo',
-  description: "A full local experiment against e3's embedded Bitbucket-compatible target: seed, run, gather, analyze, report",
+  description: COMMAND_HELP.demo,
   options: {
     experiment: { type: 'string', alias: 'e', description: 'Experiment to run (a local one)', default: 'local-demo' },
     retain: { type: 'boolean', description: 'Keep the local targets running afterwards', default: false },

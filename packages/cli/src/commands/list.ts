@@ -1,4 +1,5 @@
-import { defineCommand, HOME_DIRS, listHome, resolveHome, type HomeKind } from '@e3/model';
+import { HOME_DIRS, listHome, resolveHome, type HomeKind } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 const KINDS: Record<string, HomeKind> = {
   experiments: 'experiment',
@@ -21,7 +22,7 @@ export async function list(args: ListArgs & { home?: string; cwd?: string }): Pr
 
 export const listCommand = defineCommand<ListArgs>({
   name: 'list <kind>',
-  description: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',
+  description: COMMAND_HELP.list,
   positionals: { kind: { description: 'What to list', choices: Object.keys(KINDS), required: true } },
   examples: [['e3 list runs --json', 'the runs, as JSON']],
   async run(args, ctx) {

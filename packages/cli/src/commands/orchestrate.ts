@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 
 import { analyze, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
-import { defineCommand, EXIT, isE3Error, renderError, resolveHome, runName, type CommandContext } from '@e3/model';
+import { EXIT, isE3Error, renderError, resolveHome, runName } from '@e3/model';
+import { COMMAND_HELP, defineCommand, type CommandContext } from '@e3/model/cli';
 import { deprovision, provision } from '@e3/provision';
 import { createProgressView, runExperiment } from '@e3/run';
 
@@ -77,7 +78,7 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
   let analysis: AnalyzeResult | undefined;
   try {
     if (provisioned) {
-      const view = createProgressView({ write: (t) => process.stderr.write(t), tty: ctx.tty && !ctx.json });
+      const view = createProgressView({ write: (t) => ctx.progress(t), tty: ctx.tty && !ctx.json });
       await step(
         'run',
         () =>
@@ -123,7 +124,7 @@ export function formatOrchestrate(r: OrchestrateResult): string {
 
 export const orchestrateCommand = defineCommand<OrchestrateArgs>({
   name: 'orchestrate',
-  description: 'Provision, run, gather, analyze and deprovision an experiment in one go',
+  description: COMMAND_HELP.orchestrate,
   options: {
     experiment: { type: 'string', alias: 'e', description: 'Experiment name in e3-home/experiments, or a path to one', required: true },
     run: { type: 'string', description: 'Run name (default: <experiment>-<UTC yyyymmddThhmmssZ>)' },

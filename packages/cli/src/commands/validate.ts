@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 
-import { E3Error, FILE_KINDS, resolveHome, validateHome, validatePaths, type FileKind, type ValidationResult } from '@e3/model';
-import { defineCommand } from '@e3/model';
+import { EXIT, E3Error, FILE_KINDS, resolveHome, validateHome, validatePaths, type FileKind, type ValidationResult } from '@e3/model';
+import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 export interface ValidateArgs {
   paths?: string[];
@@ -36,7 +36,7 @@ export async function validate(args: ValidateArgs & { home?: string; cwd?: strin
 
 export const validateCommand = defineCommand<ValidateArgs>({
   name: 'validate [paths..]',
-  description: 'Check e3-home files (experiments, workloads, instances, snapshots, keys, runs) and print every problem',
+  description: COMMAND_HELP.validate,
   positionals: { paths: { description: 'Files or folders to check', array: true } },
   options: {
     all: { type: 'boolean', description: 'Check every file in e3-home', default: false },
@@ -59,6 +59,6 @@ export const validateCommand = defineCommand<ValidateArgs>({
     }
     const failed = summary.files.filter((f) => f.errors.length > 0).length;
     lines.push('', `${summary.files.length} file(s) checked: ${failed} invalid, ${summary.errors} error(s), ${summary.warnings} warning(s)`);
-    return { text: lines.join('\n'), data: summary, exitCode: summary.errors > 0 ? 2 : 0 };
+    return { text: lines.join('\n'), data: summary, exitCode: summary.errors > 0 ? EXIT.invalid : EXIT.ok };
   },
 });

@@ -33,6 +33,8 @@ export interface CommandContext {
   log(message: string): void;
   /** Machine-readable progress events (NDJSON on stderr with --json, otherwise ignored). */
   event(event: Record<string, unknown>): void;
+  /** Raw progress text to the command's stderr, as given (live views that redraw lines). Never secrets. */
+  progress(text: string): void;
   /** Aborted on SIGINT/SIGTERM; long work stops and returns or throws E3_INTERRUPTED. */
   signal: AbortSignal;
   /** Whether stderr is a terminal (live progress lines may be redrawn). */

@@ -3,12 +3,14 @@ import yargs, { type Argv } from 'yargs';
 import { EXIT } from '../errors/codes.js';
 import { E3Error } from '../errors/e3-error.js';
 import { renderError } from '../errors/render.js';
+import { E3_VERSION } from '../version.js';
 import type { CommandContext, CommandDef, CommandResult, LazyCommand } from './command.js';
 
 export interface RunCliOptions {
   /** Program name shown in help: `e3` or `e3-gather`. */
   scriptName: string;
-  version: string;
+  /** Printed by `--version`; default E3_VERSION. */
+  version?: string;
   /** Commands, loaded lazily: only the selected one is imported. */
   commands: Array<CommandDef | LazyCommand>;
   /** With a single command, its options are the program's (`npx @e3/gather -r <run>`). */
@@ -85,6 +87,9 @@ export async function runCli(options: RunCliOptions): Promise<number> {
     event: (e) => {
       if (json) stderr.write(JSON.stringify(e) + '\n');
     },
+    progress: (text) => {
+      stderr.write(text);
+    },
     signal: controller.signal,
     tty: Boolean((stderr as NodeJS.WriteStream).isTTY),
     cwd: options.cwd ?? process.cwd(),
@@ -105,7 +110,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   try {
     let y: Argv = yargs(options.argv)
       .scriptName(options.scriptName)
-      .version(options.version)
+      .version(options.version ?? E3_VERSION)
       .option('home', { type: 'string', describe: 'e3-home folder (default: $E3_HOME, the nearest e3-home/ upwards, then the repository\'s)', global: true })
       .option('json', { type: 'boolean', default: false, describe: 'Print results and errors as JSON', global: true })
       .strict()

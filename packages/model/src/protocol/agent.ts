@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-import { ThinkTime } from '../schemas/common.js';
 import { StageSummarySchema, TickSchema } from '../schemas/stage-summary.js';
+import { Job } from '../schemas/workload.js';
 
 /**
  * The agent control protocol (ARCHITECTURE "Agent control protocol"): NDJSON on the agent's stdio, one
@@ -26,25 +26,12 @@ export const HelloMessageSchema = Type.Object(
   { description: 'Sent by the agent as soon as it starts.' },
 );
 
-export const WorkloadJobWireSchema = Type.Object(
-  {
-    script: Type.String({ description: 'E³ dotted script name (`bitbucket.scm.GitCloneOverSsh`, a unique suffix works) or the name of a user script given in `scripts`.' }),
-    description: Type.String({ description: 'The test name the samples carry.' }),
-    weight: Type.Number({ minimum: 0, description: 'Share of the clients that run this job.' }),
-    testDataProvider: Type.Optional(Type.String({ description: 'E³ test data provider module; only `bitbucket.TestDataProvider` exists.' })),
-    scale: Type.Optional(Type.Number({ description: 'Used by the analysis only.' })),
-    options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Options passed to the script as ctx.options.' })),
-    thinkTime: Type.Optional(ThinkTime),
-  },
-  { additionalProperties: true, description: 'One job of a workload (E³ format, extended).' },
-);
-
 export const PrepareMessageSchema = Type.Object(
   {
     type: Type.Literal('prepare', { description: 'Message type.' }),
     stageDir: Type.String({ description: 'Where the agent writes samples.csv, summary.json and agent.log (created if missing).' }),
     workDir: Type.Optional(Type.String({ description: 'Scratch space for user homes, clones and the repository cache (default: <stageDir>/../work).' })),
-    workload: Type.Array(WorkloadJobWireSchema, { description: 'The workload jobs.' }),
+    workload: Type.Array(Job, { description: 'The workload jobs, as in the workload file.' }),
     instance: Type.Record(Type.String(), Type.Unknown(), { description: 'The instance file (E³ format: URL, RunConfig.admin_password, snapshot; e3 adds SshPort, SshHost, DirectURL).' }),
     snapshot: Type.Record(Type.String(), Type.Unknown(), { description: 'The snapshot descriptor (E³ format: projects[].repos[], users[]).' }),
     keys: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'A keys file (E³ format); its key pairs are given to SSH-less users in order.' })),
@@ -146,7 +133,6 @@ export const AgentMessageSchema = Type.Union(
 );
 
 export type HelloMessage = Static<typeof HelloMessageSchema>;
-export type WorkloadJobWire = Static<typeof WorkloadJobWireSchema>;
 export type PrepareMessage = Static<typeof PrepareMessageSchema>;
 export type StartMessage = Static<typeof StartMessageSchema>;
 export type StopMessage = Static<typeof StopMessageSchema>;

@@ -95,8 +95,6 @@ export async function writeStages(runDir: string, value: Omit<StagesFile, 'forma
   await writeJsonAtomic(runDirPaths(runDir).stagesFile(value.thread), { formatVersion: RUN_DIR_FORMAT_VERSION, ...value });
 }
 
-/** The e3 version string written into phase files. */
-export const E3_VERSION = '0.1.0';
 
 /** `gather.json`, or undefined before the first gather. */
 export async function readGatherManifest(runDir: string): Promise<GatherManifest | undefined> {

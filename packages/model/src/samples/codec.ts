@@ -3,39 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { E3Error } from '../errors/e3-error.js';
+import { SAMPLE_COLUMNS, type SampleRow } from '../schemas/sample-row.js';
 import { SampleEncoder } from './encode.js';
 
-/**
- * One line of `samples.csv`. See packages/model/README.md#samples for the column contract.
- * Times are epoch milliseconds (fractional), durations milliseconds.
- */
-export interface SampleRow {
-  /** When the operation started (epoch ms). */
-  start: number;
-  /** How long it took (ms); for the open model, measured from `intended` when that is set. */
-  duration: number;
-  /** The workload job's description. */
-  test: string;
-  /** The operation (`git clone`, `GET /rest/api/1.0/projects`, …) or the script name for a transaction. */
-  op: string;
-  /** `request`: one HTTP call or git invocation; `transaction`: one whole script pass. */
-  kind: 'request' | 'transaction';
-  /** The global client number (0-based across all workers). */
-  client: number;
-  /** The client's iteration of its job (0-based). */
-  iteration: number;
-  ok: boolean;
-  /** HTTP status or git exit code; 0 when there is none. */
-  status: number;
-  /** Bytes received (HTTP body or git output). */
-  bytes: number;
-  /** Time to first byte (ms), undefined where there is none. */
-  ttfb?: number;
-  /** Open model: when the arrival was due (epoch ms); undefined in the closed model. */
-  intended?: number;
-  /** Error class and short message (`http 404`, `git 128: fatal: …`, `timeout`, `cut`), undefined when ok. */
-  error?: string;
-}
+export { SAMPLE_COLUMNS, type SampleRow } from '../schemas/sample-row.js';
 
 /** Largest duration (and ttfb) a row may hold, ms: about 11.6 days, far beyond any stage. */
 export const MAX_SAMPLE_DURATION_MS = 1e9;
@@ -56,10 +27,6 @@ export function sampleRangeProblem(row: SampleRow): string | undefined {
   if (!Number.isFinite(row.client + row.iteration + row.status + row.bytes)) return 'client, iteration, status and bytes must be finite';
   return undefined;
 }
-
-export const SAMPLE_COLUMNS = [
-  'start', 'duration', 'test', 'op', 'kind', 'client', 'iteration', 'ok', 'status', 'bytes', 'ttfb', 'intended', 'error',
-] as const;
 export const SAMPLES_HEADER = SAMPLE_COLUMNS.join(',');
 
 export interface SampleWriter {
