@@ -54,8 +54,8 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('@e3/analyze')).analyzeCommand,
   },
   {
-    name: 'compare <baseline> [runs..]',
-    description: 'Compare runs (or threads) against a baseline: significant differences per test, op and stage',
+    name: 'compare [runs..]',
+    description: 'Compare contender runs with baseline runs (replicates): throughput, errors, latency, peak and break point; flags regressions beyond tolerance',
     load: async () => (await import('@e3/analyze')).compareCommand,
   },
   {
