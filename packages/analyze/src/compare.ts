@@ -346,15 +346,18 @@ export const compareCommand = defineCommand<CompareArgs>({
     ['e3 compare --baseline A1 A2 A3 --contender B1 B2 B3 --tolerance tolerances.json --fail-on-regression', 'a CI gate: exit 6 on a regression'],
   ],
   async run(args, ctx) {
-    const positional = args.runs ?? [];
-    const baseline = args.baseline?.length ? args.baseline : positional.slice(0, 1);
-    const runs = args.baseline?.length ? positional : positional.slice(1);
+    const list = (xs: unknown[] | undefined) => (xs ?? []).filter((x) => x !== undefined && x !== null && x !== '').map(String);
+    const positional = list(args.runs);
+    const given = list(args.baseline);
+    const contender = list(args.contender);
+    const baseline = given.length ? given : positional.slice(0, 1);
+    const runs = given.length ? positional : positional.slice(1);
     if (!baseline.length) throw new E3Error('USAGE', 'no baseline run given', { hint: 'e3 compare --baseline A1 A2 A3 --contender B1 B2 B3, or e3 compare <baseline> <run>' });
     const r = await compare({
-      baseline: baseline.map(String), runs: runs.map(String), ...(args.contender?.length ? { contender: args.contender.map(String) } : {}),
+      baseline, runs, ...(contender.length ? { contender } : {}),
       home: args.home, cwd: ctx.cwd, env: ctx.env, alpha: args.alpha,
       ...(args.noiseFloor !== undefined ? { noiseFloor: args.noiseFloor } : {}), ...(args.errorFloor !== undefined ? { errorFloor: args.errorFloor } : {}),
-      ...(args.tolerance ? { toleranceFile: args.tolerance } : {}), tests: parseTestTolerances((args.testTolerance ?? []).map(String)),
+      ...(args.tolerance ? { toleranceFile: args.tolerance } : {}), tests: parseTestTolerances(list(args.testTolerance)),
       ...(args.out ? { out: args.out } : {}), signal: ctx.signal,
     });
     return { text: formatCompare(r), data: r, exitCode: args.failOnRegression && r.regressions ? EXIT.regression : EXIT.ok };
