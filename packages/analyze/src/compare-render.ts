@@ -33,8 +33,8 @@ function tableLines(rows: Finding[]): string[] {
     f.label.length > 48 ? `${f.label.slice(0, 47)}…` : f.label,
     num(f.baseline, f.metric),
     num(f.contender, f.metric),
-    signed(num(f.diff, f.metric)),
-    diffPercent(f),
+    f.verdict === 'insufficient data' ? '–' : signed(num(f.diff, f.metric)),
+    f.verdict === 'insufficient data' ? '–' : diffPercent(f),
     f.verdict === 'insufficient data' ? `insufficient data${f.note ? ` (${f.note})` : ''}` : f.verdict + (f.judged !== null && f.judged !== f.change ? ` (${(f.judged * 100).toFixed(1)} % beyond the common shift)` : ''),
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
