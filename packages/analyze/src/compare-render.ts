@@ -117,7 +117,7 @@ function tableHtml(c: Comparison): string {
       .map(
         (f) =>
           `<tr class="${f.verdict === 'regression' ? 'bad' : ''}"><td class="l">${esc(metricName(f))}</td><td class="l">${esc(f.label)}</td><td>${num(f.baseline, f.metric)}</td><td>${num(f.contender, f.metric)}</td>` +
-          `<td>${signed(num(f.diff, f.metric))}</td><td>${diffPercent(f)}</td><td>${f.judged === null ? '' : diffPercent({ ...f, change: f.judged })}</td><td>${f.metric === 'errorRate' ? `${(f.tolerance * 100).toFixed(1)} pt` : `${(f.tolerance * 100).toFixed(1)} %`}</td>` +
+          `<td>${f.verdict === 'insufficient data' ? '–' : signed(num(f.diff, f.metric))}</td><td>${f.verdict === 'insufficient data' ? '–' : diffPercent(f)}</td><td>${f.judged === null ? '' : diffPercent({ ...f, change: f.judged })}</td><td>${f.metric === 'errorRate' ? `${(f.tolerance * 100).toFixed(1)} pt` : `${(f.tolerance * 100).toFixed(1)} %`}</td>` +
           `<td>${p(f.pWorse)}</td><td>${p(f.pBetter)}</td><td class="l"><strong>${esc(f.verdict)}</strong>${f.note ? ` <span class="muted">${esc(f.note)}</span>` : ''}</td></tr>`,
       )
       .join('') +
