@@ -61,6 +61,12 @@ describe('compareStats with replicates (3 runs a side)', () => {
     expect(f.filter((x) => !x.includes('GET /repos') && !/ browse$/.test(x))).toEqual([]);
     expect(f).toContain('regression p50 t / stage 0 / browse / GET /repos');
     expect(f).toContain('regression p50 t / stage 1 / browse / GET /repos');
+    // The numbers printed: GET /repos has a 60 ms median (generator), the contender 1.1 × that.
+    const row = compareStats(A, B, options).findings.find((x) => x.metric === 'p50' && x.label === 't / stage 1 / browse / GET /repos')!;
+    expect(row.baseline!).toBeGreaterThan(60 * 0.9);
+    expect(row.baseline!).toBeLessThan(60 * 1.1);
+    expect(row.judged!).toBeGreaterThan(0.07);
+    expect(row.judged!).toBeLessThan(0.13);
   });
 
   it('flags a −15 % throughput of one stage, and nothing else', () => {
@@ -71,6 +77,12 @@ describe('compareStats with replicates (3 runs a side)', () => {
     expect(f.every((x) => x.verdict === 'regression' && (x.metric === 'tps' || x.metric === 'peak tps'))).toBe(true);
     expect(f.every((x) => x.stage === 1 || x.metric === 'peak tps')).toBe(true);
     expect(f.map((x) => x.label)).toContain('t / stage 1');
+    // Stage 1 (8 clients × 500 × 4 ops in 600 s ≈ 26.7 TPS) fell by 15 %.
+    const stage = r.findings.find((x) => x.metric === 'tps' && x.label === 't / stage 1')!;
+    expect(stage.baseline!).toBeGreaterThan(26.7 * 0.93);
+    expect(stage.baseline!).toBeLessThan(26.7 * 1.07);
+    expect(stage.change!).toBeGreaterThan(-0.2);
+    expect(stage.change!).toBeLessThan(-0.1);
     expect(r.common.every((c) => c.verdict === 'within tolerance')).toBe(true);
   });
 
