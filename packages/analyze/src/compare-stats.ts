@@ -204,6 +204,9 @@ export interface FamilyItem {
   common?: boolean;
 }
 
+/** Weight of the family's variance in each key's (degrees of freedom of the prior, at most (keys − 1) × df). */
+export const PRIOR_DF = 12;
+
 /** Worse direction: +1 when higher is worse (latency), −1 when lower is worse (throughput). */
 export function logThreshold(worse: 1 | -1, tol: number): number {
   return worse > 0 ? Math.log1p(tol) : -Math.log1p(-Math.min(tol, 0.999999));
@@ -217,7 +220,7 @@ function residuals(xs: number[]): number[] {
 /**
  * Judges a family of keys with replicates: per key the difference of the mean logs, tested one-sided
  * against the tolerance with a moderated t (the key's residual variance shrunk towards the family's,
- * prior weight 4 degrees of freedom). With `commonShift`, each run's shift shared by the family's op-level
+ * prior weight PRIOR_DF degrees of freedom). With `commonShift`, each run's shift shared by the family's op-level
  * rows (median residual) is removed first and tested on its own, against the run-to-run spread.
  */
 export function judgeFamily(items: FamilyItem[], worse: 1 | -1, alpha: number, commonShift: boolean): { change: number; pWorse: number; pBetter: number; tolerance: number } | undefined {
@@ -241,7 +244,7 @@ export function judgeFamily(items: FamilyItem[], worse: 1 | -1, alpha: number, c
     return ss / df;
   });
   const prior = mean(s2);
-  const d0 = ok.length > 1 ? 4 : 0;
+  const d0 = Math.min(PRIOR_DF, (ok.length - 1) * df);
   const k = Math.sqrt(1 / nA + 1 / nB);
   ok.forEach((x, i) => {
     const tol = x.finding.tolerance;
@@ -427,8 +430,7 @@ function latency(ctx: Ctx, pairs: Pair[]): void {
   }
 }
 
-function throughputRows(ctx: Ctx, pairs: Pair[]): void {
-  const items: FamilyItem[] = [];
+function throughputRows(ctx: Ctx, pairs: Pair[], items: FamilyItem[]): void {
   for (const p of pairs) {
     const r = p.a[0]!;
     const scope = { thread: p.thread, stage: r.stage, test: r.test, op: r.op, kind: r.kind };
@@ -439,7 +441,6 @@ function throughputRows(ctx: Ctx, pairs: Pair[]): void {
     ctx.findings.push(f);
     judgeThroughput(ctx, f, ta, tb, p.a.map((x) => x.count), p.b.map((x) => x.count), items);
   }
-  judgeFamily(items, -1, ctx.o.alpha, false);
 }
 
 /** Throughput of one key: replicate item, or a Poisson test with one run a side. */
@@ -482,8 +483,7 @@ function errorRates(ctx: Ctx, pairs: Pair[]): void {
 }
 
 /** Per thread: the thread's throughput at each stage, its peak and the load where it broke. */
-function threads(ctx: Ctx, names: string[]): void {
-  const items: FamilyItem[] = [];
+function threads(ctx: Ctx, names: string[], items: FamilyItem[]): void {
   const tol = ctx.o.tolerance(undefined);
   for (const name of names) {
     const ta = ctx.A.map((r) => threadOf(r, name)!);
@@ -505,7 +505,6 @@ function threads(ctx: Ctx, names: string[]): void {
     judgeThroughput(ctx, pf, ta.map(peak), tb.map(peak), ta.map(peakCount), tb.map(peakCount), items);
     ctx.findings.push(breakLoad(ctx, name, ta, tb));
   }
-  judgeFamily(items, -1, ctx.o.alpha, false);
 }
 
 const count = (x: { tps: number | null; windowMs: number | null }) => Math.round(((x.tps ?? 0) * (x.windowMs ?? 0)) / 1000);
@@ -569,8 +568,11 @@ export function compareStats(A: RunStats[], B: RunStats[], o: CompareStatsOption
     const thread = key.split('\u0000')[0]!;
     if (!ka.has(key) && threadNames.includes(thread)) unmatched.push(`${label({ thread, stage: f.stage, test: f.test, op: f.op, kind: f.kind })}: only in the contender`);
   }
-  threads(ctx, threadNames);
-  throughputRows(ctx, pairs);
+  // One throughput family (thread stages, peaks and aggregates): their variances moderate each other.
+  const tps: FamilyItem[] = [];
+  threads(ctx, threadNames, tps);
+  throughputRows(ctx, pairs, tps);
+  judgeFamily(tps, -1, o.alpha, false);
   errorRates(ctx, pairs);
   latency(ctx, pairs);
   return { evidence: ctx.runs ? 'runs' : 'samples', findings: ctx.findings, common: ctx.common, unmatched };
