@@ -1,208 +1,285 @@
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 
-import { COMPARE_JSON_FILE, COMPARE_REPORT_FILE, E3Error, EXIT, writeFileAtomic, writeJsonAtomic } from '@e3/model';
+import {
+  ANALYSIS_SUMMARY_FILE,
+  COMPARE_JSON_FILE,
+  COMPARE_REPORT_FILE,
+  E3Error,
+  EXIT,
+  archivedRunDir,
+  resolveHome,
+  runFileName,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type AnalysisSummary,
+  type SummaryRow,
+} from '@e3/model';
 import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
-import { aggregateRun, percentile, windowCount, type Cell } from './aggregate.js';
-import { chartJs, esc, scriptJson, STYLE } from './report.js';
-import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
-import { bootstrapRelativeChange, mannWhitney, normalCdf, reservoirValues } from './stats.js';
+import { aggregateRun } from './aggregate.js';
+import { computeAnalysis } from './analyze.js';
+import { formatCompare, renderCompareHtml } from './compare-render.js';
+import { compareStats, type CommonShift, type Finding, type RunStats, type Tolerance } from './compare-stats.js';
+import { readRun, resolveRunDir } from './run-dir.js';
+import { reservoirValues } from './stats.js';
+
+export { formatCompare } from './compare-render.js';
+export type { CommonShift, Finding, RunStats, Tolerance } from './compare-stats.js';
 
 export interface CompareOptions {
-  /** Baseline run (name in e3-home/runs or path). */
-  baseline: string;
-  /** Runs compared with the baseline; none: the baseline's threads are compared with its first thread. */
+  /** Baseline run(s): names in e3-home/runs or e3-home/archive, or paths of run folders. */
+  baseline: string | string[];
+  /** Contender runs, replicates of one configuration: one comparison of all baselines with all of them. */
+  contender?: string[];
+  /** Old form: each run compared with the baseline separately; none (and no contender): the baseline's threads with its first thread. */
   runs?: string[];
   home?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Smallest relative change of the median that counts (default 0.10 = 10 %). */
+  /** Default tolerance of latency percentiles and throughput, relative (default 0.05 = 5 %). */
   noiseFloor?: number;
-  /** Significance level of the Mann–Whitney test (default 0.01). */
+  /** Default tolerance of the error rate, absolute (default 0.01 = 1 point). */
+  errorFloor?: number;
+  /** Per-test tolerances, over the defaults (a --tolerance file and --test-tolerance flags). */
+  tests?: Record<string, Partial<Tolerance>>;
+  /** JSON file of tolerances: { noiseFloor?, errorFloor?, tests?: { <test>: number | { latency?, throughput?, errorRate? } } }. */
+  toleranceFile?: string;
+  /** One-sided significance level of every test (default 0.01). */
   alpha?: number;
-  /** Durations kept per aggregate for the tests (uniform reservoir, default 5000). */
+  /** Durations kept per aggregate for sample-level tests (uniform reservoir, default 2000). */
   sampleSize?: number;
-  /** Folder for compare.html and compare.json (default: the analysis folder of the first run compared). */
+  /** Folder for compare.html and compare.json (default: the analysis folder of the first contender). */
   out?: string;
   /** Write compare.html and compare.json (default true). */
   write?: boolean;
   signal?: AbortSignal;
 }
 
-/** One aggregate compared: stage × test × op × kind of one subject against the baseline. */
-export interface CompareRow {
-  stage: number;
-  test: string;
-  op: string;
-  kind: Cell['kind'];
-  /** count: completed samples; cut: cut ones (in neither count nor the latencies); tps: over the load window. */
-  baseline: { count: number; errors: number; cut: number; median: number; mean: number; p95: number; tps: number | null };
-  subject: { count: number; errors: number; cut: number; median: number; mean: number; p95: number; tps: number | null };
-  /** Relative change of the median, with its bootstrap 95 % confidence interval. */
-  median: { change: number; low: number; high: number };
-  meanChange: number;
-  p95Change: number;
-  /** Mann–Whitney two-sided p of the durations. */
-  p: number;
-  /** Error rate difference (subject − baseline) and its two-proportion z-test p. */
-  errorRate: { change: number; p: number };
-  /** Set when significant (p < alpha, CI excludes 0) and larger than the noise floor. */
-  flag?: 'slower' | 'faster' | 'more errors' | 'fewer errors';
-}
-
-export interface Subject {
-  run: string;
-  thread: string;
-  threadIndex: number;
-}
-
 export interface Comparison {
-  baseline: Subject;
-  subject: Subject;
-  rows: CompareRow[];
-  /** Aggregates only one side has. */
+  baseline: string[];
+  contender: string[];
+  /** Set when threads of one run are compared. */
+  threads?: { baseline: string; contender: string };
+  /** `runs`: judged against the run-to-run spread; `samples`: one run on a side, sample-level evidence only. */
+  evidence: 'runs' | 'samples';
+  statement: string;
+  findings: Finding[];
+  common: CommonShift[];
   unmatched: string[];
+  regressions: number;
+  improvements: number;
+  insufficient: number;
 }
 
 export interface CompareResult {
   generatedAt: string;
   method: string;
-  noiseFloor: number;
   alpha: number;
+  noiseFloor: number;
+  errorFloor: number;
+  tests: Record<string, Partial<Tolerance>>;
   comparisons: Comparison[];
-  flagged: number;
   regressions: number;
   htmlFile?: string;
   jsonFile?: string;
 }
 
-interface Loaded {
-  info: RunInfo;
-  cells: Map<string, Cell>;
+/** The run folder for a name or path: e3-home/runs, a path, then e3-home/archive. Throws E3_RUN_NOT_FOUND. */
+export function locateRun(run: string, o: { home?: string; cwd?: string; env?: NodeJS.ProcessEnv }): string {
+  try {
+    return resolveRunDir(run, o);
+  } catch (err) {
+    try {
+      const dir = archivedRunDir(resolveHome({ home: o.home, cwd: o.cwd ?? process.cwd(), env: o.env }), run);
+      if (existsSync(join(dir, runFileName(basename(dir))))) return dir;
+    } catch {
+      // no e3-home: the first error says what was tried
+    }
+    throw err;
+  }
 }
 
-const key = (c: { thread: number; stage: number; test: string; op: string; kind: string }) => [c.thread, c.stage, c.kind, c.test, c.op].join('\u0000');
-
-async function load(run: string, o: CompareOptions): Promise<Loaded> {
-  const info = await readRun(resolveRunDir(run, o));
-  const agg = await aggregateRun(info, { visuals: false, keepValues: o.sampleSize ?? 5000, signal: o.signal });
-  return { info, cells: new Map(agg.cells.map((c) => [key(c), c])) };
+async function readSummary(file: string): Promise<AnalysisSummary | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: AnalysisSummary;
+  try {
+    parsed = JSON.parse(text) as AnalysisSummary;
+  } catch (err) {
+    throw new E3Error('JSON_PARSE', `${file}: ${(err as Error).message}`, { hint: 'Re-run `e3 analyze <run>` to rewrite it' });
+  }
+  if (!Array.isArray(parsed.threads) || !Array.isArray(parsed.rows)) {
+    throw new E3Error('INVALID_FILE', `${file}: "threads" and "rows" must be arrays`, { hint: 'Re-run `e3 analyze <run>` to rewrite it' });
+  }
+  return parsed;
 }
 
-const sideOf = (info: RunInfo, c: Cell) => {
-  const w = info.threads[c.thread]!.stages[c.stage]!.windowMs;
-  const sorted = Float64Array.from(reservoirValues(c.values!)).sort();
-  return {
-    count: c.count,
-    errors: c.errors,
-    cut: c.cut,
-    median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0,
-    mean: c.count ? c.sum / c.count : 0,
-    p95: percentile(c, 95),
-    tps: w ? windowCount(c) / (w / 1000) : null,
+const cellKey = (thread: number, stage: number, test: string, op: string, kind: string) => [thread, stage, test, op, kind].join('\u0000');
+
+/**
+ * One run: its analysis/summary.json (computed in memory when the run was never analysed), and with
+ * `samples` a reservoir of each aggregate's durations for sample-level tests.
+ */
+async function loadRun(ref: string, o: CompareOptions, samples: boolean): Promise<RunStats & { analysisDir: string }> {
+  const runDir = locateRun(ref, o);
+  const info = await readRun(runDir);
+  const summary = (await readSummary(join(info.paths.analysisDir, ANALYSIS_SUMMARY_FILE))) ?? (await computeAnalysis(runDir, o.signal ? { signal: o.signal } : {})).summary;
+  const out: RunStats & { analysisDir: string } = { run: info.run, summary, analysisDir: info.paths.analysisDir };
+  if (!samples) return out;
+  const agg = await aggregateRun(info, { visuals: false, keepValues: o.sampleSize ?? 2000, ...(o.signal ? { signal: o.signal } : {}) });
+  const cells = new Map(agg.cells.map((c) => [cellKey(c.thread, c.stage, c.test, c.op, c.kind), c]));
+  out.durations = (row: SummaryRow) => {
+    const c = cells.get(cellKey(row.thread, row.stage, row.test, row.op, row.kind));
+    if (c?.values) return reservoirValues(c.values);
+    if (row.op !== '*') return undefined;
+    const parts = agg.cells.filter((x) => x.thread === row.thread && x.stage === row.stage && x.test === row.test && x.kind === row.kind && x.values);
+    return parts.length ? Float64Array.from(parts.flatMap((x) => [...reservoirValues(x.values!)])) : undefined;
   };
+  return out;
+}
+
+/** A run seen as only one of its threads, renamed `as` (to compare threads of one run). */
+function threadView(r: RunStats, index: number, as: string): RunStats {
+  const t = r.summary.threads.find((x) => x.index === index)!;
+  return {
+    ...r,
+    summary: { threads: [{ ...t, name: as }], rows: r.summary.rows.filter((x) => x.thread === index).map((x) => ({ ...x, threadName: as })) },
+  };
+}
+
+const isFraction = (x: unknown, max: number): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x < max;
+
+/** Reads a tolerance file. Throws E3_FILE_NOT_FOUND, E3_JSON_PARSE, E3_INVALID_FILE naming the field. */
+export async function readToleranceFile(file: string): Promise<{ noiseFloor?: number; errorFloor?: number; tests: Record<string, Partial<Tolerance>> }> {
+  const hint = 'A tolerance file is JSON: { "noiseFloor": 0.05, "errorFloor": 0.01, "tests": { "<test>": 0.1 | { "latency": 0.1, "throughput": 0.05, "errorRate": 0.02 } } } (docs/analyze.md#comparing-runs)';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new E3Error('FILE_NOT_FOUND', `tolerance file ${file} does not exist`, { hint });
+    throw new E3Error('JSON_PARSE', `${file}: ${(err as Error).message}`, { hint });
+  }
+  const bad = (field: string, why: string) => new E3Error('INVALID_FILE', `${file}: ${field} ${why}`, { hint });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('the top level', 'must be an object');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['noiseFloor', 'errorFloor', 'tests'].includes(k)) throw bad(k, 'is not a field (noiseFloor, errorFloor, tests)');
+  if (o.noiseFloor !== undefined && !isFraction(o.noiseFloor, 1)) throw bad('noiseFloor', 'must be a number in [0, 1)');
+  if (o.errorFloor !== undefined && !isFraction(o.errorFloor, 1)) throw bad('errorFloor', 'must be a number in [0, 1)');
+  const tests: Record<string, Partial<Tolerance>> = {};
+  if (o.tests !== undefined) {
+    if (typeof o.tests !== 'object' || o.tests === null || Array.isArray(o.tests)) throw bad('tests', 'must be an object of test names');
+    for (const [test, v] of Object.entries(o.tests)) {
+      if (isFraction(v, 1)) tests[test] = { latency: v, throughput: v };
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const t: Partial<Tolerance> = {};
+        for (const [k, x] of Object.entries(v)) {
+          if (!['latency', 'throughput', 'errorRate'].includes(k)) throw bad(`tests.${test}.${k}`, 'is not a field (latency, throughput, errorRate)');
+          if (!isFraction(x, 1)) throw bad(`tests.${test}.${k}`, 'must be a number in [0, 1)');
+          t[k as keyof Tolerance] = x;
+        }
+        tests[test] = t;
+      } else throw bad(`tests.${test}`, 'must be a number in [0, 1) or an object');
+    }
+  }
+  return { ...(o.noiseFloor !== undefined ? { noiseFloor: o.noiseFloor as number } : {}), ...(o.errorFloor !== undefined ? { errorFloor: o.errorFloor as number } : {}), tests };
+}
+
+const STATEMENT = {
+  runs: (a: number, b: number) => `${a} baseline and ${b} contender runs: differences are judged against the run-to-run spread.`,
+  samples: () =>
+    'One run on a side: only sample-level evidence. Run-to-run variance is unknown, so a flagged difference may be noise of the environment; repeat runs (--baseline A1 A2 A3 --contender B1 B2 B3) to judge it.',
 };
 
-function twoProportion(e1: number, n1: number, e2: number, n2: number): number {
-  if (!n1 || !n2) return 1;
-  const p = (e1 + e2) / (n1 + n2);
-  const se = Math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2));
-  if (se === 0) return 1;
-  const z = Math.abs(e2 / n2 - e1 / n1) / se;
-  return 2 * (1 - normalCdf(z));
+function comparison(A: RunStats[], B: RunStats[], o: { alpha: number; tolerance: (test: string | undefined) => Tolerance }, threads?: Comparison['threads']): Comparison {
+  const s = compareStats(A, B, o);
+  const count = (v: Finding['verdict']) => s.findings.filter((f) => f.verdict === v).length + s.common.filter((c) => c.verdict === v).length;
+  return {
+    baseline: A.map((r) => r.run),
+    contender: B.map((r) => r.run),
+    ...(threads ? { threads } : {}),
+    evidence: s.evidence,
+    statement: s.evidence === 'runs' ? STATEMENT.runs(A.length, B.length) : STATEMENT.samples(),
+    findings: s.findings,
+    common: s.common,
+    unmatched: s.unmatched,
+    regressions: count('regression'),
+    improvements: count('improvement'),
+    insufficient: count('insufficient data'),
+  };
 }
 
-function compareThreads(a: Loaded, ta: number, b: Loaded, tb: number, o: Required<Pick<CompareOptions, 'noiseFloor' | 'alpha'>>): Comparison {
-  const rows: CompareRow[] = [];
-  const unmatched: string[] = [];
-  const bKeys = new Set<string>();
-  for (const cb of b.cells.values()) if (cb.thread === tb) bKeys.add(key({ ...cb, thread: ta }));
-  for (const ca of a.cells.values()) {
-    if (ca.thread !== ta) continue;
-    const k = key(ca);
-    const cb = b.cells.get(key({ ...ca, thread: tb }));
-    const label = `stage ${ca.stage} ${ca.test} / ${ca.op} (${ca.kind})`;
-    if (!cb) {
-      unmatched.push(`${label}: only in the baseline`);
-      continue;
-    }
-    bKeys.delete(k);
-    const va = reservoirValues(ca.values!);
-    const vb = reservoirValues(cb.values!);
-    const base = sideOf(a.info, ca);
-    const subj = sideOf(b.info, cb);
-    const mw = mannWhitney(va, vb);
-    const ci = va.length > 1 && vb.length > 1 ? bootstrapRelativeChange(va, vb, { iterations: 300 }) : { estimate: 0, low: 0, high: 0 };
-    const errChange = subj.errors / Math.max(1, subj.count) - base.errors / Math.max(1, base.count);
-    const errP = twoProportion(base.errors, base.count, subj.errors, subj.count);
-    const row: CompareRow = {
-      stage: ca.stage, test: ca.test, op: ca.op, kind: ca.kind, baseline: base, subject: subj,
-      median: { change: ci.estimate, low: ci.low, high: ci.high },
-      meanChange: base.mean ? (subj.mean - base.mean) / base.mean : 0,
-      p95Change: base.p95 ? (subj.p95 - base.p95) / base.p95 : 0,
-      p: mw.p,
-      errorRate: { change: errChange, p: errP },
-    };
-    const significant = mw.p < o.alpha && (ci.low > 0 || ci.high < 0);
-    if (significant && Math.abs(ci.estimate) >= o.noiseFloor) row.flag = ci.estimate > 0 ? 'slower' : 'faster';
-    else if (errP < o.alpha && Math.abs(errChange) >= 0.01) row.flag = errChange > 0 ? 'more errors' : 'fewer errors';
-    rows.push(row);
+async function settings(options: CompareOptions) {
+  const file = options.toleranceFile ? await readToleranceFile(resolve(options.cwd ?? process.cwd(), options.toleranceFile)) : { tests: {} };
+  const noiseFloor = options.noiseFloor ?? file.noiseFloor ?? 0.05;
+  const errorFloor = options.errorFloor ?? file.errorFloor ?? 0.01;
+  const alpha = options.alpha ?? 0.01;
+  if (!isFraction(noiseFloor, 1) || !isFraction(errorFloor, 1) || !(alpha > 0 && alpha < 0.5)) {
+    throw new E3Error('USAGE', `--noise-floor and --error-floor must be in [0, 1) and --alpha in (0, 0.5); got ${noiseFloor}, ${errorFloor} and ${alpha}`, {
+      hint: 'e.g. `e3 compare --baseline A1 A2 A3 --contender B1 B2 B3 --noise-floor 0.05 --alpha 0.01`',
+    });
   }
-  for (const k of bKeys) {
-    const [, stage, kind, test, op] = k.split('\u0000');
-    unmatched.push(`stage ${stage} ${test} / ${op} (${kind}): only in the compared run`);
-  }
-  return {
-    baseline: { run: a.info.run, thread: a.info.threads[ta]!.name, threadIndex: ta },
-    subject: { run: b.info.run, thread: b.info.threads[tb]!.name, threadIndex: tb },
-    rows,
-    unmatched,
-  };
+  const tests = { ...file.tests, ...(options.tests ?? {}) };
+  const tolerance = (test: string | undefined): Tolerance => ({ latency: noiseFloor, throughput: noiseFloor, errorRate: errorFloor, ...(test !== undefined ? tests[test] : {}) });
+  return { noiseFloor, errorFloor, alpha, tests, tolerance };
 }
 
 /**
- * Compares runs with a baseline (or, with no runs, the baseline's threads with its first thread):
- * per stage × test × op × kind, the relative change of the median with a bootstrap 95 % confidence
- * interval and a Mann–Whitney test on the durations. A change is flagged only when it is significant
- * (p < alpha and the interval excludes 0) and at least the noise floor. Reads each run's samples;
- * writes compare.html and compare.json. Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY, E3_SAMPLES_FORMAT, E3_USAGE.
+ * Compares baseline runs with contender runs (replicates), or each of `runs` with the baseline, or the
+ * baseline's threads with its first thread: per thread, stage, test and op the throughput, error rate
+ * and latency percentiles, per thread the peak and break point. A regression is a one-sided significant
+ * change beyond its tolerance (docs/analyze.md#comparing-runs). Writes compare.html and compare.json.
+ * Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY, E3_SAMPLES_FORMAT, E3_USAGE, E3_INVALID_FILE, E3_JSON_PARSE.
  */
 export async function compare(options: CompareOptions): Promise<CompareResult> {
-  const o = { noiseFloor: options.noiseFloor ?? 0.1, alpha: options.alpha ?? 0.01 };
-  if (!(o.noiseFloor >= 0) || !(o.alpha > 0 && o.alpha < 1)) {
-    throw new E3Error('USAGE', `--noise-floor must be ≥ 0 and --alpha in (0, 1); got ${options.noiseFloor} and ${options.alpha}`, { hint: 'e.g. `e3 compare <baseline> <run> --noise-floor 0.1 --alpha 0.01`' });
+  const s = await settings(options);
+  const baseRefs = Array.isArray(options.baseline) ? options.baseline : [options.baseline];
+  if (!baseRefs.length) throw new E3Error('USAGE', 'no baseline run given', { hint: 'e3 compare --baseline A1 A2 A3 --contender B1 B2 B3' });
+  if (options.contender?.length && options.runs?.length) {
+    throw new E3Error('USAGE', 'give contender runs either with --contender or as positional runs, not both', { hint: 'e3 compare --baseline A1 A2 A3 --contender B1 B2 B3' });
   }
-  const base = await load(options.baseline, options);
+  const groups: string[][] = options.contender?.length ? [options.contender] : (options.runs ?? []).map((r) => [r]);
+  const samples = baseRefs.length < 2 || groups.some((g) => g.length < 2);
+  const cache = new Map<string, Promise<RunStats & { analysisDir: string }>>();
+  const load = (ref: string) => {
+    const dir = locateRun(ref, options);
+    if (!cache.has(dir)) cache.set(dir, loadRun(dir, options, samples));
+    return cache.get(dir)!;
+  };
+  const A = await Promise.all(baseRefs.map(load));
   const comparisons: Comparison[] = [];
   let outDir = options.out;
-  if (!options.runs?.length) {
-    if (base.info.threads.length < 2) {
-      throw new E3Error('USAGE', `${base.info.run} has one thread; name a run to compare it with`, { hint: `e3 compare ${base.info.run} <other run>` });
+  if (!groups.length) {
+    const threads = A[0]!.summary.threads;
+    if (baseRefs.length > 1 || threads.length < 2) {
+      throw new E3Error('USAGE', `${A[0]!.run} ${threads.length < 2 ? 'has one thread' : 'and its replicates have no contender'}; name runs to compare with it`, { hint: `e3 compare --baseline ${baseRefs.join(' ')} --contender <run>…` });
     }
-    for (let t = 1; t < base.info.threads.length; t++) comparisons.push(compareThreads(base, 0, base, t, o));
-    outDir ??= base.info.paths.analysisDir;
-  } else {
-    for (const run of options.runs) {
-      const other = await load(run, options);
-      outDir ??= other.info.paths.analysisDir;
-      for (const t of base.info.threads) {
-        const match = other.info.threads.find((x) => x.name === t.name) ?? other.info.threads[t.index];
-        if (match) comparisons.push(compareThreads(base, t.index, other, match.index, o));
-      }
-    }
+    const first = threads[0]!;
+    for (const t of threads.slice(1)) comparisons.push(comparison([threadView(A[0]!, first.index, first.name)], [threadView(A[0]!, t.index, first.name)], s, { baseline: first.name, contender: t.name }));
+    outDir ??= A[0]!.analysisDir;
   }
-  const flagged = comparisons.reduce((n, c) => n + c.rows.filter((r) => r.flag).length, 0);
-  const regressions = comparisons.reduce((n, c) => n + c.rows.filter((r) => r.flag === 'slower' || r.flag === 'more errors').length, 0);
+  for (const g of groups) {
+    const B = await Promise.all(g.map(load));
+    outDir ??= B[0]!.analysisDir;
+    comparisons.push(comparison(A, B, s));
+  }
   const result: CompareResult = {
     generatedAt: new Date().toISOString(),
-    method: `median change with a bootstrap 95 % CI (300 resamples of up to ${options.sampleSize ?? 5000} durations per aggregate) and a two-sided Mann–Whitney U test; flagged when p < ${o.alpha}, the CI excludes 0 and |change| ≥ ${o.noiseFloor * 100} %; error rates by a two-proportion z-test (≥ 1 point)`,
-    ...o,
+    method: method(s.alpha),
+    alpha: s.alpha,
+    noiseFloor: s.noiseFloor,
+    errorFloor: s.errorFloor,
+    tests: s.tests,
     comparisons,
-    flagged,
-    regressions,
+    regressions: comparisons.reduce((n, c) => n + c.regressions, 0),
   };
   if (options.write !== false) {
-    const dir = resolve(outDir!);
+    const dir = resolve(options.cwd ?? process.cwd(), outDir!);
     result.htmlFile = join(dir, COMPARE_REPORT_FILE);
     result.jsonFile = join(dir, COMPARE_JSON_FILE);
     await writeJsonAtomic(result.jsonFile, result);
@@ -211,110 +288,77 @@ export async function compare(options: CompareOptions): Promise<CompareResult> {
   return result;
 }
 
-const pc = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-const ms = (x: number) => x.toFixed(1);
-
-/** The table `e3 compare` prints. */
-export function formatCompare(r: CompareResult): string {
-  const lines: string[] = [];
-  for (const c of r.comparisons) {
-    lines.push(`${c.subject.run} / ${c.subject.thread}  vs baseline  ${c.baseline.run} / ${c.baseline.thread}`);
-    lines.push('  stage  test / op (kind)                                   median ms          change [95 % CI]            p        flag');
-    for (const row of c.rows) {
-      const what = `${row.test} / ${row.op} (${row.kind === 'transaction' ? 'tx' : 'req'})`;
-      lines.push(
-        `  ${String(row.stage).padStart(5)}  ${what.slice(0, 50).padEnd(50)} ${ms(row.baseline.median).padStart(8)} → ${ms(row.subject.median).padEnd(8)} ` +
-          `${pc(row.median.change).padStart(8)} [${pc(row.median.low)}, ${pc(row.median.high)}]`.padEnd(34) +
-          ` ${row.p.toExponential(1).padStart(8)}  ${row.flag ?? ''}`,
-      );
-    }
-    for (const u of c.unmatched) lines.push(`  (${u})`);
-  }
-  lines.push(r.flagged ? `${r.flagged} flagged (${r.regressions} regressions)` : 'no significant difference beyond the noise floor');
-  if (r.htmlFile) lines.push(`report: ${r.htmlFile}`);
-  return lines.join('\n');
-}
-
-function renderCompareHtml(r: CompareResult): string {
-  const charts: Array<{ width: number; height: number; config: unknown }> = [];
-  const sections = r.comparisons.map((c, ci) => {
-    const rows = c.rows;
-    const labels = rows.map((x) => `${x.stage} ${x.test} / ${x.op} (${x.kind === 'transaction' ? 'tx' : 'req'})`);
-    charts.push({
-      width: 1400,
-      height: Math.max(240, 80 + rows.length * 22),
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            {
-              label: 'median change, 95 % CI (%)',
-              data: rows.map((x) => [Math.round(x.median.low * 1000) / 10, Math.round(x.median.high * 1000) / 10]),
-              backgroundColor: rows.map((x) => (x.flag === 'slower' || x.flag === 'more errors' ? '#d62728' : x.flag ? '#2ca02c' : '#9aa5b1')),
-            },
-          ],
-        },
-        options: { animation: false, indexAxis: 'y', plugins: { legend: { display: false }, title: { display: true, text: `${c.subject.run} / ${c.subject.thread} vs ${c.baseline.run} / ${c.baseline.thread}: median change (%)` } }, scales: { x: { title: { display: true, text: '% change of the median (bar = 95 % CI)' } } } },
-      },
-    });
-    return (
-      `<h2>${esc(c.subject.run)} / ${esc(c.subject.thread)} <span class="muted">vs baseline ${esc(c.baseline.run)} / ${esc(c.baseline.thread)}</span></h2>` +
-      `<figure><canvas data-chart="${ci}" style="width:100%;aspect-ratio:${charts[ci]!.width}/${charts[ci]!.height}"></canvas></figure>` +
-      `<table><thead><tr><th>stage</th><th class="l">test</th><th class="l">op</th><th class="l">kind</th><th>count</th><th>median ms</th><th>change</th><th>95 % CI</th><th>mean</th><th>p95</th><th>p</th><th>error rate Δ</th><th class="l">flag</th></tr></thead><tbody>` +
-      rows
-        .map(
-          (x) =>
-            `<tr class="${x.flag === 'slower' || x.flag === 'more errors' ? 'bad' : ''}"><td>${x.stage}</td><td class="l">${esc(x.test)}</td><td class="l">${esc(x.op)}</td><td class="l">${x.kind}</td><td>${x.baseline.count} → ${x.subject.count}</td>` +
-            `<td>${ms(x.baseline.median)} → ${ms(x.subject.median)}</td><td>${pc(x.median.change)}</td><td>[${pc(x.median.low)}, ${pc(x.median.high)}]</td><td>${pc(x.meanChange)}</td><td>${pc(x.p95Change)}</td><td>${x.p.toExponential(1)}</td><td>${pc(x.errorRate.change)}</td><td class="l"><strong>${x.flag ?? ''}</strong></td></tr>`,
-        )
-        .join('') +
-      `</tbody></table>` +
-      (c.unmatched.length ? `<p class="muted">${c.unmatched.map(esc).join('<br>')}</p>` : '')
-    );
-  });
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>e3 compare</title><style>${STYLE}</style></head><body>
-<h1>e3 compare</h1><div class="verdict ${r.regressions ? 'fail' : r.flagged ? 'pass' : 'none'}">${r.flagged ? `${r.flagged} flagged, ${r.regressions} regressions` : 'No significant difference beyond the noise floor'}</div>
-<p class="muted">Method: ${esc(r.method)}. Generated ${esc(r.generatedAt)}.</p>
-${sections.join('\n')}
-<script id="e3-charts" type="application/json">${scriptJson(charts)}</script>
-<script>${chartJs()}</script>
-<script>(function(){var specs=JSON.parse(document.getElementById('e3-charts').textContent);document.querySelectorAll('canvas[data-chart]').forEach(function(c){var s=specs[Number(c.dataset.chart)];s.config.options.aspectRatio=s.width/s.height;new Chart(c,s.config);});})();</script>
-</body></html>\n`;
-}
+const method = (alpha: number) =>
+  `one-sided tests at α = ${alpha} of "worse beyond tolerance" and "better beyond tolerance". With ≥ 2 runs a side: moderated t on the per-run log values ` +
+  `(latency after removing each thread's common shift, itself tested against the run-to-run spread); with one run a side: Mann–Whitney on durations ` +
+  `stretched by the tolerance (p50), bootstrap of the percentile ratio (p95, p99), Poisson counts (throughput). Error rates: Agresti–Caffo two-proportion test beyond the error floor. See docs/analyze.md#comparing-runs`;
 
 export interface CompareArgs {
-  baseline: string;
   runs?: string[];
-  noiseFloor: number;
+  baseline?: string[];
+  contender?: string[];
+  noiseFloor?: number;
+  errorFloor?: number;
+  tolerance?: string;
+  testTolerance?: string[];
   alpha: number;
   out?: string;
   failOnRegression: boolean;
 }
 
-/** `e3 compare <baseline> [runs..]`: exit 0, or 5 with --fail-on-regression when something got slower or failed more. */
+/** `--test-tolerance clone=0.2` (latency and throughput) or `clone:errorRate=0.02`. Throws E3_USAGE. */
+export function parseTestTolerances(flags: string[]): Record<string, Partial<Tolerance>> {
+  const out: Record<string, Partial<Tolerance>> = {};
+  for (const flag of flags) {
+    const m = /^(.+?)(?::(latency|throughput|errorRate))?=([0-9.]+)$/.exec(flag);
+    const v = m ? Number(m[3]) : NaN;
+    if (!m || !isFraction(v, 1)) throw new E3Error('USAGE', `--test-tolerance ${flag}: expected <test>=<fraction> or <test>:<latency|throughput|errorRate>=<fraction>`, { hint: 'e.g. --test-tolerance "clone=0.2" --test-tolerance "push:errorRate=0.02"' });
+    const t = (out[m[1]!] ??= {});
+    if (m[2]) t[m[2] as keyof Tolerance] = v;
+    else Object.assign(t, { latency: v, throughput: v });
+  }
+  return out;
+}
+
+/** `e3 compare`: exit 0, or 6 (EXIT.regression) with --fail-on-regression when a regression is flagged. */
 export const compareCommand = defineCommand<CompareArgs>({
-  name: 'compare <baseline> [runs..]',
+  name: 'compare [runs..]',
   description: COMMAND_HELP.compare,
   positionals: {
-    baseline: { description: 'Baseline run (name in e3-home/runs or path)', required: true },
-    runs: { description: 'Runs to compare with it; none: compare the baseline\'s threads with its first thread', array: true },
+    runs: { description: 'Old form: <baseline> <run>… (each run against the baseline; only <baseline>: its threads against its first thread)', array: true },
   },
   options: {
-    'noise-floor': { type: 'number', default: 0.1, description: 'Smallest relative change of the median that is flagged (0.1 = 10 %)' },
-    alpha: { type: 'number', default: 0.01, description: 'Significance level of the Mann–Whitney test' },
-    out: { type: 'string', description: 'Folder for compare.html and compare.json (default: analysis/ of the first run compared)' },
-    'fail-on-regression': { type: 'boolean', default: false, description: 'Exit 5 when something is flagged slower or failing more' },
+    baseline: { type: 'array', description: 'Baseline runs (names in e3-home/runs or archive, or paths): replicates of one configuration' },
+    contender: { type: 'array', description: 'Contender runs compared with all the baseline runs together' },
+    'noise-floor': { type: 'number', description: 'Default tolerance of latency percentiles and throughput (default 0.05 = 5 %, or the tolerance file\'s)' },
+    'error-floor': { type: 'number', description: 'Default tolerance of the error rate, in absolute terms (default 0.01 = 1 point, or the tolerance file\'s)' },
+    tolerance: { type: 'string', description: 'JSON file of tolerances: { noiseFloor, errorFloor, tests: { <test>: 0.1 | { latency, throughput, errorRate } } }' },
+    'test-tolerance': { type: 'array', description: 'Per-test tolerance: <test>=<fraction> or <test>:<latency|throughput|errorRate>=<fraction> (repeatable)' },
+    alpha: { type: 'number', default: 0.01, description: 'One-sided significance level of every test' },
+    out: { type: 'string', description: 'Folder for compare.html and compare.json (default: analysis/ of the first contender run)' },
+    'fail-on-regression': { type: 'boolean', default: false, description: 'Exit 6 when a regression is flagged' },
   },
   examples: [
-    ['e3 compare demo-20261125T093000Z demo-20261126T093000Z', 'a run against its baseline'],
+    ['e3 compare --baseline A1 A2 A3 --contender B1 B2 B3', 'replicates of each side, judged against the run-to-run spread'],
+    ['e3 compare demo-20261125T093000Z demo-20261126T093000Z', 'one run against a baseline (sample-level evidence only)'],
     ['e3 compare demo-20261125T093000Z', 'the threads of one run against its first thread'],
+    ['e3 compare --baseline A1 A2 A3 --contender B1 B2 B3 --tolerance tolerances.json --fail-on-regression', 'a CI gate: exit 6 on a regression'],
   ],
   async run(args, ctx) {
+    const list = (xs: unknown[] | undefined) => (xs ?? []).filter((x) => x !== undefined && x !== null && x !== '').map(String);
+    const positional = list(args.runs);
+    const given = list(args.baseline);
+    const contender = list(args.contender);
+    const baseline = given.length ? given : positional.slice(0, 1);
+    const runs = given.length ? positional : positional.slice(1);
+    if (!baseline.length) throw new E3Error('USAGE', 'no baseline run given', { hint: 'e3 compare --baseline A1 A2 A3 --contender B1 B2 B3, or e3 compare <baseline> <run>' });
     const r = await compare({
-      baseline: args.baseline, runs: args.runs ?? [], home: args.home, cwd: ctx.cwd, env: ctx.env,
-      noiseFloor: args.noiseFloor, alpha: args.alpha, ...(args.out ? { out: args.out } : {}), signal: ctx.signal,
+      baseline, runs, ...(contender.length ? { contender } : {}),
+      home: args.home, cwd: ctx.cwd, env: ctx.env, alpha: args.alpha,
+      ...(args.noiseFloor !== undefined ? { noiseFloor: args.noiseFloor } : {}), ...(args.errorFloor !== undefined ? { errorFloor: args.errorFloor } : {}),
+      ...(args.tolerance ? { toleranceFile: args.tolerance } : {}), tests: parseTestTolerances(list(args.testTolerance)),
+      ...(args.out ? { out: args.out } : {}), signal: ctx.signal,
     });
-    return { text: formatCompare(r), data: r, exitCode: args.failOnRegression && r.regressions ? EXIT.thresholds : EXIT.ok };
+    return { text: formatCompare(r), data: r, exitCode: args.failOnRegression && r.regressions ? EXIT.regression : EXIT.ok };
   },
 });

@@ -22,21 +22,25 @@ export {
 } from './analyze.js';
 
 /**
- * `compare({ baseline, runs })`: per stage × test × op × kind, the median change with a bootstrap CI and a
- * Mann–Whitney test; flagged when significant and beyond the noise floor. Writes compare.html and
- * compare.json. `compareCommand` is `e3 compare <baseline> [runs..]`.
+ * `compare({ baseline, contender })`: baseline runs against contender runs (replicates judged against the
+ * run-to-run spread): per thread, stage, test and op the throughput, error rate and latency percentiles,
+ * per thread the peak and break point; a regression is a one-sided significant change beyond tolerance.
+ * Writes compare.html and compare.json. `compareCommand` is `e3 compare`; `compareStats` is the
+ * statistics on analysis summaries alone (docs/analyze.md#comparing-runs).
  */
 export {
   compare,
   compareCommand,
   formatCompare,
+  locateRun,
+  parseTestTolerances,
+  readToleranceFile,
   type CompareArgs,
   type CompareOptions,
   type CompareResult,
-  type CompareRow,
   type Comparison,
-  type Subject,
 } from './compare.js';
+export { compareStats, type CommonShift, type Finding, type RunStats, type StatsResult, type Tolerance } from './compare-stats.js';
 
 /** The Chart.js specification of one chart (rendered to PNG and inlined in report.html). */
 export type { ChartSpec } from './charts.js';

@@ -101,5 +101,7 @@ describe('report.html in headless Chromium', () => {
     expect(page.errors).toEqual([]);
     expect(page.requests).toEqual([]);
     expect(page.verdict).toContain('regressions');
+    expect(page.charts).toBe(1);
+    expect(page.drawn).toBe(page.charts);
   }, 120_000);
 });

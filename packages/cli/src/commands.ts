@@ -51,7 +51,7 @@ export const commands: LazyCommand[] = [
     load: async () => (await import('@e3/analyze')).analyzeCommand,
   },
   {
-    name: 'compare <baseline> [runs..]',
+    name: 'compare [runs..]',
     description: COMMAND_HELP.compare,
     load: async () => (await import('@e3/analyze')).compareCommand,
   },

@@ -55,6 +55,7 @@ export function renderErrorDocs(): string {
     [EXIT.environment, 'environment or provisioning: a machine, tool or service is missing or failing'],
     [EXIT.runFailed, 'the run failed: a stage or agent failed, or a gather was partial'],
     [EXIT.thresholds, 'thresholds failed: the run worked, the verdict did not'],
+    [EXIT.regression, 'regression: `e3 compare --fail-on-regression` flagged a change worse than its tolerance (docs/analyze.md#comparing-runs-e3-compare)'],
     [EXIT.interrupted, 'interrupted (SIGINT/SIGTERM); data recorded so far is kept'],
   ];
   const out = [

@@ -12,7 +12,7 @@ export const COMMAND_HELP = {
   analyze:
     'Aggregate the samples of a run, draw every chart, write analysis/report.html and summary.json, and check thresholds (exit 5 when one fails)',
   compare:
-    'Compare runs with a baseline run (or the threads of one run): per stage, test and op, the change of the median with a confidence interval; flags significant changes beyond a noise floor',
+    'Compare contender runs with baseline runs (replicates judged against their run-to-run spread): per thread, stage, test and op the throughput, error rate and latency percentiles, per thread the peak and break point; flags one-sided significant changes beyond tolerance',
   deprovision: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',
   validate: 'Check e3-home files (experiments, workloads, instances, snapshots, keys, runs) and print every problem',
   list: 'List experiments, workloads, snapshots, keys, instances or runs in e3-home',

@@ -2,7 +2,7 @@
  * The one catalogue of e3 error codes. Each code has a one-line meaning and its process exit code.
  *
  * Exit codes: 0 ok · 1 bug · 2 invalid input or usage · 3 environment or provisioning · 4 run failed ·
- * 5 thresholds failed · 130 interrupted.
+ * 5 thresholds failed · 6 regression flagged (`e3 compare --fail-on-regression`) · 130 interrupted.
  */
 export const EXIT = {
   ok: 0,
@@ -11,6 +11,7 @@ export const EXIT = {
   environment: 3,
   runFailed: 4,
   thresholds: 5,
+  regression: 6,
   interrupted: 130,
 } as const;
 
@@ -47,6 +48,7 @@ export const ERROR_CODES = {
   E3_AGENT: { exit: EXIT.runFailed, doc: 'A load agent failed or broke the control protocol.' },
   E3_GATHER_PARTIAL: { exit: EXIT.runFailed, doc: 'Some nodes could not be gathered.' },
   E3_THRESHOLDS: { exit: EXIT.thresholds, doc: 'The run worked but its thresholds failed.' },
+  E3_REGRESSION: { exit: EXIT.regression, doc: '`e3 compare --fail-on-regression` flagged a regression: a change worse than its tolerance, significant against the run-to-run spread (or the samples, with one run a side).' },
   E3_INTERRUPTED: { exit: EXIT.interrupted, doc: 'The command was interrupted (SIGINT/SIGTERM).' },
 } as const satisfies Record<`E3_${string}`, CodeInfo>;
 
