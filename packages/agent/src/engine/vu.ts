@@ -78,8 +78,9 @@ function passError(run: StageRun, vu: Vu, err: unknown): string {
 
 /**
  * Runs one pass of the virtual user's job and records it as a transaction (its duration from `intended`
- * when given, the open model, without its think time). Returns whether it succeeded; false and nothing
- * recorded for a closed-model pass that the stage end caught in think time before any operation.
+ * when given, the open model, without its think time). Returns whether it succeeded. A closed-model pass
+ * that the stage end caught in think time returns false unrecorded when no sample at all (of any client)
+ * was recorded since it began, else it is recorded as `cut`.
  */
 export async function runPass(run: StageRun, vu: Vu, intended?: number): Promise<boolean> {
   const job = run.jobs[vu.job]!;
