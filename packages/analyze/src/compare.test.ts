@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { EXIT, runCli } from '@e3/model';
+import { EXIT } from '@e3/model';
+import { runCli } from '@e3/model/cli';
 import { makeTmpDir } from '@e3/test-utils';
 
 import { generateRun, type GenerateRunOptions } from '../test/helpers/generate-run.js';

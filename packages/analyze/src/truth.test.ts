@@ -67,7 +67,9 @@ describe('the load window', () => {
     const a = await handRun();
     const b = await handRun();
     const r = await compare({ baseline: a.runDir, runs: [b.runDir], write: false });
-    expect(r.comparisons[0]!.rows[0]!.baseline).toMatchObject({ tps: 4, count: 46, cut: 3 });
+    const tps = r.comparisons[0]!.findings.filter((f) => f.metric === 'tps' && f.stage === 0);
+    expect(tps.length).toBeGreaterThan(0);
+    for (const f of tps) expect(f.baseline).toBe(4);
   });
 });
 

@@ -66,6 +66,7 @@ export {
 } from './run-dir/io.js';
 export * from './schemas/stage-summary.js';
 export * from './protocol/agent.js';
+export { checkAgentMessage } from './protocol/check.js';
 export { threadMachines, type NodesInstance, type StackMachines } from './run-dir/machines.js';
 export { GatherManifest, GatheredFile, GatheredNode } from './schemas/gather-manifest.js';
 export { AnalysisSummary, SummaryRow } from './schemas/analysis-summary.js';

@@ -61,8 +61,22 @@ function hostKeyMismatch(node: string, pinned: string, seen: string): E3Error {
   );
 }
 
-/** Opens an SSH connection and returns its {@link NodeHandle}. Throws E3_NODE_* or E3_HOST_KEY_MISMATCH. */
-export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle> {
+/** One SSH connection as its channels share it. */
+interface SshConn {
+  node: string;
+  client: SshClient;
+  closed: boolean;
+  /** Why the connection broke, once it did. */
+  lostError?: E3Error;
+  /** At most MAX_CHANNELS commands at once. */
+  channels: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * Connects and authenticates, checking the host key by `options.hostKey`. Returns the client and the key
+ * the server presented. Throws E3_NODE_*, E3_HOST_KEY_MISMATCH, E3_INVALID_FILE (a bad pinned key) or E3_INTERRUPTED.
+ */
+async function handshake(options: SshConnectOptions): Promise<{ client: SshClient; seenKey(): string | undefined }> {
   const { spec, hostKey } = options;
   const node = spec.node;
   if (!hostKey.insecure && hostKey.pinned === undefined && hostKey.onFirstContact === undefined) {
@@ -138,17 +152,12 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
       reject(new E3Error('NODE_AUTH', `${node}: the private key ${options.keyFile ?? ''} cannot be used: ${(err as Error).message}`, { cause: err }));
     }
   });
+  return { client, seenKey: () => seenKey };
+}
 
-  let closed = false;
-  let lostError: E3Error | undefined;
-  client.on('error', (err: Error) => {
-    lostError = new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection failed: ${err.message}`, { cause: err });
-  });
-  client.on('close', () => {
-    closed = true;
-  });
-
-  const channels = limiter(MAX_CHANNELS);
+/** The connection's SFTP session (opened on first use, again after it closes) and calls on it that throw E3_IO naming the path. */
+function sftpSession(conn: SshConn) {
+  const { node, client } = conn;
   let sftpPromise: Promise<SFTPWrapper> | undefined;
   const sftp = (): Promise<SFTPWrapper> => {
     sftpPromise ??= new Promise<SFTPWrapper>((resolve, reject) => {
@@ -180,149 +189,6 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
         ),
     );
 
-  type ChannelExit = { code: number | null; signal?: string; lost: boolean };
-
-  /**
-   * Opens an exec channel. The exit listener is attached inside ssh2's callback: a fast command's
-   * exit-status can arrive in the same socket read as the channel confirmation, before any `await` resumes.
-   */
-  function openChannel(line: string): Promise<{ channel: ClientChannel; exit: Promise<ChannelExit> }> {
-    if (closed) return Promise.reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection is closed`));
-    return new Promise((resolve, reject) => {
-      client.exec(line, (err, channel) => {
-        if (err) return reject(lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
-        const exit = new Promise<ChannelExit>((resolveExit) => {
-          let status: { code: number | null; signal?: string } | undefined;
-          channel.on('exit', (code: number | null, signal?: string) => {
-            status = signal ? { code: null, signal } : { code };
-          });
-          channel.once('close', () => resolveExit(status ? { ...status, lost: false } : { code: null, lost: true }));
-        });
-        resolve({ channel, exit });
-      });
-    });
-  }
-
-  /** Signals the process group of a command by a separate channel (outside the channel limit). */
-  function signalGroup(pid: number, signal: string): void {
-    if (closed) return;
-    void openChannel(`kill -${signal} -${pid} 2>/dev/null`).then(
-      ({ channel: ch }) => {
-        ch.on('error', () => undefined);
-        ch.resume();
-        ch.stderr.resume();
-        ch.end();
-      },
-      () => undefined,
-    );
-  }
-
-  function exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (options.signal?.aborted) return Promise.reject(abortError(node, command, options.signal.reason));
-    const line = shellLine(command, options);
-    return channels(async () => {
-      const { channel, exit: finished } = await openChannel(withPidMark(line));
-      const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-      const out = tailBuffer(max);
-      const err = tailBuffer(max);
-      let pid: number | undefined;
-      let failure: E3Error | undefined;
-      channel.on('data', (c: Buffer) => {
-        out.push(c);
-        options.onStdout?.(c);
-      });
-      channel.stderr.on(
-        'data',
-        pidSniffer(
-          (p) => {
-            pid = p;
-            if (failure) signalGroup(p, 'KILL');
-          },
-          (c) => {
-            err.push(c);
-            options.onStderr?.(c);
-          },
-        ),
-      );
-      channel.on('error', () => undefined);
-      if (options.stdin === undefined) channel.end();
-      else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) channel.end(options.stdin);
-      else options.stdin.pipe(channel);
-
-      const stop = (e: E3Error) => {
-        if (failure) return;
-        failure = e;
-        if (pid !== undefined) signalGroup(pid, 'KILL');
-      };
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(timeoutError(node, command, options.timeoutMs!)), options.timeoutMs);
-      const onAbort = () => stop(abortError(node, command, options.signal?.reason));
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        const exit = await finished;
-        if (failure) throw failure;
-        if (exit.lost) {
-          throw lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the connection closed before \`${line.slice(0, 80)}\` finished`);
-        }
-        const result: ExecResult = { code: exit.code, stdout: out.text(), stderr: err.text() };
-        if (exit.signal) result.signal = exit.signal;
-        if (out.truncated || err.truncated) result.truncated = true;
-        return checkResult(node, command, result, options.check);
-      } finally {
-        if (timer) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      }
-    });
-  }
-
-  function spawn(command: string | readonly string[], options: SpawnOptions = {}): SpawnedProcess {
-    const stdin = new PassThrough();
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let pid: number | undefined;
-    let pendingKill: string | undefined;
-    let exited = false;
-    const kill = (signal: 'TERM' | 'KILL' | 'INT' | 'HUP' = 'TERM') => {
-      if (exited) return;
-      if (pid === undefined) {
-        pendingKill = signal;
-        return;
-      }
-      signalGroup(pid, signal);
-    };
-    const done = channels(async () => {
-      let ch: ClientChannel;
-      let finished: Promise<ChannelExit>;
-      try {
-        ({ channel: ch, exit: finished } = await openChannel(withPidMark(shellLine(command, options))));
-      } catch (err) {
-        stdout.destroy(err as Error);
-        stderr.end();
-        return { code: null, signal: 'ERROR' };
-      }
-      ch.pipe(stdout);
-      ch.stderr.on(
-        'data',
-        pidSniffer(
-          (p) => {
-            pid = p;
-            if (pendingKill) kill(pendingKill as 'TERM');
-          },
-          (c) => stderr.write(c),
-        ),
-      );
-      ch.stderr.once('end', () => stderr.end());
-      stdin.pipe(ch);
-      ch.on('error', () => undefined);
-      const exit = await finished;
-      exited = true;
-      return exit.signal ? { code: exit.code, signal: exit.signal } : { code: exit.code };
-    });
-    const onAbort = () => kill('TERM');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    void done.then(() => options.signal?.removeEventListener('abort', onAbort));
-    return { stdin, stdout, stderr, wait: () => done, kill };
-  }
-
   async function stat(path: string): Promise<FileStat | undefined> {
     try {
       return sftpStat(await sftpCall<SftpStats>('stat', path, (s, cb) => s.lstat(path, cb)));
@@ -345,14 +211,179 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
     });
   }
 
+  return { sftp, sftpCall, stat, renameRemote };
+}
+
+type ChannelExit = { code: number | null; signal?: string; lost: boolean };
+
+/**
+ * Opens an exec channel. The exit listener is attached inside ssh2's callback: a fast command's
+ * exit-status can arrive in the same socket read as the channel confirmation, before any `await` resumes.
+ */
+function openChannel(conn: SshConn, line: string): Promise<{ channel: ClientChannel; exit: Promise<ChannelExit> }> {
+  const { node } = conn;
+  if (conn.closed) return Promise.reject(conn.lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection is closed`));
+  return new Promise((resolve, reject) => {
+    conn.client.exec(line, (err, channel) => {
+      if (err) return reject(conn.lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: could not open a command channel: ${err.message}`, { cause: err }));
+      const exit = new Promise<ChannelExit>((resolveExit) => {
+        let status: { code: number | null; signal?: string } | undefined;
+        channel.on('exit', (code: number | null, signal?: string) => {
+          status = signal ? { code: null, signal } : { code };
+        });
+        channel.once('close', () => resolveExit(status ? { ...status, lost: false } : { code: null, lost: true }));
+      });
+      resolve({ channel, exit });
+    });
+  });
+}
+
+/** Signals the process group of a command by a separate channel (outside the channel limit). */
+function signalGroup(conn: SshConn, pid: number, signal: string): void {
+  if (conn.closed) return;
+  void openChannel(conn, `kill -${signal} -${pid} 2>/dev/null`).then(
+    ({ channel: ch }) => {
+      ch.on('error', () => undefined);
+      ch.resume();
+      ch.stderr.resume();
+      ch.end();
+    },
+    () => undefined,
+  );
+}
+
+/** NodeHandle.exec over `conn`. */
+function sshExec(conn: SshConn, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const { node } = conn;
+  if (options.signal?.aborted) return Promise.reject(abortError(node, command, options.signal.reason));
+  const line = shellLine(command, options);
+  return conn.channels(async () => {
+    const { channel, exit: finished } = await openChannel(conn, withPidMark(line));
+    const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    const out = tailBuffer(max);
+    const err = tailBuffer(max);
+    let pid: number | undefined;
+    let failure: E3Error | undefined;
+    channel.on('data', (c: Buffer) => {
+      out.push(c);
+      options.onStdout?.(c);
+    });
+    channel.stderr.on(
+      'data',
+      pidSniffer(
+        (p) => {
+          pid = p;
+          if (failure) signalGroup(conn, p, 'KILL');
+        },
+        (c) => {
+          err.push(c);
+          options.onStderr?.(c);
+        },
+      ),
+    );
+    channel.on('error', () => undefined);
+    if (options.stdin === undefined) channel.end();
+    else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) channel.end(options.stdin);
+    else options.stdin.pipe(channel);
+
+    const stop = (e: E3Error) => {
+      if (failure) return;
+      failure = e;
+      if (pid !== undefined) signalGroup(conn, pid, 'KILL');
+    };
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(timeoutError(node, command, options.timeoutMs!)), options.timeoutMs);
+    const onAbort = () => stop(abortError(node, command, options.signal?.reason));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const exit = await finished;
+      if (failure) throw failure;
+      if (exit.lost) {
+        throw conn.lostError ?? new E3Error('NODE_UNREACHABLE', `${node}: the connection closed before \`${line.slice(0, 80)}\` finished`);
+      }
+      const result: ExecResult = { code: exit.code, stdout: out.text(), stderr: err.text() };
+      if (exit.signal) result.signal = exit.signal;
+      if (out.truncated || err.truncated) result.truncated = true;
+      return checkResult(node, command, result, options.check);
+    } finally {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  });
+}
+
+/** NodeHandle.spawn over `conn`. */
+function sshSpawn(conn: SshConn, command: string | readonly string[], options: SpawnOptions = {}): SpawnedProcess {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let pid: number | undefined;
+  let pendingKill: string | undefined;
+  let exited = false;
+  const kill = (signal: 'TERM' | 'KILL' | 'INT' | 'HUP' = 'TERM') => {
+    if (exited) return;
+    if (pid === undefined) {
+      pendingKill = signal;
+      return;
+    }
+    signalGroup(conn, pid, signal);
+  };
+  const done = conn.channels(async () => {
+    let ch: ClientChannel;
+    let finished: Promise<ChannelExit>;
+    try {
+      ({ channel: ch, exit: finished } = await openChannel(conn, withPidMark(shellLine(command, options))));
+    } catch (err) {
+      stdout.destroy(err as Error);
+      stderr.end();
+      return { code: null, signal: 'ERROR' };
+    }
+    ch.pipe(stdout);
+    ch.stderr.on(
+      'data',
+      pidSniffer(
+        (p) => {
+          pid = p;
+          if (pendingKill) kill(pendingKill as 'TERM');
+        },
+        (c) => stderr.write(c),
+      ),
+    );
+    ch.stderr.once('end', () => stderr.end());
+    stdin.pipe(ch);
+    ch.on('error', () => undefined);
+    const exit = await finished;
+    exited = true;
+    return exit.signal ? { code: exit.code, signal: exit.signal } : { code: exit.code };
+  });
+  const onAbort = () => kill('TERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  void done.then(() => options.signal?.removeEventListener('abort', onAbort));
+  return { stdin, stdout, stderr, wait: () => done, kill };
+}
+
+/** Opens an SSH connection and returns its {@link NodeHandle}. Throws E3_NODE_* or E3_HOST_KEY_MISMATCH. */
+export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle> {
+  const { spec, hostKey } = options;
+  const node = spec.node;
+  const { client, seenKey } = await handshake(options);
+  const conn: SshConn = { node, client, closed: false, channels: limiter(MAX_CHANNELS) };
+  client.on('error', (err: Error) => {
+    conn.lostError = new E3Error('NODE_UNREACHABLE', `${node}: the SSH connection failed: ${err.message}`, { cause: err });
+  });
+  client.on('close', () => {
+    conn.closed = true;
+  });
+  const { sftp, sftpCall, stat, renameRemote } = sftpSession(conn);
+  const exec = (command: string | readonly string[], o?: ExecOptions) => sshExec(conn, command, o);
+
   const handle: NodeHandle = {
     node,
     kind: 'ssh',
     get hostKey() {
-      return seenKey;
+      return seenKey();
     },
     exec,
-    spawn,
+    spawn: (command, o) => sshSpawn(conn, command, o),
     async putFile(local, remote, opts = {}) {
       const localStat = await lstat(local).catch((e: Error) => {
         throw new E3Error('IO', `could not read ${local}: ${e.message}`, { cause: e });
@@ -406,16 +437,16 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
       await sftpCall('set the time of', path, (s, cb) => s.utimes(path, secs, secs, cb));
     },
     async close() {
-      if (closed) return;
+      if (conn.closed) return;
       await new Promise<void>((resolve) => {
         client.once('close', () => resolve());
         client.end();
         setTimeout(resolve, 2000).unref();
       });
-      closed = true;
+      conn.closed = true;
     },
     get closed() {
-      return closed;
+      return conn.closed;
     },
     sshAccess: Object.defineProperty(
       {
@@ -423,7 +454,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
         host: spec.host,
         port: spec.port,
         get hostKey() {
-          return hostKey.insecure ? undefined : seenKey;
+          return hostKey.insecure ? undefined : seenKey();
         },
         insecure: hostKey.insecure === true,
       },
@@ -434,4 +465,3 @@ export async function connectSsh(options: SshConnectOptions): Promise<NodeHandle
   };
   return handle;
 }
-

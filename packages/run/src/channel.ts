@@ -1,16 +1,21 @@
 import { createInterface } from 'node:readline';
 
-import { E3Error, type AgentMessage, type ControllerMessage } from '@e3/model';
+import { AGENT_PROTOCOL_VERSION, E3Error, checkAgentMessage, isE3Error, type AgentMessage, type ControllerMessage } from '@e3/model';
 import type { SpawnedProcess } from '@e3/remote';
 
 /**
- * The controller's end of one agent's NDJSON channel. Messages arrive in order through `next`; a line
- * that is not JSON is kept as a log line. `closed` settles when the agent's stdout ends.
+ * The controller's end of one agent's NDJSON channel. Messages arrive in order through `waitFor`; a line
+ * that is not JSON is kept as a log line. Every JSON line is checked against the protocol schema: a
+ * malformed message (E3_AGENT) or a `hello` with another protocol version (E3_AGENT_PROTOCOL) breaks the
+ * channel, and every later `waitFor` rejects with that error. `closed` settles when the agent's stdout ends.
  */
 export interface AgentChannel {
   readonly worker: string;
   send(message: ControllerMessage): void;
-  /** The next message for which `accept` is true; rejects with E3_AGENT when the channel closes first or `timeoutMs` passes. */
+  /**
+   * The next message of `type`. Rejects with the agent's `error`, with E3_AGENT when the channel closes
+   * first or `timeoutMs` passes, or with the error that broke the channel (see openChannel).
+   */
   waitFor<T extends AgentMessage['type']>(type: T, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Extract<AgentMessage, { type: T }>>;
   /** Called with every message (ticks, logs, …) as it arrives. */
   onMessage(listener: (message: AgentMessage) => void): void;
@@ -23,11 +28,34 @@ export interface AgentChannel {
   stderrTail(): string;
 }
 
+/** A line from an agent as a message, or the coded error it is: E3_AGENT_PROTOCOL for another protocol version, E3_AGENT for a malformed message. */
+export function decodeAgentLine(line: string, worker: string): AgentMessage | E3Error {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { type: 'log', level: 'info', message: line, t: Date.now() };
+  }
+  const said = value as { type?: unknown; protocol?: unknown; version?: unknown };
+  if (said?.type === 'hello' && said.protocol !== AGENT_PROTOCOL_VERSION) {
+    const version = typeof said.version === 'string' ? ` (agent ${said.version})` : '';
+    return new E3Error('AGENT_PROTOCOL', `agent on ${worker} speaks control protocol ${JSON.stringify(said.protocol) ?? 'none'}${version}, this e3 speaks ${AGENT_PROTOCOL_VERSION}`, {
+      hint: 'Ship the agent of this e3: drop --agent-bundle, or rebuild the bundle with `pnpm build`',
+    });
+  }
+  const checked = checkAgentMessage(value);
+  if ('message' in checked) return checked.message;
+  return new E3Error('AGENT', `agent on ${worker} sent a malformed message: ${checked.problem}`, {
+    hint: 'Ship the agent of this e3 (drop --agent-bundle, or rebuild it with `pnpm build`); docs/agent.md#protocol has the message shapes',
+  });
+}
+
 export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel {
   const queue: AgentMessage[] = [];
   const waiters: Array<() => void> = [];
   const listeners: Array<(m: AgentMessage) => void> = [];
   let isClosed = false;
+  let fault: E3Error | undefined;
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -43,12 +71,12 @@ export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel 
   // readline re-emits its input's errors; `broken` already holds the reason.
   rl.on('error', () => undefined);
   rl.on('line', (line) => {
-    if (!line.trim()) return;
-    let message: AgentMessage;
-    try {
-      message = JSON.parse(line) as AgentMessage;
-    } catch {
-      message = { type: 'log', level: 'info', message: line, t: Date.now() };
+    if (!line.trim() || fault) return;
+    const message = decodeAgentLine(line, worker);
+    if (isE3Error(message)) {
+      fault = message;
+      wake();
+      return;
     }
     for (const l of listeners) l(message);
     queue.push(message);
@@ -90,6 +118,7 @@ export function openChannel(proc: SpawnedProcess, worker: string): AgentChannel 
           }
           return m as never;
         }
+        if (fault) throw fault;
         if (isClosed) {
           const why = broken ? broken.message : stderr.trim().split('\n').slice(-3).join(' | ');
           const tail = why ? `: ${why}` : '';

@@ -171,6 +171,35 @@ async function shadowPath(binDir: string, hidden: readonly string[]): Promise<vo
   }
 }
 
+/** Makes an ed25519 key pair at `file` (replacing one there); returns the public key as `type base64`. */
+async function keygen(file: string): Promise<string> {
+  await rm(file, { force: true });
+  await rm(`${file}.pub`, { force: true });
+  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e3-test', '-f', file]);
+  const [type, b64] = (await readFile(`${file}.pub`, 'utf8')).trim().split(/\s+/);
+  return `${type} ${b64}`;
+}
+
+/** sshd_config lines of one test host: root by key only, SFTP, room for many sessions. */
+function sshdConfig(ip: string, hostKeyFile: string, pidFile: string, authorizedKeys: string): string[] {
+  return [
+    'Port 22',
+    `ListenAddress ${ip}`,
+    `HostKey ${hostKeyFile}`,
+    `PidFile ${pidFile}`,
+    'PermitRootLogin prohibit-password',
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'Subsystem sftp internal-sftp',
+    'MaxSessions 20',
+    'MaxStartups 100',
+    'LogLevel VERBOSE',
+  ];
+}
+
 /**
  * Creates `count` SSH hosts, each a network namespace `e3t-<id>-<i>` with a veth on a fresh bridge in the
  * root namespace, on an unused `10.x.y.0/24` (bridge `.1`, hosts `.10`, `.11`, …), each running its own
@@ -218,14 +247,6 @@ export async function createNetnsHosts(count: number, options: NetnsOptions = {}
 
   const hosts: NetnsHost[] = [];
   const hostDir = (i: number) => join(dir, `host-${i}`);
-
-  const keygen = async (file: string) => {
-    await rm(file, { force: true });
-    await rm(`${file}.pub`, { force: true });
-    await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e3-test', '-f', file]);
-    const [type, b64] = (await readFile(`${file}.pub`, 'utf8')).trim().split(/\s+/);
-    return `${type} ${b64}`;
-  };
 
   const startSshd = async (i: number) => {
     const host = hosts[i]!;
@@ -294,22 +315,7 @@ export async function createNetnsHosts(count: number, options: NetnsOptions = {}
       await mkdir(hostDir(i), { recursive: true });
       const hostKeyFile = join(hostDir(i), 'ssh_host_ed25519_key');
       const hostKey = await keygen(hostKeyFile);
-      const config = [
-        'Port 22',
-        `ListenAddress ${ip}`,
-        `HostKey ${hostKeyFile}`,
-        `PidFile ${join(hostDir(i), 'sshd.pid')}`,
-        'PermitRootLogin prohibit-password',
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'Subsystem sftp internal-sftp',
-        'MaxSessions 20',
-        'MaxStartups 100',
-        'LogLevel VERBOSE',
-      ];
+      const config = sshdConfig(ip, hostKeyFile, join(hostDir(i), 'sshd.pid'), join(dir, 'authorized_keys'));
       // A HOME of its own keeps the controller's ~/.bashrc (slow, host-specific) out of SSH sessions.
       const env = [`HOME=${join(hostDir(i), 'home')}`];
       await mkdir(join(hostDir(i), 'home'), { recursive: true });

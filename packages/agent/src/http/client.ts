@@ -130,6 +130,40 @@ interface OriginPool {
   idle: Connection[];
 }
 
+/** `path` with the defined `query` fields appended, URL-encoded. */
+function withQuery(path: string, query: NonNullable<HttpRequestOptions['query']>): string {
+  let qs = '';
+  for (const k in query) {
+    const v = query[k];
+    if (v !== undefined) qs += (qs ? '&' : '') + encodeURIComponent(k) + '=' + encodeURIComponent(String(v));
+  }
+  return qs ? path + (path.includes('?') ? '&' : '?') + qs : path;
+}
+
+/** Reports a request that failed before a complete response (cut, timeout or exception) to the sink; returns the OpFailure to throw. */
+function recordFailure(err: unknown, options: HttpClientOptions, op: string, start: number, timeout: number): Error {
+  const duration = now() - start;
+  const code = (err as { code?: string }).code;
+  let error: string;
+  let cls: 'cut' | 'timeout' | 'exception';
+  if (options.signal?.aborted) {
+    cls = 'cut';
+    error = 'cut';
+  } else if (code === 'E3_HTTP_TIMEOUT') {
+    cls = 'timeout';
+    error = `timeout after ${timeout} ms`;
+  } else {
+    cls = 'exception';
+    error = `exception ${code ?? (err as Error).name ?? ''} ${(err as Error).message ?? ''}`.trim();
+  }
+  const partial = err instanceof HttpTransportError ? err.partial : { status: 0, headAt: 0, bytes: 0 };
+  options.sink({
+    op, start, duration, ok: false, status: partial.status, bytes: partial.bytes, error,
+    ...(partial.headAt ? { ttfb: partial.headAt - start } : {}),
+  });
+  return opFailure(cls, error.slice(cls.length + 1), { recorded: true, cause: err });
+}
+
 /**
  * An HTTP client for one virtual user: keep-alive HTTP/1.1 connections per origin (one per request in
  * flight, reused while the server keeps them alive), a cookie jar, TTFB timing. Every call is reported to
@@ -231,14 +265,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       const q = rel.indexOf('?');
       opPath = q < 0 ? rel : rel.slice(0, q);
     }
-    if (o.query) {
-      let qs = '';
-      for (const k in o.query) {
-        const v = o.query[k];
-        if (v !== undefined) qs += (qs ? '&' : '') + encodeURIComponent(k) + '=' + encodeURIComponent(String(v));
-      }
-      if (qs) path += (path.includes('?') ? '&' : '?') + qs;
-    }
+    if (o.query) path = withQuery(path, o.query);
     const pool = poolFor(origin);
     const profile = o.accept ?? 'html';
     const cookie = cookies.header(pool.host);
@@ -285,26 +312,7 @@ export function createHttpClient(options: HttpClientOptions): HttpApi & { close(
       return response;
     } catch (err) {
       if (isOpFailure(err)) throw err;
-      const duration = now() - start;
-      const code = (err as { code?: string }).code;
-      let error: string;
-      let cls: 'cut' | 'timeout' | 'exception';
-      if (options.signal?.aborted) {
-        cls = 'cut';
-        error = 'cut';
-      } else if (code === 'E3_HTTP_TIMEOUT') {
-        cls = 'timeout';
-        error = `timeout after ${timeout} ms`;
-      } else {
-        cls = 'exception';
-        error = `exception ${code ?? (err as Error).name ?? ''} ${(err as Error).message ?? ''}`.trim();
-      }
-      const partial = err instanceof HttpTransportError ? err.partial : { status: 0, headAt: 0, bytes: 0 };
-      options.sink({
-        op, start, duration, ok: false, status: partial.status, bytes: partial.bytes, error,
-        ...(partial.headAt ? { ttfb: partial.headAt - start } : {}),
-      });
-      throw opFailure(cls, error.slice(cls.length + 1), { recorded: true, cause: err });
+      throw recordFailure(err, options, op, start, timeout);
     }
   };
 

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   E3_PROVISION: { exit: EXIT.environment, doc: 'Creating or destroying machines failed.' },
   E3_TARGET: { exit: EXIT.environment, doc: 'The local target could not start, stop or answer.' },
   E3_HEALTH_TIMEOUT: { exit: EXIT.environment, doc: 'The system under test did not report RUNNING in time.' },
+  E3_AGENT_PROTOCOL: { exit: EXIT.environment, doc: 'The agent speaks another control-protocol version than this e3 (e.g. an old --agent-bundle).' },
   E3_HTTP: { exit: EXIT.environment, doc: 'A server answered an e3 tool call with an error.' },
   E3_RUN_FAILED: { exit: EXIT.runFailed, doc: 'A stage of the run failed.' },
   E3_AGENT: { exit: EXIT.runFailed, doc: 'A load agent failed or broke the control protocol.' },

@@ -26,31 +26,35 @@ class Fail extends Error {}
 
 const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
+/** `line L, column C` (1-based) of offset `at` in `text`. */
+function position(text: string, at: number): string {
+  let line = 1;
+  let col = 1;
+  for (let k = 0; k < at && k < text.length; k++) {
+    if (text.charCodeAt(k) === 10) {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return `line ${line}, column ${col}`;
+}
+
+/** 1-based line of offset `at` in `text`. */
+function lineOf(text: string, at: number): number {
+  let line = 1;
+  for (let k = 0; k < at; k++) if (text.charCodeAt(k) === 10) line++;
+  return line;
+}
+
 export function parseJson(text: string): JsonParseResult {
   let i = 0;
   const duplicates: DuplicateKey[] = [];
   const n = text.length;
 
-  const position = (at: number): string => {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < at && k < n; k++) {
-      if (text.charCodeAt(k) === 10) {
-        line++;
-        col = 1;
-      } else col++;
-    }
-    return `line ${line}, column ${col}`;
-  };
-  const lineOf = (at: number): number => {
-    let line = 1;
-    for (let k = 0; k < at; k++) if (text.charCodeAt(k) === 10) line++;
-    return line;
-  };
   const fail = (message: string, at = i): never => {
     if (at >= n && !message.startsWith('unexpected end')) message = `unexpected end of input (${message})`;
     const near = at < n ? ` near ${JSON.stringify(text.slice(at, at + 20))}` : '';
-    throw new Fail(`${message} at ${position(at)}${near}`);
+    throw new Fail(`${message} at ${position(text, at)}${near}`);
   };
   const ws = () => {
     while (i < n) {
@@ -113,7 +117,7 @@ export function parseJson(text: string): JsonParseResult {
         const prior = seen.get(key);
         if (prior) prior.count++;
         else seen.set(key, { count: 1, line: 0 });
-        if (prior && prior.count === 2) prior.line = lineOf(keyAt);
+        if (prior && prior.count === 2) prior.line = lineOf(text, keyAt);
         ws();
         if (text[i] !== ':') fail("expected ':' after a property name");
         i++;

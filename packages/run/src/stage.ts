@@ -1,0 +1,94 @@
+import { E3Error, type StageRecord } from '@e3/model';
+
+import { workerRecords, type StageWorker } from './agents.js';
+import type { StageContext } from './context.js';
+import type { StagePlan } from './plan.js';
+import { combineTicks, type ThreadProgress } from './progress.js';
+
+export type ProgressFn = (phase: ThreadProgress['phase'], extra?: Partial<ThreadProgress>) => void;
+
+/** How long past the stage's end a worker may take to send `done` before it counts as lost. */
+const DONE_SLACK_MS = 120_000;
+
+/** Sends `start` to every prepared worker; each records its ticks and forwards its warnings. */
+function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number): void {
+  const total = s.clients ?? 0;
+  for (const w of workers) {
+    w.channel.onMessage((m) => {
+      if (m.type === 'tick') w.lastTick = m;
+      else if (m.type === 'log' && (m.level === 'warn' || m.level === 'error')) ctx.log(`${w.node}: ${m.message}`);
+    });
+    w.channel.send({
+      type: 'start',
+      durationMs: s.durationMs,
+      ...(w.clients !== undefined ? { clients: w.clients, clientOffset: w.clientOffset, totalClients: total } : {}),
+      ...(w.rate !== undefined ? { rate: w.rate } : {}),
+      assignment: ctx.assignment,
+      ...(ctx.graceMs !== undefined ? { graceMs: ctx.graceMs } : {}),
+      ...(s.thinkTimeMs ? { thinkTimeMs: s.thinkTimeMs } : {}),
+      startAt,
+    });
+  }
+}
+
+/** Waits for one worker's `done`; a worker that breaks off is lost (degraded), and with fail-fast stops the others. */
+async function awaitWorker(ctx: StageContext, s: StagePlan, w: StageWorker, workers: StageWorker[], startAt: number, thread: string): Promise<void> {
+  const aborted = () => Boolean(ctx.signal?.aborted);
+  try {
+    await w.channel.waitFor('done', { timeoutMs: s.durationMs + DONE_SLACK_MS + (startAt - ctx.clock.now()) });
+    w.status = aborted() ? 'aborted' : 'succeeded';
+  } catch (err) {
+    w.status = aborted() ? 'aborted' : 'degraded';
+    w.error = (err as Error).message;
+    w.lostAt = ctx.clock.now();
+    ctx.log(`worker ${w.node} lost in stage ${s.index} of thread "${thread}": ${w.error}`);
+    if (ctx.failFast && !aborted()) {
+      for (const other of workers) other.channel.send({ type: 'stop', reason: `fail-fast: ${w.node} lost` });
+    }
+  }
+}
+
+/** The stage's outcome from its workers': aborted, failed (every worker lost, or one with fail-fast), degraded or succeeded. */
+export function stageStatus(ctx: Pick<StageContext, 'signal' | 'failFast'>, workers: StageWorker[]): StageRecord['status'] {
+  const lost = workers.filter((w) => w.status === 'degraded');
+  if (ctx.signal?.aborted) return 'aborted';
+  if (lost.length === workers.length || (lost.length && ctx.failFast)) return 'failed';
+  return lost.length ? 'degraded' : 'succeeded';
+}
+
+/** Reports progress every second: the latest tick of each running worker, combined. */
+function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, progress: ProgressFn, stopping: () => boolean): () => void {
+  return ctx.clock.every(1000, () => {
+    const ticks = workers.filter((w) => w.status === 'running' && w.lastTick).map((w) => w.lastTick!);
+    const elapsed = ctx.clock.now() - startAt;
+    progress(stopping() || elapsed >= s.durationMs ? 'stopping' : 'load', {
+      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
+    });
+  });
+}
+
+/**
+ * Runs stage `s` on prepared workers: sends `start` (for `startAt`), reports progress every second, sends
+ * `stop` on interrupt (or, with fail-fast, when a worker is lost) and waits for every worker's `done`.
+ * Sets `record.end`, `record.workers` and `record.status`; throws E3_INTERRUPTED after an interrupt.
+ */
+export async function driveStage(ctx: StageContext, thread: string, s: StagePlan, workers: StageWorker[], record: StageRecord, startAt: number, progress: ProgressFn): Promise<void> {
+  startWorkers(ctx, s, workers, startAt);
+  let stopping = false;
+  const onAbort = () => {
+    stopping = true;
+    for (const w of workers) w.channel.send({ type: 'stop', reason: 'interrupted' });
+  };
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopTicker = startTicker(ctx, s, workers, startAt, progress, () => stopping);
+  try {
+    await Promise.all(workers.map((w) => awaitWorker(ctx, s, w, workers, startAt, thread)));
+  } finally {
+    stopTicker();
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  record.end = ctx.clock.now();
+  record.workers = workerRecords(workers);
+  record.status = stageStatus(ctx, workers);
+  if (ctx.signal?.aborted) throw new E3Error('INTERRUPTED', 'interrupted');
+}
