@@ -4,6 +4,7 @@ import { gather } from './gather.js';
 
 export interface GatherArgs {
   run: string;
+  force: boolean;
   insecureHostKeys: boolean;
 }
 
@@ -13,7 +14,8 @@ export const gatherCommand = defineCommand<GatherArgs>({
   name: 'gather',
   description: "Copy a run's samples, agent logs, metrics and server logs from every node into the run dir (incremental; safe while the run goes on)",
   options: {
-    run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
+    run: { type: 'string', alias: 'r', description: 'Run name (in e3-home/runs or archive), or the path of a run folder', required: true },
+    force: { type: 'boolean', description: 'Gather even though the run failed or never started', default: false },
     'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
   },
   examples: [['e3 gather -r local-demo-20261125T101500Z', 'gather a run (again: only what changed moves)']],
@@ -21,6 +23,7 @@ export const gatherCommand = defineCommand<GatherArgs>({
     const shown = new Map<string, number>();
     const result = await gather({
       run: args.run,
+      force: args.force,
       home: args.home,
       cwd: ctx.cwd,
       insecureHostKeys: args.insecureHostKeys,

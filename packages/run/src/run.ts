@@ -1,30 +1,30 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 import {
-  DEFAULT_NODE_DATA_DIR,
   bundleUserScript,
-  E3_VERSION,
   E3Error,
   durationMs,
   findHomeFile,
   isE3Error,
   isUserScriptPath,
   loadFile,
+  nodeDataDir,
   nodePaths,
   readRunFile,
   readStages,
+  requirePhase,
   resolveHome,
+  resolveRunDir,
   runDirPaths,
   splitClients,
   clientOffsets,
   stageKey,
   thinkTimeMs,
   threadMachines,
+  withPhase,
   workloadJobs,
-  writePhaseStatus,
   writeStages,
   type RunFile,
   type Snapshot,
@@ -41,8 +41,10 @@ import { combineTicks, type ThreadProgress } from './progress.js';
 import { resetInstance } from './reset.js';
 
 export interface RunOptions {
-  /** The run name (a folder of e3-home/runs). */
+  /** The run: a name in e3-home/runs or archive, or the path of a run folder (resolveRunDir). */
   run: string;
+  /** Run even though provision failed or is still running. */
+  force?: boolean;
   home?: string;
   cwd?: string;
   /** The agent bundle (`e3-agent.cjs`) on this machine; shipped to workers that lack it. */
@@ -187,15 +189,21 @@ function createBarrier(parties: number) {
  * Reads the run file; writes `phases/run.json` (running first, its outcome last) and
  * `thread-NNN/stages.json` after every stage change; agents write samples into the worker stage dirs
  * (directly into the run dir for `localhost` workers). Throws E3_PHASE_NOT_READY, E3_NODE_* (before any
- * load), E3_ENVIRONMENT, E3_INTERRUPTED (after stopping every agent; data kept).
+ * load), E3_ENVIRONMENT, E3_INTERRUPTED (after stopping every agent; data kept). Needs provision not to
+ * have failed nor be running (a run dir without a provision status, written by hand, is fine) unless `force`.
  */
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
-  const log = options.log ?? (() => undefined);
   const home = resolveHome({ home: options.home, cwd: options.cwd });
-  const runDir = join(home, 'runs', options.run);
+  const runDir = resolveRunDir(home, options.run, { cwd: options.cwd });
+  await requirePhase(runDir, 'provision', { next: 'run', allowMissing: true, force: options.force });
+  const named = { ...options, run: basename(runDir) };
+  return withPhase(runDir, 'run', () => runIn(home, runDir, named), { signal: options.signal, outcome: (r) => ({ status: r.status }) });
+}
+
+async function runIn(home: string, runDir: string, options: RunOptions): Promise<RunResult> {
+  const log = options.log ?? (() => undefined);
   const runFile = await readRunFile(runDir);
   const plans = await plan(home, runDir, runFile);
-  const startedAt = new Date().toISOString();
   const signal = options.signal;
   const connector = createStackConnector({
     insecure: options.insecureHostKeys,
@@ -257,7 +265,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     throw err;
   }
 
-  await writePhaseStatus(runDir, { phase: 'run', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   const barrier = runFile.barrier ? createBarrier(plans.length) : undefined;
   const records: StageRecord[][] = [];
 
@@ -351,7 +358,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
         nodes.map(async (node, wi) => {
           const handle = await connector.connect(p.workers, node);
           const local = handle.kind === 'local';
-          const dataDir = p.workers.instance.dataDir ?? (local ? join(tmpdir(), 'e3') : DEFAULT_NODE_DATA_DIR);
+          const dataDir = nodeDataDir(p.workers.instance, node);
           const np = nodePaths(dataDir, options.run);
           const pidFile = np.pidFile(p.index, wi);
           await stopByPidFile(handle, pidFile, { graceMs: 2000 }).catch(() => undefined);
@@ -476,8 +483,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   }
   const all = records.flat();
   const status: RunResult['status'] = interrupted ? 'aborted' : failure ? 'failed' : all.some((r) => r.status === 'degraded') ? 'partial' : 'succeeded';
-  const err = failure && isE3Error(failure) ? { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } : failure ? { code: 'E3_BUG', message: String(failure) } : undefined;
-  await writePhaseStatus(runDir, { phase: 'run', status, startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION, ...(err ? { error: err } : {}) });
   if (failure) throw failure;
   return { run: options.run, runDir, status, threads: plans.map((p) => ({ name: p.name, stages: records[p.index]! })) };
 }

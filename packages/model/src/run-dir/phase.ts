@@ -23,8 +23,8 @@ export interface WithPhaseOptions<T> {
   signal?: AbortSignal;
   /** The clock of the timestamps (ms since the epoch; default Date.now). */
   now?: () => number;
-  /** The end status of a phase that returned: `succeeded` unless it says `partial` (with its error). */
-  outcome?: (result: T) => { status: 'succeeded' | 'partial'; error?: PhaseError };
+  /** The end status of a phase that returned: `succeeded` unless it says otherwise (e.g. `partial`, with its error). */
+  outcome?: (result: T) => { status: Exclude<PhaseStatus['status'], 'running'>; error?: PhaseError };
   /** Hint for an E3_BUG (an error that is not an E3Error), e.g. how to clean up after it. */
   bugHint?: string;
 }
