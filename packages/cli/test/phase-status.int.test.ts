@@ -63,8 +63,8 @@ describe('every phase that fails writes the same status fields', () => {
     const rf = JSON.parse(await readFile(join(home, 'runs', run, `${run}.json`), 'utf8'));
     delete rf.threads[0].worker.stack;
     await writeFile(join(home, 'runs', run, `${run}.json`), JSON.stringify(rf));
-    await expect(gather({ run, home })).rejects.toMatchObject({ code: 'E3_INVALID_FILE' });
-    expect((await statusOf(join(home, 'runs', run), 'gather')).error).toMatchObject({ code: 'E3_INVALID_FILE' });
+    await expect(gather({ run, home })).rejects.toMatchObject({ code: 'E3_PHASE_NOT_READY' });
+    expect((await statusOf(join(home, 'runs', run), 'gather')).error).toMatchObject({ code: 'E3_PHASE_NOT_READY', message: expect.stringContaining('/threads/0/worker/stack: missing') });
   });
 
   it('analyze: a run that wrote no stages.json', async () => {
