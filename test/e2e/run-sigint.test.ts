@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { nodePaths, readPhaseStatus, readStages } from '@e3/model';
 import { expectExit, makeTmpDir, repoRoot, writeTree } from '@e3/test-utils';
 
-const server = createServer((_req, res) => res.end('{"state":"RUNNING"}'));
+/** While `hang` is set, requests get no answer: agents stopping then wait out their grace period. */
+let hang = false;
+const server = createServer((_req, res) => {
+  if (!hang) res.end('{"state":"RUNNING"}');
+});
 let url: string;
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -83,11 +87,17 @@ describe('Ctrl-C during e3 run', () => {
     expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'running' });
     const pidFile = nodePaths(join(tmpdir(), 'e3'), run).pidFile(0, 0);
     const agent = Number((await readFile(pidFile, 'utf8')).trim());
+    // Requests in flight now hang, so the clean stop the first Ctrl-C starts takes the agents' 5 s grace.
+    hang = true;
+    await sleep(300);
     first.child.kill('SIGINT');
+    await sleep(1000);
     first.child.kill('SIGINT');
     expectExit({ code: await first.exited, stderr: first.stderr() }, 130);
     // The forced quit wrote it (a clean stop says only "interrupted").
     expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'aborted', error: { code: 'E3_INTERRUPTED', message: expect.stringContaining('forced') } });
+    hang = false;
+    server.closeAllConnections();
     try {
       process.kill(agent, 'SIGTERM');
     } catch {
