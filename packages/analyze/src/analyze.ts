@@ -206,45 +206,43 @@ export async function computeAnalysis(
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const runDir = resolveRunDir(options.run, options);
   await requirePhase(runDir, 'run', { next: 'analyze', allowMissing: true, force: options.force });
-  return withPhase(runDir, 'analyze', () => analyzeIn(runDir, options), { signal: options.signal });
-}
-
-async function analyzeIn(runDir: string, options: AnalyzeOptions): Promise<AnalyzeResult> {
   const timings: Record<string, number> = {};
   const run = runDir.split(/[\\/]/).filter(Boolean).pop()!;
-  options.log?.(`analysing ${runDir}`);
-  const a = await computeAnalysis(runDir, {
-    signal: options.signal,
-    timings,
-    ...(options.workers !== undefined ? { workers: options.workers } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  const analysisDir = a.info.paths.analysisDir;
-  options.log?.(`aggregated ${a.summary.samples} samples in ${((timings.aggregate ?? 0) / 1000).toFixed(1)} s`);
-  await mkdir(analysisDir, { recursive: true });
-  await removeStaleCharts(analysisDir, new Set(a.charts.map((c) => c.file)));
-  let t = performance.now();
-  let charts: string[] = [];
-  if (options.charts !== false) {
-    charts = await renderCharts(a.charts, analysisDir, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
-    a.summary.charts = a.charts.map((c) => c.file);
-    options.log?.(`rendered ${charts.length} charts in ${(((performance.now() - t) / 1000)).toFixed(1)} s`);
-  }
-  timings.charts = Math.round(performance.now() - t);
-  t = performance.now();
-  const summaryFile = join(analysisDir, ANALYSIS_SUMMARY_FILE);
-  await writeJsonAtomic(summaryFile, a.summary);
-  let reportFile: string | undefined;
-  if (options.report !== false) {
-    reportFile = join(analysisDir, ANALYSIS_REPORT_FILE);
-    await writeFileAtomic(reportFile, renderReport(a, { pngs: options.charts !== false }));
-  }
-  timings.report = Math.round(performance.now() - t);
-  if (options.open && reportFile) openViewer(reportFile, options.env);
-  return {
-    run, runDir, analysisDir, summaryFile, ...(reportFile ? { reportFile } : {}), charts, summary: a.summary,
-    exitCode: a.summary.verdict.passed ? EXIT.ok : EXIT.thresholds, timings,
-  };
+  return withPhase(runDir, 'analyze', async () => {
+    options.log?.(`analysing ${runDir}`);
+    const a = await computeAnalysis(runDir, {
+      signal: options.signal,
+      timings,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const analysisDir = a.info.paths.analysisDir;
+    options.log?.(`aggregated ${a.summary.samples} samples in ${((timings.aggregate ?? 0) / 1000).toFixed(1)} s`);
+    await mkdir(analysisDir, { recursive: true });
+    await removeStaleCharts(analysisDir, new Set(a.charts.map((c) => c.file)));
+    let t = performance.now();
+    let charts: string[] = [];
+    if (options.charts !== false) {
+      charts = await renderCharts(a.charts, analysisDir, { signal: options.signal, ...(options.workers !== undefined ? { workers: options.workers } : {}) });
+      a.summary.charts = a.charts.map((c) => c.file);
+      options.log?.(`rendered ${charts.length} charts in ${(((performance.now() - t) / 1000)).toFixed(1)} s`);
+    }
+    timings.charts = Math.round(performance.now() - t);
+    t = performance.now();
+    const summaryFile = join(analysisDir, ANALYSIS_SUMMARY_FILE);
+    await writeJsonAtomic(summaryFile, a.summary);
+    let reportFile: string | undefined;
+    if (options.report !== false) {
+      reportFile = join(analysisDir, ANALYSIS_REPORT_FILE);
+      await writeFileAtomic(reportFile, renderReport(a, { pngs: options.charts !== false }));
+    }
+    timings.report = Math.round(performance.now() - t);
+    if (options.open && reportFile) openViewer(reportFile, options.env);
+    return {
+      run, runDir, analysisDir, summaryFile, ...(reportFile ? { reportFile } : {}), charts, summary: a.summary,
+      exitCode: a.summary.verdict.passed ? EXIT.ok : EXIT.thresholds, timings,
+    };
+  }, { signal: options.signal });
 }
 
 /** Removes the PNGs a previous analysis listed in its summary.json that this one does not write. */
