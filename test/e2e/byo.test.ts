@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { keygen } from '@e3/snapshot';
 import { seedTarget } from '@e3/target';
-import { repoRoot, runE3, useNetnsHosts, writeTree } from '@e3/test-utils';
+import { expectExit, repoRoot, runE3, useNetnsHosts, writeTree } from '@e3/test-utils';
 
 const net = useNetnsHosts(3);
 let home: string;
@@ -56,7 +56,7 @@ describe('a bring-your-own experiment through e3 orchestrate', () => {
     const r = await runE3(repoRoot, ['orchestrate', '-e', 'byo', '--home', home], { timeoutMs: 240_000 });
     expect(r.stderr).not.toMatch(/This is a bug/);
     expect(r.stdout).toMatch(/^deprovision +ok$/m);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     const workers = JSON.parse(await readFile(join(home, 'instances/byo-workers.json'), 'utf8'));
     expect(Object.keys(workers.HostKeys).sort()).toEqual([net.current.hosts[0]!.node, net.current.hosts[1]!.node].sort());
     const [run] = await readdir(join(home, 'archive'));

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { makeTree, repoRoot, runE3 } from '@e3/test-utils';
+import { expectExit, makeTree, repoRoot, runE3 } from '@e3/test-utils';
 
 /** Pids of detached target daemons running on this machine. */
 async function targetPids(): Promise<string[]> {
@@ -22,7 +22,7 @@ describe('e3 demo', () => {
     const before = await targetPids();
     const r = await runE3(repoRoot, ['demo', '--home', home], { timeoutMs: 400_000 });
     expect(r.stderr).not.toMatch(/This is a bug/);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stdout).toMatch(/^provision +ok$/m);
     expect(r.stdout).toMatch(/^deprovision +ok$/m);
     const [run] = await readdir(join(home, 'archive'));

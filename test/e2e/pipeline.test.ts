@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { makeTree, repoRoot } from '@e3/test-utils';
+import { expectExit, makeTree, repoRoot } from '@e3/test-utils';
 
 /** `pnpm orchestrate …` as a user runs it from the repository root. */
 function orchestrate(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -39,7 +39,7 @@ describe('pnpm orchestrate (Turbo pipeline)', () => {
     const dir = await makeTree({ 'pipeline-test.json': demo });
     const first = await orchestrate(['-e', join(dir, 'pipeline-test.json'), '--retain']);
     run = /^run: (\S+)$/m.exec(first.out)?.[1];
-    expect(first.code).toBe(0);
+    expectExit(first, 0);
     expect(run).toMatch(/^pipeline-test-\d{8}T\d{6}Z$/);
     const runDir = join(home, 'runs', run!);
     for (const f of [`${run}.json`, 'ledger.ndjson', 'thread-001/stages.json', 'thread-002/stages.json', 'analysis/report.html', 'analysis/summary.json']) {
@@ -50,12 +50,12 @@ describe('pnpm orchestrate (Turbo pipeline)', () => {
     }
     await orchestrate(['--run', run!, '--only', 'analyze']);
     const again = await orchestrate(['--run', run!, '--only', 'analyze']);
-    expect(again.code).toBe(0);
+    expectExit(again, 0);
     expect(again.out).toMatch(/e3:analyze: cache hit/);
     expect(existsSync(join(runDir, 'analysis/report.html'))).toBe(true);
 
     const down = await orchestrate(['--run', run!, '--only', 'deprovision']);
-    expect(down.code).toBe(0);
+    expectExit(down, 0);
     expect(existsSync(join(home, 'archive', run!, `${run}.json`))).toBe(true);
   }, 400_000);
 });

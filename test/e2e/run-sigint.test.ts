@@ -10,9 +10,13 @@ import { pathToFileURL } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { nodePaths, readPhaseStatus, readStages } from '@e3/model';
-import { makeTmpDir, repoRoot, writeTree } from '@e3/test-utils';
+import { expectExit, makeTmpDir, repoRoot, writeTree } from '@e3/test-utils';
 
-const server = createServer((_req, res) => res.end('{"state":"RUNNING"}'));
+/** While `hang` is set, requests get no answer: agents stopping then wait out their grace period. */
+let hang = false;
+const server = createServer((_req, res) => {
+  if (!hang) res.end('{"state":"RUNNING"}');
+});
 let url: string;
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -54,7 +58,7 @@ describe('Ctrl-C during e3 run', () => {
     expect(existsSync(`/proc/${pid}`)).toBe(true);
     const sent = Date.now();
     first.child.kill('SIGINT');
-    expect(await first.exited).toBe(130);
+    expectExit({ code: await first.exited, stderr: first.stderr() }, 130);
     expect(Date.now() - sent).toBeLessThan(5000);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(first.stderr()).toContain('[E3_INTERRUPTED]');
@@ -62,7 +66,42 @@ describe('Ctrl-C during e3 run', () => {
     expect((await readStages(runDir, 0))!.stages.map((s) => s.status)).toEqual(['aborted', 'pending']);
 
     const resumed = e3Run(['-r', run, '--home', home, '--resume']);
-    expect(await resumed.exited).toBe(0);
+    expectExit({ code: await resumed.exited, stderr: resumed.stderr() }, 0);
     expect((await readStages(runDir, 0))!.stages.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+  }, 120_000);
+
+  it('a second Ctrl-C quits at once and still leaves the run phase aborted, not running', async () => {
+    const home = await makeTmpDir();
+    const run = 'sigint2-20261125T000000Z';
+    await writeTree(home, {
+      'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
+      'snapshots/s.json': { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] },
+      [`runs/${run}/${run}.json`]: {
+        run_name: run, duration: 20000, workload: 'status',
+        threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 2 }] }],
+      },
+    });
+    const runDir = join(home, 'runs', run);
+    const first = e3Run(['-r', run, '--home', home]);
+    for (let i = 0; i < 300 && (await readStages(runDir, 0).catch(() => undefined))?.stages[0]?.status !== 'running'; i++) await sleep(100);
+    expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'running' });
+    const pidFile = nodePaths(join(tmpdir(), 'e3'), run).pidFile(0, 0);
+    const agent = Number((await readFile(pidFile, 'utf8')).trim());
+    // Requests in flight now hang, so the clean stop the first Ctrl-C starts takes the agents' 5 s grace.
+    hang = true;
+    await sleep(300);
+    first.child.kill('SIGINT');
+    await sleep(1000);
+    first.child.kill('SIGINT');
+    expectExit({ code: await first.exited, stderr: first.stderr() }, 130);
+    // The forced quit wrote it (a clean stop says only "interrupted").
+    expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'aborted', error: { code: 'E3_INTERRUPTED', message: expect.stringContaining('forced') } });
+    hang = false;
+    server.closeAllConnections();
+    try {
+      process.kill(agent, 'SIGTERM');
+    } catch {
+      // The agent ended with its controller.
+    }
   }, 120_000);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { validateValue, type Snapshot } from '@e3/model';
 import { seedTarget, startTarget, type RunningTarget } from '@e3/target';
-import { e3OriginalHome, repoRoot, runBin } from '@e3/test-utils';
+import { e3OriginalHome, expectExit, repoRoot, runBin } from '@e3/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const BIN = 'packages/snapshot/src/bin.ts';
@@ -41,7 +41,7 @@ describe('e3 snapshot against a seeded target', () => {
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toBe('wrote e3-home/snapshots/paged-a.json: 3 project(s), 9 repositories, 8 HTTP user(s), 4 SSH user(s)\n');
     const second = await e3Snapshot([...args, '--name', 'paged-a']);
-    expect(second.code).toBe(0);
+    expectExit(second, 0);
     const file = join(home, 'snapshots', 'paged-a.json');
     const text = readFileSync(file, 'utf8');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -60,14 +60,14 @@ describe('e3 snapshot against a seeded target', () => {
     expect(new Set(weights).size).toBe(9);
 
     // Same seed, another file: byte-identical.
-    expect((await e3Snapshot([...args, '--name', 'paged-b'])).code).toBe(0);
+    expectExit(await e3Snapshot([...args, '--name', 'paged-b']), 0);
     const other = readFileSync(join(home, 'snapshots', 'paged-b.json'), 'utf8');
     expect(other.replace('"paged-b"', '"paged-a"').replace('"paged-b"', '"paged-a"')).toBe(text);
   });
 
   it('reports users with neither a password nor a matching key instead of dropping them silently', async () => {
     const r = await e3Snapshot(['--url', target.url, '--password-env', 'E3_ADMIN_PW', '--key-file', KEYS_FILE, '--name', 'ssh-only', '--max-branch', '1']);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stdout).toContain('4 SSH user(s)');
     expect(r.stdout).toContain('left out 4 user(s) with neither a password nor a matching key: user-0001, user-0002, user-0003, user-0004');
     const snap = JSON.parse(readFileSync(join(home, 'snapshots', 'ssh-only.json'), 'utf8')) as Snapshot;
@@ -77,13 +77,13 @@ describe('e3 snapshot against a seeded target', () => {
 
   it('a wrong admin password exits 3 with a coded error naming the user and URL, not the password', async () => {
     const r = await e3Snapshot(['--url', target.url, '--password-env', 'WRONG_PW', '--name', 'x'], { WRONG_PW: 'not-the-pw-123' });
-    expect(r.code).toBe(3);
+    expectExit(r, 3);
     expect(r.stderr).toContain(`[E3_HTTP] 401 Unauthorized: GET ${target.url}/rest/api/1.0/projects refused the credentials of user "admin"`);
     expect(r.stderr + r.stdout).not.toContain('not-the-pw-123');
   });
 
   it('--aws adds the placeholders', async () => {
-    expect((await e3Snapshot(['--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--name', 'aws', '--aws'])).code).toBe(0);
+    expectExit(await e3Snapshot(['--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--name', 'aws', '--aws']), 0);
     const snap = JSON.parse(readFileSync(join(home, 'snapshots', 'aws.json'), 'utf8')) as Snapshot;
     expect({ ebs: snap.ebs, rds: snap.rds, es: snap.es }).toEqual({ ebs: { 'ap-southeast-2': 'TODO' }, rds: { account: 'TODO', id: 'TODO' }, es: { snapshot: 'TODO', bucket: 'TODO' } });
   });
@@ -123,7 +123,7 @@ describe('e3 keygen + e3 add-users', () => {
     expect(res.status).toBe(200);
 
     const snap = await e3Snapshot(['--url', target.url, '--password-env', 'E3_ADMIN_PW', '--key-file', 'pool', '--name', 'with-pool']);
-    expect(snap.code).toBe(0);
+    expectExit(snap, 0);
     const found = JSON.parse(readFileSync(join(home, 'snapshots', 'with-pool.json'), 'utf8')) as Snapshot;
     expect(found.users.map((u) => u.username)).toEqual(['load_0', 'load_1', 'load_2']);
   });
@@ -131,10 +131,10 @@ describe('e3 keygen + e3 add-users', () => {
   it('stops with a coded error when a pool key belongs to another user, and when the pool is too small', async () => {
     // The seed registered the first keys of 100-keys.json for ssh-user-0001…
     const taken = await e3Snapshot(['add-users', '--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--count', '1', '--keys', KEYS_FILE, '--prefix', 'clash_']);
-    expect(taken.code).toBe(3);
+    expectExit(taken, 3);
     expect(taken.stderr).toContain(`[E3_HTTP] key pair 0 of ${KEYS_FILE} is already registered to another user than clash_0 on ${target.url}`);
     const small = await e3Snapshot(['add-users', '--url', target.url, '--password-env', 'E3_ADMIN_PW', '--user-password-env', 'E3_USER_PW', '--count', '101', '--keys', KEYS_FILE]);
-    expect(small.code).toBe(2);
+    expectExit(small, 2);
     expect(small.stderr).toContain(`[E3_USAGE] --count 101 needs 101 keys but ${KEYS_FILE} holds 100`);
   });
 });

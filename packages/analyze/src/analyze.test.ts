@@ -150,7 +150,7 @@ summary: <run>/analysis/summary.json"
     const err = await analyze({ run: 'nope-20260101T000000Z', home, cwd: home }).catch((e: unknown) => e as E3Error);
     expect(err).toMatchObject({ code: 'E3_RUN_NOT_FOUND' });
     expect(renderError(err, { json: false }).text.replaceAll(home, '<home>')).toMatchInlineSnapshot(`
-"[E3_RUN_NOT_FOUND] run "nope-20260101T000000Z" not found: neither <home>/nope-20260101T000000Z/nope-20260101T000000Z.json nor <home>/runs/nope-20260101T000000Z/nope-20260101T000000Z.json exists
+"[E3_RUN_NOT_FOUND] run "nope-20260101T000000Z" not found: no run folder (holding nope-20260101T000000Z.json) in <home>/runs, <home>/archive or <home>/nope-20260101T000000Z
 
 Run \`e3 list runs\` to see the runs in e3-home, or pass the path of a run folder"
 `);

@@ -9,11 +9,11 @@ import {
   E3Error,
   EXIT,
   RUN_DIR_FORMAT_VERSION,
-  isE3Error,
   loadFile,
+  requirePhase,
+  withPhase,
   writeFileAtomic,
   writeJsonAtomic,
-  writePhaseStatus,
   type AnalysisSummary,
 } from '@e3/model';
 import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
@@ -33,6 +33,8 @@ export interface AnalyzeOptions {
   home?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Analyse even though the run failed or is still running. */
+  force?: boolean;
   /** Open report.html in the desktop's viewer when done (default false). */
   open?: boolean;
   /** Render PNG charts (default true). */
@@ -218,15 +220,15 @@ export async function computeAnalysis(
  * writes `analysis/*.png`, `analysis/summary.json`, `analysis/report.html` and then `phases/analyze.json`.
  * Returns exit code 5 in the result (not an error) when a threshold failed.
  * Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY (no stages.json), E3_INVALID_FILE, E3_SAMPLES_FORMAT,
- * E3_RUN_DIR_INCOMPATIBLE, E3_IO and E3_INTERRUPTED.
+ * E3_RUN_DIR_INCOMPATIBLE, E3_IO and E3_INTERRUPTED. Refuses a run that failed or is still running
+ * (E3_PHASE_NOT_READY) unless `force`; a run dir without a run status (E³'s) is analysed.
  */
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const runDir = resolveRunDir(options.run, options);
-  const startedAt = new Date().toISOString();
+  await requirePhase(runDir, 'run', { next: 'analyze', allowMissing: true, force: options.force });
   const timings: Record<string, number> = {};
   const run = runDir.split(/[\\/]/).filter(Boolean).pop()!;
-  await writePhaseStatus(runDir, { phase: 'analyze', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
-  try {
+  return withPhase(runDir, 'analyze', async () => {
     options.log?.(`analysing ${runDir}`);
     const a = await computeAnalysis(runDir, {
       signal: options.signal,
@@ -255,21 +257,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       await writeFileAtomic(reportFile, renderReport(a, { pngs: options.charts !== false }));
     }
     timings.report = Math.round(performance.now() - t);
-    await writePhaseStatus(runDir, { phase: 'analyze', status: 'succeeded', startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION });
     if (options.open && reportFile) openViewer(reportFile, options.env);
     return {
       run, runDir, analysisDir, summaryFile, ...(reportFile ? { reportFile } : {}), charts, summary: a.summary,
       exitCode: a.summary.verdict.passed ? EXIT.ok : EXIT.thresholds, timings,
     };
-  } catch (err) {
-    const aborted = options.signal?.aborted === true;
-    const e = isE3Error(err) ? err : undefined;
-    await writePhaseStatus(runDir, {
-      phase: 'analyze', status: aborted ? 'aborted' : 'failed', startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION,
-      error: { code: e?.code ?? 'E3_BUG', message: (err as Error).message, ...(e?.hint ? { hint: e.hint } : {}) },
-    }).catch(() => undefined);
-    throw err;
-  }
+  }, { signal: options.signal });
 }
 
 /** Removes the PNGs a previous analysis listed in its summary.json that this one does not write. */
@@ -332,6 +325,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
 export interface AnalyzeArgs {
   run: string;
   open: boolean;
+  force: boolean;
 }
 
 /** `e3 analyze -r <run> [--open] [--json]`: exit 0, or 5 when a threshold failed. */
@@ -339,7 +333,8 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
   name: 'analyze',
   description: COMMAND_HELP.analyze,
   options: {
-    run: { type: 'string', alias: 'r', required: true, description: 'Run name in e3-home/runs, or the path of a run folder' },
+    run: { type: 'string', alias: 'r', required: true, description: 'Run name (in e3-home/runs or archive), or the path of a run folder' },
+    force: { type: 'boolean', default: false, description: 'Analyse even though the run failed or is still running' },
     open: { type: 'boolean', default: false, description: 'Open report.html when done (--no-open, the default, launches nothing)' },
   },
   examples: [
@@ -349,7 +344,7 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
   async run(args, ctx) {
     if (!args.run) throw new E3Error('USAGE', 'missing --run', { hint: 'Pass the run: `e3 analyze -r <run>` (see `e3 list runs`)' });
     const r = await analyze({
-      run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, signal: ctx.signal, log: ctx.log,
+      run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, force: args.force, signal: ctx.signal, log: ctx.log,
       onProgress: (e) => ctx.event({ event: 'analyze.progress', ...e }),
     });
     return { text: formatAnalyzeResult(r), data: r.summary, exitCode: r.exitCode };

@@ -1,6 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 
 import {
   E3Error,
@@ -10,8 +10,8 @@ import {
   readRunFile,
   readStages,
   resolveHome,
+  resolveRunDir as resolveModelRunDir,
   runDirPaths,
-  runFileName,
   stageDirName,
   stageKey,
   threadDirName,
@@ -88,28 +88,10 @@ export interface RunInfo {
   warnings: string[];
 }
 
-const isDir = (p: string): boolean => {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-
-/**
- * The run folder named `run`: a path to a run folder (holding `<name>.json`), or a run name in
- * `<home>/runs`. Throws E3_RUN_NOT_FOUND.
- */
+/** The run folder `run` names, resolved as every phase does (`resolveRunDir` of @e3/model). Throws E3_RUN_NOT_FOUND. */
 export function resolveRunDir(run: string, options: { home?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const cwd = options.cwd ?? process.cwd();
-  const asPath = resolve(cwd, run);
-  if (isDir(asPath) && existsSync(join(asPath, runFileName(basename(asPath))))) return asPath;
-  const home = resolveHome({ home: options.home, cwd, env: options.env });
-  const inHome = join(home, 'runs', run);
-  if (isDir(inHome) && existsSync(join(inHome, runFileName(run)))) return inHome;
-  throw new E3Error('RUN_NOT_FOUND', `run "${run}" not found: neither ${asPath}/${runFileName(basename(asPath))} nor ${inHome}/${runFileName(run)} exists`, {
-    hint: 'Run `e3 list runs` to see the runs in e3-home, or pass the path of a run folder',
-  });
+  return resolveModelRunDir(resolveHome({ home: options.home, cwd, env: options.env }), run, { cwd });
 }
 
 /** gather.json's files by path relative to the run dir. */

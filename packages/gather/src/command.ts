@@ -5,6 +5,7 @@ import { gather } from './gather.js';
 
 export interface GatherArgs {
   run: string;
+  force: boolean;
   insecureHostKeys: boolean;
 }
 
@@ -14,7 +15,8 @@ export const gatherCommand = defineCommand<GatherArgs>({
   name: 'gather',
   description: COMMAND_HELP.gather,
   options: {
-    run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
+    run: { type: 'string', alias: 'r', description: 'Run name (in e3-home/runs or archive), or the path of a run folder', required: true },
+    force: { type: 'boolean', description: 'Gather even though the run failed or never started', default: false },
     'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
   },
   examples: [['e3 gather -r local-demo-20261125T101500Z', 'gather a run (again: only what changed moves)']],
@@ -22,6 +24,7 @@ export const gatherCommand = defineCommand<GatherArgs>({
     const shown = new Map<string, number>();
     const result = await gather({
       run: args.run,
+      force: args.force,
       home: args.home,
       cwd: ctx.cwd,
       insecureHostKeys: args.insecureHostKeys,

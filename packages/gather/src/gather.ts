@@ -1,24 +1,26 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 import {
-  DEFAULT_NODE_DATA_DIR,
-  E3_VERSION,
   E3Error,
   isE3Error,
+  nodeDataDir,
   nodePaths,
   readGatherManifest,
+  readPhaseStatus,
   readRunFile,
   readStages,
   requirePhase,
   resolveHome,
+  resolveRunDir,
   runDirPaths,
   threadMachines,
+  withPhase,
   writeGatherManifest,
-  writePhaseStatus,
   type GatheredNode,
+  type RunFile,
   type StackMachines,
 } from '@e3/model';
 import { createStackConnector, globMatcher, shellQuote, syncDir, type NodeHandle, type StackConnector } from '@e3/remote';
@@ -29,7 +31,10 @@ export const DEFAULT_COLLECTD_CSV_DIR = '/var/lib/collectd/csv';
 export const DEFAULT_COLLECTD_RRD_DIR = '/var/lib/collectd/rrd';
 
 export interface GatherOptions {
+  /** The run: a name in e3-home/runs or archive, or the path of a run folder (resolveRunDir). */
   run: string;
+  /** Gather even though the run failed or never started. */
+  force?: boolean;
   home?: string;
   cwd?: string;
   insecureHostKeys?: boolean;
@@ -145,27 +150,40 @@ async function walk(root: string): Promise<string[]> {
  * as wanted: only new or changed bytes move, a file is never visible half-copied, and `gather.json`
  * records every file's size, mtime and hash. Nodes come from the run file's copies of the instance files,
  * so it works after deprovision. A node that fails is reported with its coded error and the others are
- * still gathered (status `partial`). Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY.
+ * still gathered (status `partial`). Throws E3_RUN_NOT_FOUND, E3_PHASE_NOT_READY (the run failed or never
+ * started; a run still going is fine) unless `force`.
  */
 export async function gather(options: GatherOptions): Promise<GatherResult> {
-  const log = options.log ?? (() => undefined);
   const home = resolveHome({ home: options.home, cwd: options.cwd });
-  const runDir = join(home, 'runs', options.run);
-  const paths = runDirPaths(runDir);
+  const runDir = resolveRunDir(home, options.run, { cwd: options.cwd });
   const runFile = await readRunFile(runDir);
-  const runStatus = await requirePhase(runDir, 'run', { allowRunning: true, next: 'gather' });
-  const startedAt = new Date().toISOString();
-  await writePhaseStatus(runDir, { phase: 'gather', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
+  await requirePhase(runDir, 'run', { allowRunning: true, next: 'gather', force: options.force });
+  const named = { ...options, run: basename(runDir) };
+  return withPhase(runDir, 'gather', () => gatherIn(home, runDir, runFile, named), {
+    signal: options.signal,
+    outcome: (r) => {
+      const failed = r.nodes.filter((n) => n.error);
+      if (!failed.length) return { status: 'succeeded' };
+      return { status: 'partial', error: { code: 'E3_GATHER_PARTIAL', message: `${failed.length} of ${r.nodes.length} node(s) could not be gathered: ${failed.map((f) => f.node).join(', ')}` } };
+    },
+  });
+}
 
+async function gatherIn(home: string, runDir: string, runFile: RunFile, options: GatherOptions): Promise<GatherResult> {
+  const log = options.log ?? (() => undefined);
+  const paths = runDirPaths(runDir);
+  const runStatus = await readPhaseStatus(runDir, 'run');
   const margin = options.marginMs ?? 600_000;
-  let windowStart = Date.parse(runStatus.startedAt);
-  let windowEnd = runStatus.finishedAt ? Date.parse(runStatus.finishedAt) : Date.now();
+  // Without a run status (--force), the window is the stages' (or now).
+  let windowStart = runStatus ? Date.parse(runStatus.startedAt) : Infinity;
+  let windowEnd = runStatus?.finishedAt ? Date.parse(runStatus.finishedAt) : Date.now();
   for (let t = 0; t < runFile.threads.length; t++) {
     for (const s of (await readStages(runDir, t))?.stages ?? []) {
       if (s.start) windowStart = Math.min(windowStart, s.start);
       if (s.end) windowEnd = Math.max(windowEnd, s.end);
     }
   }
+  if (!Number.isFinite(windowStart)) windowStart = windowEnd;
   const from = windowStart - margin;
   const to = windowEnd + margin;
   const csvDir = options.collectdCsvDir ?? DEFAULT_COLLECTD_CSV_DIR;
@@ -180,8 +198,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     const workers = await threadMachines(home, runDir, runFile, t, 'worker');
     workers.instance.ClusterNodes.forEach((node, w) => {
       const local = node === 'localhost';
-      const dataDir = workers.instance.dataDir ?? DEFAULT_NODE_DATA_DIR;
-      const np = nodePaths(dataDir, options.run);
+      const np = nodePaths(nodeDataDir(workers.instance, node), options.run);
       jobs.push({
         thread: t, role: 'worker', index: w, node, machines: workers,
         dir: relative(runDir, paths.workerNodeDir(t, w)),
@@ -272,9 +289,6 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
         for (let job = queue.shift(); job; job = queue.shift()) await gatherNode(job);
       }),
     );
-  } catch (err) {
-    await writePhaseStatus(runDir, { phase: 'gather', status: 'aborted', startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION });
-    throw err;
   } finally {
     await connector.closeAll();
   }
@@ -283,12 +297,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   results.sort(order);
   manifest.sort(order);
   await writeGatherManifest(runDir, { nodes: manifest });
-  const failed = results.filter((r) => r.error);
-  const status = failed.length ? 'partial' : 'succeeded';
-  await writePhaseStatus(runDir, {
-    phase: 'gather', status, startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION,
-    ...(failed.length ? { error: { code: 'E3_GATHER_PARTIAL', message: `${failed.length} of ${results.length} node(s) could not be gathered: ${failed.map((f) => f.node).join(', ')}` } } : {}),
-  });
+  const status = results.some((r) => r.error) ? 'partial' : 'succeeded';
   return {
     run: options.run, runDir, status, nodes: results,
     filesMoved: results.reduce((a, r) => a + r.filesMoved, 0),

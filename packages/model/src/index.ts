@@ -58,12 +58,21 @@ export {
   readPhaseStatus,
   readRunFile,
   readStages,
-  requirePhase,
   writeGatherManifest,
   writePhaseStatus,
   writeRunFile,
   writeStages,
 } from './run-dir/io.js';
+export {
+  abortActivePhasesSync,
+  errorRecord,
+  requirePhase,
+  withPhase,
+  type PhaseError,
+  type RequirePhaseOptions,
+  type WithPhaseOptions,
+} from './run-dir/phase.js';
+export { isArchivedRunDir, resolveRunDir } from './run-dir/resolve.js';
 export * from './schemas/stage-summary.js';
 export * from './protocol/agent.js';
 export { checkAgentMessage } from './protocol/check.js';

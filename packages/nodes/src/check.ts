@@ -1,9 +1,9 @@
-import { isE3Error, resolveHome, type Instance } from '@e3/model';
+import { isE3Error, nodeDataDir, resolveHome, type Instance } from '@e3/model';
 import { connectNode, fingerprint, instanceConnectOptions, instanceKeyFile, shellQuote, type NodeHandle } from '@e3/remote';
 
 import { clockOffset, probeNode, type Probe } from './probe.js';
 import { DEFAULT_LIMITS, evaluateProbe, passes, type Limits, type NodeRole, type Requirement } from './requirements.js';
-import { collectdConfig, nodeDataDir, resolveTargets, type CollectdConfig, type InstanceTarget } from './targets.js';
+import { collectdConfig, resolveTargets, type CollectdConfig, type InstanceTarget } from './targets.js';
 
 /** E³'s restart command, used when the instance resets by restart and names none. */
 export const DEFAULT_RESTART_COMMAND = 'sudo service atlbitbucket restart';
@@ -135,7 +135,7 @@ export async function probeAndJudge(options: {
   }
 
   try {
-    const dataDir = nodeDataDir(target.instance);
+    const dataDir = nodeDataDir(target.instance, node);
     const restartCommand = target.role === 'cluster' ? restartCommandOf(target.instance) : undefined;
     const jmxPort = target.role === 'cluster' ? jmxPortOf(target.instance) : undefined;
     const probe = await probeNode(handle, { dataDir, ...(jmxPort ? { jmxPort } : {}), signal: options.signal });

@@ -1,9 +1,9 @@
-import { isE3Error } from '@e3/model';
+import { isE3Error, nodeDataDir } from '@e3/model';
 
 import { probeAll, probeAndJudge, type NodesOptions } from './check.js';
 import { planSetup, type SetupStep } from './plan.js';
 import { DEFAULT_LIMITS, passes, type NodeRole, type Requirement } from './requirements.js';
-import { collectdConfig, nodeDataDir } from './targets.js';
+import { collectdConfig } from './targets.js';
 
 /** Options of {@link setupNodes}. */
 export interface SetupOptions extends NodesOptions {
@@ -60,7 +60,7 @@ export async function setupNodes(options: SetupOptions): Promise<SetupResult> {
       const handle = p.handle;
       try {
         const config = await collectdConfig(home, p.target.role);
-        const { steps, problems } = planSetup(p.probe, { role: p.target.role, dataDir: nodeDataDir(p.target.instance), collectd: { ...config, file: config.file }, limits });
+        const { steps, problems } = planSetup(p.probe, { role: p.target.role, dataDir: nodeDataDir(p.target.instance, p.node), collectd: { ...config, file: config.file }, limits });
         const shown = steps.map(({ upload, ...s }) => ({ ...s, ...(upload ? { upload: { from: upload.from, to: upload.to } } : {}) }));
         if (options.dryRun || (!steps.length && !problems.length)) {
           const ok = options.dryRun ? !problems.length : passes(p.requirements);

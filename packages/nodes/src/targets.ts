@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 
-import { builtinHome, DEFAULT_NODE_DATA_DIR, E3Error, findHomeFile, homeFilePath, loadFile, type Experiment, type Instance } from '@e3/model';
+import { builtinHome, E3Error, findHomeFile, homeFilePath, loadFile, type Experiment, type Instance } from '@e3/model';
 
 import { flavourOf, type CollectdFlavour, type NodeRole } from './requirements.js';
 
@@ -16,11 +16,6 @@ export interface InstanceTarget {
   role: NodeRole;
   /** How the user named it, for fix commands (`e3 nodes setup -i <ref>`). */
   ref: string;
-}
-
-/** Where the data dir of an instance's node is: `dataDir`, else `/tmp/e3` (e3's temp folder on localhost). */
-export function nodeDataDir(instance: Instance): string {
-  return instance.dataDir ?? DEFAULT_NODE_DATA_DIR;
 }
 
 /** Cluster nodes: an instance with a URL is a system under test; without one, a worker cluster. */

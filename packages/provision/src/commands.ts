@@ -95,7 +95,7 @@ export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'provide
     name: 'deprovision',
     description: COMMAND_HELP.deprovision,
     options: {
-      run: { type: 'string', alias: 'r', description: 'Run whose resources to delete; the run then moves to e3-home/archive' },
+      run: { type: 'string', alias: 'r', description: 'Run (a name in e3-home/runs, or the path of a run folder) whose resources to delete; the run then moves to e3-home/archive' },
       stack: { type: 'string', alias: 's', description: 'Delete one stack (and its key pair) by name' },
       all: { type: 'boolean', description: 'Delete every e3-tagged stack and key pair of --owner', default: false },
       owner: { type: 'string', description: 'Owner for --all' },

@@ -5,16 +5,17 @@ import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformatio
 import { DescribeKeyPairsCommand } from '@aws-sdk/client-ec2';
 import {
   E3Error,
-  E3_VERSION,
   HOME_DIRS,
   archivedRunDir,
   homeFilePath,
   instanceKeyFileName,
+  isArchivedRunDir,
   readPhaseStatus,
   readRunFile,
   resolveHome,
+  resolveRunDir,
   runDirPaths,
-  writePhaseStatus,
+  withPhase,
   type LedgerEntry,
 } from '@e3/model';
 
@@ -109,7 +110,7 @@ async function deprovisionUnwrapped(options: DeprovisionOptions): Promise<Deprov
     signal: options.signal,
   });
 
-  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx);
+  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx, options.cwd);
 
   const region = options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new E3Error('ENVIRONMENT', 'no AWS region', { hint: 'Pass --region <region> or set AWS_REGION' });
@@ -152,63 +153,51 @@ async function deprovisionRun(
   registry: ProviderRegistry,
   clock: Clock,
   baseCtx: (runDir: string, run: string, ledger: ProviderContext['ledger']) => ProviderContext,
+  cwd?: string,
 ): Promise<DeprovisionResult> {
-  const runDir = join(home, HOME_DIRS.run, run);
-  const archived = archivedRunDir(home, run);
-  if (!(await exists(runDir))) {
-    if (await exists(archived)) return { mode: 'run', run, deleted: [], archivedTo: archived, alreadyArchived: true };
-    throw new E3Error('RUN_NOT_FOUND', `run ${run} is neither in ${join(home, HOME_DIRS.run)} nor in ${dirname(archived)}`, {
-      hint: 'List the runs with `e3 list runs`',
+  const runDir = resolveRunDir(home, run, { cwd });
+  const name = basename(runDir);
+  const archived = archivedRunDir(home, name);
+  if (isArchivedRunDir(home, runDir)) return { mode: 'run', run: name, deleted: [], archivedTo: runDir, alreadyArchived: true };
+  const prov = await readPhaseStatus(runDir, 'provision').catch(() => undefined);
+  if (prov?.status === 'running' && prov.pid && prov.pid !== process.pid && isAlive(prov.pid)) {
+    throw new E3Error('PHASE_NOT_READY', `provision of ${name} is still running (pid ${prov.pid})`, {
+      hint: `Wait for it to finish or stop it (\`kill ${prov.pid}\`), then run \`e3 deprovision -r ${name}\``,
     });
   }
   const paths = runDirPaths(runDir);
-  const prov = await readPhaseStatus(runDir, 'provision').catch(() => undefined);
-  if (prov?.status === 'running' && prov.pid && prov.pid !== process.pid && isAlive(prov.pid)) {
-    throw new E3Error('PHASE_NOT_READY', `provision of ${run} is still running (pid ${prov.pid})`, {
-      hint: `Wait for it to finish or stop it (\`kill ${prov.pid}\`), then run \`e3 deprovision -r ${run}\``,
-    });
+  const ctx = baseCtx(runDir, name, openLedger(paths.ledger, { run: name, now: () => clock.now() }));
+  const deleted = await withPhase(runDir, 'deprovision', () => deleteRunResources(home, runDir, name, registry, ctx), { now: () => clock.now(), signal: ctx.signal });
+  await mkdir(dirname(archived), { recursive: true });
+  if (await exists(archived)) {
+    throw new E3Error('IO', `cannot archive ${runDir}: ${archived} already exists`, { hint: `Move ${archived} away, then run \`e3 deprovision -r ${name}\` again` });
   }
-  const startedAt = new Date(clock.now()).toISOString();
-  await writePhaseStatus(runDir, { phase: 'deprovision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
-  const ctx = baseCtx(runDir, run, openLedger(paths.ledger, { run, now: () => clock.now() }));
-  try {
-    const entries = await readLedger(paths.ledger);
-    const outstanding = entries.length ? outstandingResources(entries) : await e3RunFileStacks(runDir);
-    const byProvider = new Map<string, LedgerResource[]>();
-    for (const o of outstanding) byProvider.set(o.provider, [...(byProvider.get(o.provider) ?? []), o.resource]);
-    const deleted: DeletedResource[] = [];
-    for (const [name, resources] of byProvider) {
-      const provider = providerByName(registry, name);
-      if (!provider) {
-        throw new E3Error('PROVISION', `${paths.ledger}: resources of provider "${name}" remain (${resources.map((r) => r.name).join(', ')}) but no such provider is available`, {
-          hint: name === 'local' ? `Run \`e3 orchestrate\`'s deprovision for local runs, or stop the local target by hand` : `Delete them by hand, then run \`e3 deprovision -r ${run}\` again`,
-        });
-      }
-      deleted.push(...(await provider.deprovision(resources, ctx)));
+  await rename(runDir, archived);
+  return { mode: 'run', run: name, deleted, archivedTo: archived };
+}
+
+/** Deletes every resource the run's ledger (or an E³ run file) says may exist, and moves their files into the run dir. */
+async function deleteRunResources(home: string, runDir: string, run: string, registry: ProviderRegistry, ctx: ProviderContext): Promise<DeletedResource[]> {
+  const paths = runDirPaths(runDir);
+  const entries = await readLedger(paths.ledger);
+  const outstanding = entries.length ? outstandingResources(entries) : await e3RunFileStacks(runDir);
+  const byProvider = new Map<string, LedgerResource[]>();
+  for (const o of outstanding) byProvider.set(o.provider, [...(byProvider.get(o.provider) ?? []), o.resource]);
+  const deleted: DeletedResource[] = [];
+  for (const [name, resources] of byProvider) {
+    const provider = providerByName(registry, name);
+    if (!provider) {
+      throw new E3Error('PROVISION', `${paths.ledger}: resources of provider "${name}" remain (${resources.map((r) => r.name).join(', ')}) but no such provider is available`, {
+        hint: name === 'local' ? `Run \`e3 orchestrate\`'s deprovision for local runs, or stop the local target by hand` : `Delete them by hand, then run \`e3 deprovision -r ${run}\` again`,
+      });
     }
-    failIfLeft(deleted, `e3 deprovision -r ${run}`);
-    // Files of every resource the run created, deleted now or by an earlier deprovision.
-    const all = entries.length ? entries.filter((e: LedgerEntry) => e.action === 'create').map((e) => e.resource) : outstanding.map((o) => o.resource);
-    for (const r of all) for (const file of filesOf(home, r)) await moveInto(file, paths.instancesDir);
-    await writePhaseStatus(runDir, { phase: 'deprovision', status: 'succeeded', startedAt, finishedAt: new Date(ctx.clock.now()).toISOString(), version: E3_VERSION });
-    await mkdir(dirname(archived), { recursive: true });
-    if (await exists(archived)) {
-      throw new E3Error('IO', `cannot archive ${runDir}: ${archived} already exists`, { hint: `Move ${archived} away, then run \`e3 deprovision -r ${run}\` again` });
-    }
-    await rename(runDir, archived);
-    return { mode: 'run', run, deleted, archivedTo: archived };
-  } catch (err) {
-    const e = err as E3Error;
-    await writePhaseStatus(runDir, {
-      phase: 'deprovision',
-      status: e?.code === 'E3_INTERRUPTED' ? 'aborted' : 'failed',
-      startedAt,
-      finishedAt: new Date(ctx.clock.now()).toISOString(),
-      version: E3_VERSION,
-      error: { code: e?.code ?? 'BUG', message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) },
-    }).catch(() => undefined);
-    throw err;
+    deleted.push(...(await provider.deprovision(resources, ctx)));
   }
+  failIfLeft(deleted, `e3 deprovision -r ${run}`);
+  // Files of every resource the run created, deleted now or by an earlier deprovision.
+  const all = entries.length ? entries.filter((e: LedgerEntry) => e.action === 'create').map((e) => e.resource) : outstanding.map((o) => o.resource);
+  for (const r of all) for (const file of filesOf(home, r)) await moveInto(file, paths.instancesDir);
+  return deleted;
 }
 
 function isAlive(pid: number): boolean {

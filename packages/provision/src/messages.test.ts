@@ -114,10 +114,10 @@ Run \`e3 deprovision -r <run>\` to delete what a run created (see \`e3 list runs
 
 Run \`e3 deprovision --all --owner me\`"
 `);
-    expect(await printed(home, deprovision({ run: 'nope', home, env }))).toMatchInlineSnapshot(`
-"[E3_RUN_NOT_FOUND] run nope is neither in <home>/runs nor in <home>/archive
+    expect(await printed(home, deprovision({ run: 'nope', home, cwd: home, env }))).toMatchInlineSnapshot(`
+"[E3_RUN_NOT_FOUND] run "nope" not found: no run folder (holding nope.json) in <home>/runs, <home>/archive or <home>/nope
 
-List the runs with \`e3 list runs\`"
+Run \`e3 list runs\` to see the runs in e3-home, or pass the path of a run folder"
 `);
   });
 });

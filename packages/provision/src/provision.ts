@@ -4,7 +4,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 import {
   E3Error,
-  E3_VERSION,
   HOME_DIRS,
   durationMs,
   findHomeFile,
@@ -17,7 +16,7 @@ import {
   resolveHome,
   runDirPaths,
   runName,
-  writePhaseStatus,
+  withPhase,
   writeRunFile,
   type Duration,
   type Experiment,
@@ -145,76 +144,67 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   const initial: RunFile = { ...experiment, run_name: run, experiment: expName, createdAt: startedAt };
   delete (initial as { $schema?: string }).$schema;
   await writeRunFile(runDir, initial);
-  await writePhaseStatus(runDir, { phase: 'provision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
 
   const resolved: Array<Partial<Record<Part, Instance>> & { providers: Partial<Record<Part, string>> }> = experiment.threads.map(() => ({ providers: {} }));
   let preflighted = false;
-  try {
-    for (const [index, groups] of plans.entries()) {
-      for (const g of groups) await g.provider.preflight?.({ index, thread: experiment.threads[index]!, parts: g.parts }, ctx);
+  const work = async (): Promise<ProvisionResult> => {
+    try {
+      for (const [index, groups] of plans.entries()) {
+        for (const g of groups) await g.provider.preflight?.({ index, thread: experiment.threads[index]!, parts: g.parts }, ctx);
+      }
+      preflighted = true;
+      const settled = await Promise.allSettled(
+        plans.flatMap((groups, index) =>
+          groups.map(async (g) => {
+            const thread = experiment.threads[index]!;
+            const made = await g.provider.provision({ index, thread, parts: g.parts }, ctx);
+            for (const part of g.parts) {
+              const inst = made[part];
+              if (!inst?.Name) throw new Error(`provider ${g.provider.name} returned no ${part} with a Name for thread ${index}`);
+              resolved[index]![part] = inst;
+              resolved[index]!.providers[part] = g.provider.name;
+            }
+            await updateRunFile(
+              runDir,
+              (rf) => {
+                for (const part of g.parts) rf.threads[index]![part] = { ...rf.threads[index]![part], stack: { ...made[part]!, Name: made[part]!.Name! } };
+              },
+              clock,
+            );
+          }),
+        ),
+      );
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const threads: ResolvedThread[] = experiment.threads.map((thread, index) => ({
+        index,
+        thread,
+        instance: resolved[index]!.instance!,
+        worker: resolved[index]!.worker!,
+        providers: resolved[index]!.providers as Record<Part, string>,
+      }));
+      for (const t of threads) for (const check of options.checks ?? []) await check(t, ctx);
+      if (options.checks?.length) await refreshFromInstanceFiles(runDir, home, clock);
+      const created = (await readLedger(paths.ledger))
+        .filter((e) => e.action === 'create' && e.stage === 'result' && e.ok)
+        .map((e) => ({ provider: e.provider, resource: e.resource }));
+      return {
+        run,
+        runDir,
+        threads: threads.map((t) => ({ index: t.index, name: t.thread.name, instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
+        created,
+      };
+    } catch (err) {
+      if (!preflighted && (await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
+        // Nothing was created: leave no run behind, so the same command can simply be run again.
+        await rm(runDir, { recursive: true, force: true });
+        throw awsFailure(err, `checking run ${run}`, 'Fix the cause, then run `e3 provision` again') ?? err;
+      }
+      throw asProvisionError(err, run) ?? err;
     }
-    preflighted = true;
-    const settled = await Promise.allSettled(
-      plans.flatMap((groups, index) =>
-        groups.map(async (g) => {
-          const thread = experiment.threads[index]!;
-          const made = await g.provider.provision({ index, thread, parts: g.parts }, ctx);
-          for (const part of g.parts) {
-            const inst = made[part];
-            if (!inst?.Name) throw new Error(`provider ${g.provider.name} returned no ${part} with a Name for thread ${index}`);
-            resolved[index]![part] = inst;
-            resolved[index]!.providers[part] = g.provider.name;
-          }
-          await updateRunFile(
-            runDir,
-            (rf) => {
-              for (const part of g.parts) rf.threads[index]![part] = { ...rf.threads[index]![part], stack: { ...made[part]!, Name: made[part]!.Name! } };
-            },
-            clock,
-          );
-        }),
-      ),
-    );
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const threads: ResolvedThread[] = experiment.threads.map((thread, index) => ({
-      index,
-      thread,
-      instance: resolved[index]!.instance!,
-      worker: resolved[index]!.worker!,
-      providers: resolved[index]!.providers as Record<Part, string>,
-    }));
-    for (const t of threads) for (const check of options.checks ?? []) await check(t, ctx);
-    if (options.checks?.length) await refreshFromInstanceFiles(runDir, home, clock);
-    await writePhaseStatus(runDir, { phase: 'provision', status: 'succeeded', startedAt, finishedAt: new Date(clock.now()).toISOString(), version: E3_VERSION });
-    const created = (await readLedger(paths.ledger))
-      .filter((e) => e.action === 'create' && e.stage === 'result' && e.ok)
-      .map((e) => ({ provider: e.provider, resource: e.resource }));
-    return {
-      run,
-      runDir,
-      threads: threads.map((t) => ({ index: t.index, name: t.thread.name, instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
-      created,
-    };
-  } catch (err) {
-    if (!preflighted && (await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
-      // Nothing was created: leave no run behind, so the same command can simply be run again.
-      await rm(runDir, { recursive: true, force: true });
-      throw awsFailure(err, `checking run ${run}`, 'Fix the cause, then run `e3 provision` again') ?? err;
-    }
-    const error = asProvisionError(err, run);
-    await writePhaseStatus(runDir, {
-      phase: 'provision',
-      status: error?.code === 'E3_INTERRUPTED' ? 'aborted' : 'failed',
-      startedAt,
-      finishedAt: new Date(clock.now()).toISOString(),
-      version: E3_VERSION,
-      error: error
-        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
-        : { code: 'BUG', message: (err as Error)?.message ?? String(err), hint: `Run \`e3 deprovision -r ${run}\` to delete whatever was created` },
-    }).catch(() => undefined);
-    throw error ?? err;
-  }
+  };
+  // A bug may have left resources behind: its hint names deprovision too.
+  return withPhase(runDir, 'provision', work, { now: () => clock.now(), signal: options.signal, bugHint: `Run \`e3 deprovision -r ${run}\` to delete whatever was created` });
 }
 
 /** Checks may have changed instance files (e.g. pinned host keys): copy them into the run file again. */

@@ -103,7 +103,7 @@ async function startAgent(ctx: RunContext, a: AgentStart, started: (w: LiveWorke
   const { p, s, node, wi } = a;
   const handle = await ctx.connector.connect(p.workers, node);
   const local = handle.kind === 'local';
-  const dataDir = ctx.dataDir(p.workers, handle);
+  const dataDir = ctx.dataDir(p.workers, node);
   const np = nodePaths(dataDir, ctx.run);
   const pidFile = np.pidFile(p.index, wi);
   await stopByPidFile(handle, pidFile, { graceMs: 2000 }).catch(() => undefined);

@@ -7,6 +7,7 @@ import { runExperiment, type RunResult } from './run.js';
 export interface RunArgs {
   run: string;
   resume: boolean;
+  force: boolean;
   failFast: boolean;
   insecureHostKeys: boolean;
   agentBundle?: string;
@@ -21,7 +22,8 @@ export function createRunCommand(defaultAgentBundle: () => string) {
     name: 'run',
     description: COMMAND_HELP.run,
     options: {
-      run: { type: 'string', alias: 'r', description: 'Run name (a folder of e3-home/runs)', required: true },
+      run: { type: 'string', alias: 'r', description: 'Run name (in e3-home/runs or archive), or the path of a run folder', required: true },
+      force: { type: 'boolean', description: 'Run even though provision failed or is still running', default: false },
       resume: { type: 'boolean', description: 'Start at the first stage that did not finish', default: false },
       'fail-fast': { type: 'boolean', description: 'Stop at the first lost worker instead of marking the stage degraded', default: false },
       'insecure-host-keys': { type: 'boolean', description: 'Do not check SSH host keys (never the default)', default: false },
@@ -36,6 +38,7 @@ export function createRunCommand(defaultAgentBundle: () => string) {
         cwd: ctx.cwd,
         agentBundle: args.agentBundle ?? defaultAgentBundle(),
         resume: args.resume,
+        force: args.force,
         failFast: args.failFast,
         insecureHostKeys: args.insecureHostKeys,
         signal: ctx.signal,

@@ -1,5 +1,5 @@
 import type { RunFile, StackMachines } from '@e3/model';
-import type { NodeHandle, StackConnector } from '@e3/remote';
+import type { StackConnector } from '@e3/remote';
 
 import type { StageBarrier } from './barrier.js';
 import type { RunInputs } from './inputs.js';
@@ -51,5 +51,5 @@ export interface RunContext extends StageContext {
   barrier?: StageBarrier;
   onProgress?(progress: ThreadProgress): void;
   /** The e3 data folder on a worker node. */
-  dataDir(workers: StackMachines, handle: NodeHandle): string;
+  dataDir(workers: StackMachines, node: string): string;
 }

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 
 import {
-  DEFAULT_NODE_DATA_DIR,
-  E3_VERSION,
   E3Error,
   isE3Error,
+  nodeDataDir,
   readRunFile,
+  requirePhase,
   resolveHome,
+  resolveRunDir,
   runDirPaths,
-  writePhaseStatus,
+  withPhase,
   type RunFile,
   type StageRecord,
 } from '@e3/model';
@@ -28,8 +28,10 @@ import { runThread } from './thread.js';
 export { checkWorker } from './agents.js';
 
 export interface RunOptions {
-  /** The run name (a folder of e3-home/runs). */
+  /** The run: a name in e3-home/runs or archive, or the path of a run folder (resolveRunDir). */
   run: string;
+  /** Run even though provision failed or is still running. */
+  force?: boolean;
   home?: string;
   cwd?: string;
   /** The agent bundle (`e3-agent.cjs`) on this machine; shipped to workers that lack it. */
@@ -62,15 +64,21 @@ export interface RunResult {
  * Reads the run file; writes `phases/run.json` (running first, its outcome last) and
  * `thread-NNN/stages.json` after every stage change; agents write samples into the worker stage dirs
  * (directly into the run dir for `localhost` workers). Throws E3_PHASE_NOT_READY, E3_NODE_* (before any
- * load), E3_ENVIRONMENT, E3_INTERRUPTED (after stopping every agent; data kept).
+ * load), E3_ENVIRONMENT, E3_INTERRUPTED (after stopping every agent; data kept). Needs provision not to
+ * have failed nor be running (a run dir without a provision status, written by hand, is fine) unless `force`.
  */
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
-  const log = options.log ?? (() => undefined);
   const home = resolveHome({ home: options.home, cwd: options.cwd });
-  const runDir = join(home, 'runs', options.run);
+  const runDir = resolveRunDir(home, options.run, { cwd: options.cwd });
+  await requirePhase(runDir, 'provision', { next: 'run', allowMissing: true, force: options.force });
+  const named = { ...options, run: basename(runDir) };
+  return withPhase(runDir, 'run', () => runIn(home, runDir, named), { signal: options.signal, outcome: (r) => ({ status: r.status }) });
+}
+
+async function runIn(home: string, runDir: string, options: RunOptions): Promise<RunResult> {
+  const log = options.log ?? (() => undefined);
   const runFile = await readRunFile(runDir);
   const plans = await plan(home, runDir, runFile);
-  const startedAt = new Date().toISOString();
   const signal = options.signal;
   const connector = createStackConnector({
     insecure: options.insecureHostKeys,
@@ -84,14 +92,13 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const inputs = createInputs(home);
   await preflight(plans, runFile, connector, inputs, signal);
 
-  await writePhaseStatus(runDir, { phase: 'run', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   const records: StageRecord[][] = [];
   const ctx: RunContext = {
     run: options.run, runDir, runFile, connector, bundle, inputs, signal, log,
     resume: Boolean(options.resume), failFast: Boolean(options.failFast), graceMs: options.graceMs, healthTimeoutMs: options.healthTimeoutMs,
     assignment: runFile.assignment ?? 'weighted', clock: systemClock, onProgress: options.onProgress,
     barrier: runFile.barrier ? createBarrier(plans.length) : undefined,
-    dataDir: (workers, handle) => workers.instance.dataDir ?? (handle.kind === 'local' ? join(tmpdir(), 'e3') : DEFAULT_NODE_DATA_DIR),
+    dataDir: (workers, node) => nodeDataDir(workers.instance, node),
   };
 
   let failure: unknown;
@@ -106,8 +113,6 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
   }
   const all = records.flat();
   const status: RunResult['status'] = interrupted ? 'aborted' : failure ? 'failed' : all.some((r) => r.status === 'degraded') ? 'partial' : 'succeeded';
-  const err = failure && isE3Error(failure) ? { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } : failure ? { code: 'E3_BUG', message: String(failure) } : undefined;
-  await writePhaseStatus(runDir, { phase: 'run', status, startedAt, finishedAt: new Date().toISOString(), version: E3_VERSION, ...(err ? { error: err } : {}) });
   if (failure) throw failure;
   return { run: options.run, runDir, status, threads: plans.map((p) => ({ name: p.name, stages: records[p.index]! })) };
 }

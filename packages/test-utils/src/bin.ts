@@ -42,3 +42,13 @@ export function runBin(
 export function runE3(repoRoot: string, args: string[], options?: Parameters<typeof runBin>[3]): Promise<BinResult> {
   return runBin(repoRoot, 'packages/cli/src/bin.ts', args, options);
 }
+
+/**
+ * Throws unless a command exited with `expected`; the message carries the command's stderr tail (or
+ * `out`, its merged output), so that a failing e2e test says why, not just "Expected: 0, Received: 3".
+ */
+export function expectExit(result: { code: number | null; stderr?: string; out?: string }, expected: number, lines = 40): void {
+  if (result.code === expected) return;
+  const text = (result.stderr ?? result.out ?? '').trimEnd().split('\n').slice(-lines).join('\n');
+  throw new Error(`expected exit code ${expected}, got ${result.code}; the last ${lines} lines of its output:\n${text || '(nothing)'}`);
+}

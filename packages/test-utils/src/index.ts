@@ -62,7 +62,7 @@ export const e3OriginalHome: string = (() => {
 })();
 
 export { mutatedJsonText } from './fuzz.js';
-export { runBin, runE3, type BinResult } from './bin.js';
+export { expectExit, runBin, runE3, type BinResult } from './bin.js';
 
 export {
   assertNetnsAvailable,

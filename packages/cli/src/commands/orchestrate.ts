@@ -89,9 +89,9 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
           }),
         (r) => (r.status === 'partial' ? EXIT.runFailed : EXIT.ok),
       );
-      // Whatever the run did, keep and analyse what it produced.
-      await step('gather', () => gather({ run, home, log: ctx.log }), (g) => (g.status === 'partial' ? EXIT.runFailed : EXIT.ok));
-      analysis = await step('analyze', () => analyze({ run, home, cwd: ctx.cwd, env: ctx.env, open: false, log: ctx.log }), (a) => a.exitCode);
+      // Whatever the run did, keep and analyse what it produced (forced: the run may have failed).
+      await step('gather', () => gather({ run, home, force: true, log: ctx.log }), (g) => (g.status === 'partial' ? EXIT.runFailed : EXIT.ok));
+      analysis = await step('analyze', () => analyze({ run, home, cwd: ctx.cwd, env: ctx.env, force: true, open: false, log: ctx.log }), (a) => a.exitCode);
     }
   } finally {
     // A provision that failed before creating anything leaves no run dir; after that, its ledger says what to delete.

@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { EXIT } from '../errors/codes.js';
 import { E3Error } from '../errors/e3-error.js';
 import { renderError } from '../errors/render.js';
+import { abortActivePhasesSync } from '../run-dir/phase.js';
 import { E3_VERSION } from '../version.js';
 import type { CommandContext, CommandDef, CommandResult, LazyCommand } from './command.js';
 
@@ -72,8 +73,12 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
   const json = options.argv.includes('--json');
   const controller = new AbortController();
+  // A second signal quits at once; phases under way are marked aborted first, synchronously.
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) {
+      abortActivePhasesSync();
+      process.exit(EXIT.interrupted);
+    }
     controller.abort(new E3Error('INTERRUPTED', 'interrupted'));
   };
   process.on('SIGINT', onSignal);

@@ -66,26 +66,6 @@ export async function writePhaseStatus(
   await writeJsonAtomic(runDirPaths(runDir).phaseFile(status.phase), { formatVersion: RUN_DIR_FORMAT_VERSION, ...status });
 }
 
-/**
- * Throws E3_PHASE_NOT_READY unless `phase` has a status other than running/failed, e.g. gather needs
- * run to have succeeded, been aborted or be partial. `allowRunning` accepts a phase still going.
- */
-export async function requirePhase(runDir: string, phase: Phase, options: { allowRunning?: boolean; next: string }): Promise<PhaseStatus> {
-  const status = await readPhaseStatus(runDir, phase);
-  const run = basename(runDir);
-  if (!status) {
-    throw new E3Error('PHASE_NOT_READY', `${runDirPaths(runDir).phaseFile(phase)} does not exist: ${phase} has not run`, {
-      hint: `Run \`e3 ${phase} -r ${run}\` first — ${options.next} needs it`,
-    });
-  }
-  if (status.status === 'running' && !options.allowRunning) {
-    throw new E3Error('PHASE_NOT_READY', `${phase} of ${run} is still running (pid ${status.pid ?? '?'})`, {
-      hint: `Wait for \`e3 ${phase} -r ${run}\` to finish`,
-    });
-  }
-  return status;
-}
-
 /** `thread-NNN/stages.json`, or undefined before the run phase wrote it. */
 export async function readStages(runDir: string, thread: number): Promise<StagesFile | undefined> {
   return readRunDirJson<StagesFile>('stages', runDirPaths(runDir).stagesFile(thread));

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -115,8 +116,16 @@ export function runDirPaths(root: string, run: string = root.split(/[\\/]/).filt
   };
 }
 
-/** e3's folder on a worker or cluster node when the instance file sets no `dataDir`. */
+/** e3's folder on a remote worker or cluster node when the instance file sets no `dataDir`. */
 export const DEFAULT_NODE_DATA_DIR = '/tmp/e3';
+
+/**
+ * The one rule for e3's folder on a node: the instance file's `dataDir`; else, for `localhost` (this
+ * machine, no SSH), `<os.tmpdir()>/e3`; else DEFAULT_NODE_DATA_DIR. Run, gather and nodes all use it.
+ */
+export function nodeDataDir(instance: { dataDir?: string }, node: string): string {
+  return instance.dataDir ?? (node === 'localhost' ? join(tmpdir(), 'e3') : DEFAULT_NODE_DATA_DIR);
+}
 
 /**
  * Where things live on a node under its data dir (`Instance.dataDir` or DEFAULT_NODE_DATA_DIR): the agent

@@ -91,7 +91,8 @@ export function machinesDescribed(e: Experiment, p: Problems): void {
   });
 }
 
-function suggest(name: string, names: string[]): string {
+/** ` (did you mean "x"?)` for the closest of `names`, else ` (known: …)`, else ''. */
+export function suggest(name: string, names: string[]): string {
   const close = names
     .map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) }))
     .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 3)))
