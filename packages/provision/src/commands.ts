@@ -4,7 +4,7 @@ import { deprovision, type DeprovisionOptions } from './deprovision.js';
 import { provision, type ProvisionOptions } from './provision.js';
 
 /** What a composing CLI may add to the commands: extra providers (e.g. `local`), checks, clients. */
-export type CommandExtras = Pick<ProvisionOptions, 'providers' | 'checks' | 'clients'>;
+export type CommandExtras = Pick<ProvisionOptions, 'providers' | 'checks' | 'clients' | 'clock'>;
 
 export interface ProvisionArgs {
   experiment: string;
@@ -16,6 +16,7 @@ export interface ProvisionArgs {
   'template-url'?: string;
   network?: string;
   internal?: boolean;
+  'allow-cidr'?: string[];
 }
 
 const awsOptions = {
@@ -49,6 +50,7 @@ export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
       ...awsOptions,
       network: { type: 'string', description: 'Existing network instance file (VPC, Subnet1, Subnet2) instead of a new PublicNetwork stack' },
       internal: { type: 'boolean', description: 'No public addresses for Bitbucket nodes (E³ --internal)', default: false },
+      'allow-cidr': { type: 'array', description: "IPv4 CIDR allowed to reach the machines besides this machine's address (repeatable; 0.0.0.0/0 opens them to the world)" },
     },
     examples: [
       ['e3 provision -e mixed-test', 'provision the machines of experiments/mixed-test.json'],
@@ -63,7 +65,7 @@ export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
         env: ctx.env,
         owner: args.owner,
         ttl: ttlArg(args.ttl),
-        aws: { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal },
+        aws: { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal, allowCidrs: args['allow-cidr'] },
         log: ctx.log,
         signal: ctx.signal,
         ...extras,

@@ -139,6 +139,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     clock,
     randomHex: options.randomHex ?? defaultRandomHex,
     once: memo(),
+    allowCidrs: experiment.allowCidrs,
     log,
     signal: options.signal,
   };

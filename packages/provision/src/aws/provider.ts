@@ -21,8 +21,10 @@ import {
 import type { DeletedResource, InstanceSpec, LedgerResource, Part, Provider, ProviderContext, ProvisionRequest, ProvisionedParts, WorkerSpec } from '../types.js';
 import { poll } from '../wait.js';
 import { isStackMissing, lazyClients, type AwsClients } from './clients.js';
+import { WORLD, WORLD_WARNING, resolveIngress, type Ingress } from './ingress.js';
 import { checkSnapshot, type CheckedSnapshot } from './snapshots.js';
-import { NEEDS_KEY_PAIR, STACK_PREFIX, isAwsTemplate, stackParameters, type AwsTemplate, type NetworkValues } from './templates.js';
+import { NEEDS_KEY_PAIR, SECRET_PARAMETERS, STACK_PREFIX, isAwsTemplate, stackParameters, type AwsTemplate, type NetworkValues } from './templates.js';
+import { saveSecrets } from '../secrets.js';
 
 /** Settings of the aws provider. */
 export interface AwsProviderOptions {
@@ -42,6 +44,8 @@ export interface AwsProviderOptions {
   createTimeoutMs?: number;
   deleteTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** CIDRs allowed in besides the controller's address (`--allow-cidr`); the experiment's `allowCidrs` are added. */
+  allowCidrs?: string[];
 }
 
 const TEMPLATE_BODY_LIMIT = 51_200;
@@ -121,6 +125,14 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     );
   };
 
+  const ingress = (ctx: ProviderContext): Promise<Ingress> =>
+    ctx.once('aws:ingress', async () => {
+      const found = await resolveIngress({ cli: options.allowCidrs, experiment: ctx.allowCidrs, discover: clients().discoverPublicIp, signal: ctx.signal });
+      ctx.log(`machines will accept SSH, HTTP and git from ${found.cidrs.join(', ')}${found.controller ? ` (${found.controller}: this machine)` : ''}`);
+      for (const w of found.warnings) ctx.log(`warning: ${w}`);
+      return found;
+    });
+
   const network = (ctx: ProviderContext): Promise<{ name: string; values: NetworkValues }> =>
     ctx.once('aws:network', async () => {
       if (options.network) {
@@ -156,6 +168,11 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     name: string;
     stackId: string;
     outputs: Record<string, string>;
+    /** The CIDRs the stack lets in, and whether that is the world. */
+    cidrs: string[];
+    worldOpen: boolean;
+    /** Where its generated secrets are kept (relative to the run dir), when it has any. */
+    secrets?: string;
   }
 
   async function createStack(ctx: ProviderContext, template: AwsTemplate, input: { spec?: InstanceSpec | WorkerSpec; net?: NetworkValues; snap?: CheckedSnapshot }): Promise<Made> {
@@ -179,6 +196,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     }
     ctx.signal?.throwIfAborted();
     const spec = (input.spec ?? {}) as InstanceSpec;
+    const cidrs = template === 'PublicNetwork' ? [] : (await ingress(ctx)).cidrs;
     const parameters = stackParameters({
       template,
       stackName: name,
@@ -189,8 +207,14 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
       public: options.public ?? true,
       homeVolumeSnapshotId: input.snap?.homeVolumeSnapshotId,
       dbSnapshotArn: input.snap?.dbSnapshotArn,
+      ingress: cidrs,
       randomHex: ctx.randomHex,
     });
+    const allowed = Object.entries(parameters).filter(([k]) => /^CidrBlock\d*$/.test(k)).map(([, v]) => v);
+    const worldOpen = allowed.includes(WORLD);
+    if (worldOpen && !cidrs.includes(WORLD)) ctx.log(`warning: ${name}: ${WORLD_WARNING} (a CidrBlock parameter override)`);
+    const secretValues = Object.fromEntries(Object.entries(parameters).filter(([k]) => SECRET_PARAMETERS.has(k)));
+    const secrets = Object.keys(secretValues).length ? await saveSecrets(ctx.runDir, name, secretValues) : undefined;
     ctx.log(`creating ${template} stack ${name} in ${reg}`);
     const created = await ctx.ledger.track(
       'aws',
@@ -230,7 +254,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     });
     const outputs: Record<string, string> = {};
     for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
-    return { name, stackId, outputs };
+    return { name, stackId, outputs, cidrs: allowed, worldOpen, ...(secrets ? { secrets } : {}) };
   }
 
   async function groupNodes(ctx: ProviderContext, stack: string, group: string, user: string): Promise<string[]> {
@@ -301,6 +325,10 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
         run: ctx.run,
         expiresAt: ctx.expiresAt,
         public: String(options.public ?? true),
+        ingress: made.cidrs.join(','),
+        ...(made.worldOpen ? { ingressWarning: WORLD_WARNING } : {}),
+        // The generated database passwords are not here: the run dir's secrets file (0600) holds them under the stack name.
+        ...(made.secrets ? { secretsFile: made.secrets } : {}),
         template,
         ...(isp.name ? { name: isp.name } : {}),
         ...(isp.version ? { version: isp.version } : {}),
@@ -357,6 +385,7 @@ export function awsProvider(options: AwsProviderOptions = {}): Provider {
     name: 'aws',
     async preflight(req, ctx) {
       region();
+      await ingress(ctx);
       for (const part of req.parts) {
         const template = req.thread[part].template!;
         if (!isAwsTemplate(template) || template === 'PublicNetwork') {
