@@ -61,7 +61,7 @@ export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
       ['e3 provision -e byo-test --run byo-1', 'check the instance files of a bring-your-own experiment, into runs/byo-1'],
     ],
     async run(args, ctx) {
-      const aws = { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal, allowCidrs: args['allow-cidr'] };
+      const aws = { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal, allowCidrs: (args['allow-cidr'] ?? []).filter((c): c is string => typeof c === 'string') };
       if (args.plan) {
         const plan = await planProvision({ experiment: args.experiment, home: args.home, cwd: ctx.cwd, env: ctx.env, owner: args.owner, aws, clients: extras.clients });
         return { text: formatPlan(plan), data: plan };

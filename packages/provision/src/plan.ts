@@ -8,6 +8,7 @@ import { WORLD_WARNING, resolveIngress } from './aws/ingress.js';
 import type { AwsProviderOptions } from './aws/runtime.js';
 import { checkSnapshot } from './aws/snapshots.js';
 import { STACK_PREFIX, SECRET_PARAMETERS, isAwsTemplate, stackParameters, type AwsTemplate } from './aws/templates.js';
+import { defaultOwner } from './context.js';
 import { SECRETS_FILE } from './secrets.js';
 import { PARTS, type InstanceSpec } from './types.js';
 
@@ -92,7 +93,7 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
   const experiment = await loadFile<Experiment>('experiment', file, homeRuleContext(home));
   const region = options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const clients = lazyClients(region, options.clients)();
-  const owner = options.owner ?? env.E3_OWNER ?? env.USER ?? 'e3';
+  const owner = options.owner ?? defaultOwner(env);
   const warnings: string[] = [];
   if (!(options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)) warnings.push('no region set: planned for us-east-1 (pass --region or set AWS_REGION)');
   const ingress = await resolveIngress({ cli: options.aws?.allowCidrs, experiment: experiment.allowCidrs, experimentFile: file, discover: clients.discoverPublicIp }).catch((err: unknown) => {
@@ -117,6 +118,9 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
       }
       stacks.push(await planStack(ctx, thread.name, part, spec.template as AwsTemplate, spec as InstanceSpec));
     }
+  }
+  for (const t of new Set(stacks.filter((s) => s.templateSource.startsWith('not found')).map((s) => s.template))) {
+    warnings.push(`no ${t} template: e3 ships none yet; put Atlassian's (or your own) ${t}.template in e3-home/templates, or pass --template-url`);
   }
   const usdPerHour = stacks.reduce((a, s) => a + s.usdPerHour, 0);
   return { experiment: file, region, stacks, others, cidrs: ingress.cidrs, warnings, usdPerHour };
@@ -190,7 +194,7 @@ function templateDefaults(body: { Parameters?: Record<string, { Default?: unknow
 
 /** The template as provision would find it: local file (parsed), else the URL, else `not found`. */
 async function templateFile(ctx: PlanCtx, template: AwsTemplate): Promise<{ source: string; body?: { Parameters?: Record<string, { Default?: unknown }>; Resources?: unknown } }> {
-  const dirs = ctx.options.templateDir ? [ctx.options.templateDir] : [join(ctx.home, TEMPLATES_DIR), ...(builtinHome() ? [join(builtinHome()!, TEMPLATES_DIR)] : [])];
+  const dirs = ctx.options.templateDir ? [ctx.options.templateDir] : [...new Set([join(ctx.home, TEMPLATES_DIR), ...(builtinHome() ? [join(builtinHome()!, TEMPLATES_DIR)] : [])])];
   for (const dir of dirs) {
     const file = join(dir, templateFileName(template));
     const text = await readFile(file, 'utf8').catch(() => undefined);

@@ -68,7 +68,7 @@ export async function resolveIngress(input: IngressInput): Promise<Ingress> {
   const named: string[] = [];
   const add = (list: readonly string[] | undefined, where: (i: number) => string) =>
     list?.forEach((raw, i) => {
-      const c = normalCidr(raw);
+      const c = typeof raw === 'string' ? normalCidr(raw) : undefined;
       if (!c) throw new E3Error('USAGE', `${where(i)}: ${JSON.stringify(raw)} is not an IPv4 CIDR`, { hint: 'Use e.g. 203.0.113.7/32 or 10.20.0.0/16' });
       if (!named.includes(c)) named.push(c);
     });
