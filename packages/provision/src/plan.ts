@@ -94,9 +94,11 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
   const region = options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const clients = lazyClients(region, options.clients)();
   const owner = options.owner ?? defaultOwner(env);
+  const anyAws = experiment.threads.some((t) => PARTS.some((p) => isAwsTemplate(t[p].template ?? '') && !t[p].stack?.Name));
   const warnings: string[] = [];
-  if (!(options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)) warnings.push('no region set: planned for us-east-1 (pass --region or set AWS_REGION)');
-  const ingress = await resolveIngress({ cli: options.aws?.allowCidrs, experiment: experiment.allowCidrs, experimentFile: file, discover: clients.discoverPublicIp }).catch((err: unknown) => {
+  if (anyAws && !(options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)) warnings.push('no region set: planned for us-east-1 (pass --region or set AWS_REGION)');
+  const lookup = anyAws ? resolveIngress({ cli: options.aws?.allowCidrs, experiment: experiment.allowCidrs, experimentFile: file, discover: clients.discoverPublicIp }) : Promise.resolve({ cidrs: [], worldOpen: false, warnings: [] });
+  const ingress = await lookup.catch((err: unknown) => {
     if (!isE3Error(err) || err.code !== 'E3_ENVIRONMENT') throw err;
     warnings.push(`${err.message}; provision will stop unless --allow-cidr names your address`);
     return { cidrs: ['<this machine>/32'], worldOpen: false, warnings: [] };
@@ -106,7 +108,7 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
   const others: ProvisionPlan['others'] = [];
   const snapshotChecks = new Map<string, Promise<string>>();
   const ctx = { home, region, owner, clients, cidrs: ingress.cidrs, options: options.aws ?? {}, snapshotChecks };
-  if (!options.aws?.network && experiment.threads.some((t) => PARTS.some((p) => isAwsTemplate(t[p].template ?? '') && !t[p].stack?.Name))) {
+  if (!options.aws?.network && anyAws) {
     stacks.push(await planStack(ctx, '(run)', 'network', 'PublicNetwork', {}));
   }
   for (const thread of experiment.threads) {
@@ -229,7 +231,7 @@ async function planSnapshot(ctx: PlanCtx, name: string, template: AwsTemplate): 
 /** The plan for people: one block per stack, then the warnings and the estimated total. */
 export function formatPlan(plan: ProvisionPlan): string {
   const usd = (n: number) => `$${n.toFixed(2)}`;
-  const lines = [`plan for ${plan.experiment} in ${plan.region} (nothing is created)`, `ingress: ${plan.cidrs.join(', ')}`, ''];
+  const lines = [`plan for ${plan.experiment} in ${plan.region} (nothing is created)`, `ingress: ${plan.cidrs.join(', ') || 'none (no AWS machines)'}`, ''];
   for (const s of plan.stacks) {
     lines.push(`${s.template} stack ${s.stackName}  [thread ${s.thread}, ${s.part}]`, `  template: ${s.templateSource}`);
     if (s.snapshot) lines.push(`  restores snapshot ${s.snapshot.name}: ${[s.snapshot.ebs && `EBS ${s.snapshot.ebs}`, s.snapshot.rds && `RDS ${s.snapshot.rds}`, s.snapshot.es && `search ${s.snapshot.es}`].filter(Boolean).join(', ')} — ${s.snapshot.check}`);
