@@ -43,7 +43,5 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: { 'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }] },
   },
-  // removed at merge: provision is split on its own branch
-  { files: ['packages/provision/**'], rules: { 'max-lines-per-function': 'off' } },
   ...phaseRules,
 );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { makeTmpDir } from '@e3/test-utils';
 
-import { parseProbe, probeScript } from './probe.js';
+import { parseProbe, parseSshdLogins, probeScript } from './probe.js';
 
 const run = (dataDir: string) => parseProbe(execFileSync('sh', ['-c', probeScript(dataDir)], { encoding: 'utf8' }));
 
@@ -42,5 +42,25 @@ describe('parseProbe', () => {
       collectdConfig: '/etc/collectd.conf',
       jmxOpen: false,
     });
+  });
+});
+
+describe('sshd login settings', () => {
+  it('takes the first value of each keyword, stops at Match, and fills OpenSSH defaults for config files', () => {
+    const config = '# PasswordAuthentication yes\nPermitRootLogin no\nPasswordAuthentication=No\npasswordauthentication yes\nMatch User git\n  PermitRootLogin yes\n';
+    expect(parseSshdLogins(config, 'sshd_config')).toEqual({ source: 'sshd_config', passwordAuthentication: 'no', permitRootLogin: 'no' });
+    expect(parseSshdLogins('UsePAM yes\n', 'sshd_config')).toEqual({ source: 'sshd_config', passwordAuthentication: 'yes', permitRootLogin: 'prohibit-password' });
+    expect(parseSshdLogins('passwordauthentication no\npermitrootlogin without-password\n', 'sshd -T')).toEqual({ source: 'sshd -T', passwordAuthentication: 'no', permitRootLogin: 'without-password' });
+  });
+
+  it("reads this machine's sshd as `sshd -T` itself reports it", () => {
+    let truth: string;
+    try {
+      truth = execFileSync('sh', ['-c', 'PATH="$PATH:/usr/sbin:/sbin"; sshd -T 2>/dev/null'], { encoding: 'utf8' });
+    } catch {
+      return; // not root or no sshd here: the script falls back to the config files, covered above
+    }
+    const line = (k: string) => new RegExp(`^${k} (\\S+)$`, 'm').exec(truth)?.[1];
+    expect(run('/tmp').sshd).toEqual({ source: 'sshd -T', passwordAuthentication: line('passwordauthentication'), permitRootLogin: line('permitrootlogin') });
   });
 });

@@ -29,6 +29,35 @@ export interface Probe {
   collectdMarker?: string;
   /** Whether 127.0.0.1:<jmxPort> accepted a TCP connection (when a port was asked for). */
   jmxOpen?: boolean;
+  /** sshd's login settings, from `sshd -T` (needs root: tried with `sudo -n`) or else /etc/ssh/sshd_config. */
+  sshd?: SshdLogins;
+}
+
+/** What sshd lets in: lower-case values as sshd prints them; absent when the source does not say. */
+export interface SshdLogins {
+  source: 'sshd -T' | 'sshd_config';
+  passwordAuthentication?: string;
+  permitRootLogin?: string;
+}
+
+/**
+ * The login settings from `sshd -T` output or sshd_config text: the first value of each keyword wins
+ * (sshd's rule), `Match` blocks are not global and are skipped. For sshd_config, unset keywords take
+ * OpenSSH's defaults (password logins yes, root logins prohibit-password).
+ */
+export function parseSshdLogins(text: string, source: SshdLogins['source']): SshdLogins {
+  const found: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [key, value = ''] = line.split(/[\s=]+/, 2);
+    const k = key!.toLowerCase();
+    if (k === 'match') break;
+    if ((k === 'passwordauthentication' || k === 'permitrootlogin') && !(k in found)) found[k] = value.toLowerCase();
+  }
+  const defaults: Record<string, string> = source === 'sshd_config' ? { passwordauthentication: 'yes', permitrootlogin: 'prohibit-password' } : {};
+  const all: Record<string, string> = { ...defaults, ...found };
+  return { source, ...(all.passwordauthentication ? { passwordAuthentication: all.passwordauthentication } : {}), ...(all.permitrootlogin ? { permitRootLogin: all.permitrootlogin } : {}) };
 }
 
 /** The distribution's collectd config path: Debian/Ubuntu keep it in /etc/collectd/, RHEL-likes in /etc/. */
@@ -61,6 +90,9 @@ export function probeScript(dataDir: string, jmxPort?: number): string {
     ...(jmxPort
       ? [`if command -v bash >/dev/null 2>&1 && timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${jmxPort}' 2>/dev/null; then echo jmx=open; else echo jmx=closed; fi`]
       : []),
+    // sshd's settings, base64 on one line: `sshd -T` (with sudo -n when not root), else the config files (drop-ins first, as Debian's Include).
+    's=$( (sshd -T || sudo -n sshd -T) 2>/dev/null | grep -iE "^(passwordauthentication|permitrootlogin) "); if [ -n "$s" ]; then echo "sshdsrc=sshd -T"; else s=$(cat /etc/ssh/sshd_config.d/*.conf /etc/ssh/sshd_config 2>/dev/null); [ -n "$s" ] && echo "sshdsrc=sshd_config"; fi',
+    '[ -n "$s" ] && echo "sshd=$(printf \'%s\\n\' "$s" | base64 | tr -d \'\\n\')"',
     'exit 0',
   ].join('\n');
 }
@@ -92,6 +124,9 @@ export function parseProbe(stdout: string): Probe {
     ...(kv.get('collectdsha') ? { collectdConfigSha: kv.get('collectdsha') } : {}),
     ...(kv.get('collectdmarker') ? { collectdMarker: kv.get('collectdmarker') } : {}),
     ...(kv.has('jmx') ? { jmxOpen: kv.get('jmx') === 'open' } : {}),
+    ...(kv.get('sshd') && (kv.get('sshdsrc') === 'sshd -T' || kv.get('sshdsrc') === 'sshd_config')
+      ? { sshd: parseSshdLogins(Buffer.from(kv.get('sshd')!, 'base64').toString('utf8'), kv.get('sshdsrc') as SshdLogins['source']) }
+      : {}),
   };
 }
 

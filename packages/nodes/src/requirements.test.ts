@@ -33,8 +33,22 @@ const byId = (p: Probe, c: NodeContext = ctx) => Object.fromEntries(evaluateProb
 describe('evaluateProbe', () => {
   it('passes a ready worker', () => {
     const reqs = evaluateProbe(probe, ctx);
-    expect(reqs.map((r) => `${r.id}:${r.status}`)).toEqual(['node:ok', 'git:ok', 'data-dir:ok', 'disk:ok', 'clock:ok', 'collectd:ok', 'rsync:ok']);
+    expect(reqs.map((r) => `${r.id}:${r.status}`)).toEqual(['node:ok', 'git:ok', 'data-dir:ok', 'disk:ok', 'clock:ok', 'collectd:ok', 'rsync:ok', 'ssh-logins:skipped']);
     expect(passes(reqs)).toBe(true);
+  });
+
+  it('warns, without failing the node, when sshd takes password or root logins', () => {
+    const hardened = byId({ ...probe, sshd: { source: 'sshd -T', passwordAuthentication: 'no', permitRootLogin: 'no' } })['ssh-logins']!;
+    expect(hardened).toMatchObject({ status: 'ok', optional: true });
+    const open = evaluateProbe({ ...probe, sshd: { source: 'sshd_config', passwordAuthentication: 'yes', permitRootLogin: 'prohibit-password' } }, ctx);
+    expect(open.find((r) => r.id === 'ssh-logins')).toMatchObject({
+      status: 'wrong',
+      optional: true,
+      detail: 'sshd accepts password logins (PasswordAuthentication yes) and root logins (PermitRootLogin prohibit-password) (sshd_config)',
+      fix: expect.stringContaining('PasswordAuthentication no'),
+    });
+    expect(passes(open)).toBe(true);
+    expect(byId({ ...probe, sshd: { source: 'sshd -T', passwordAuthentication: 'no', permitRootLogin: 'yes' } })['ssh-logins']!.detail).toBe('sshd accepts root logins (PermitRootLogin yes) (sshd -T)');
   });
 
   it('reports missing git with the setup fix', () => {

@@ -13,7 +13,7 @@ export function flavourOf(role: NodeRole): CollectdFlavour {
 
 /** One requirement's outcome on one node. */
 export interface Requirement {
-  /** Stable id: ssh, host-key, node, git, data-dir, disk, clock, collectd, rsync, restart, status-url, jmx. */
+  /** Stable id: ssh, host-key, node, git, data-dir, disk, clock, collectd, rsync, ssh-logins, restart, status-url, jmx. */
   id: string;
   /** `ok`; `missing` (not there); `wrong` (there but not usable as it is); `skipped` (does not apply, or could not be checked). */
   status: 'ok' | 'missing' | 'wrong' | 'skipped';
@@ -113,6 +113,8 @@ export function evaluateProbe(p: Probe, ctx: NodeContext): Requirement[] {
       : { id: 'rsync', status: 'missing', detail: 'rsync is not on the PATH: gather falls back to SFTP (slower)', fix: `${setup} (installs rsync)`, optional: true },
   );
 
+  out.push(sshLogins(p));
+
   if (!worker) {
     if (ctx.restartCommand === undefined) out.push({ id: 'restart', status: 'skipped', detail: 'the instance does not reset by restart' });
     else if (ctx.restartAllowed) out.push(ok('restart', `\`${ctx.restartCommand}\` may run without a password`));
@@ -141,6 +143,28 @@ export function evaluateProbe(p: Probe, ctx: NodeContext): Requirement[] {
     }
   }
   return out;
+}
+
+/**
+ * A warning (optional: it does not fail the node) when sshd accepts password logins or root logins: a
+ * machine holding a copy of your repositories should take keys only, and no root.
+ */
+export function sshLogins(p: Probe): Requirement {
+  const id = 'ssh-logins';
+  if (!p.sshd) return { id, status: 'skipped', detail: 'sshd settings not readable (no `sshd -T` and no /etc/ssh/sshd_config)', optional: true };
+  const { passwordAuthentication: pw, permitRootLogin: root, source } = p.sshd;
+  const bad = [
+    ...(pw !== undefined && pw !== 'no' ? [`password logins (PasswordAuthentication ${pw})`] : []),
+    ...(root !== undefined && root !== 'no' ? [`root logins (PermitRootLogin ${root})`] : []),
+  ];
+  if (bad.length === 0) return ok(id, `sshd takes neither password nor root logins (${source})`, { optional: true });
+  return {
+    id,
+    status: 'wrong',
+    detail: `sshd accepts ${bad.join(' and ')} (${source})`,
+    fix: "set `PasswordAuthentication no` and `PermitRootLogin no` in /etc/ssh/sshd_config (or a file in /etc/ssh/sshd_config.d/), then `sudo systemctl reload ssh`",
+    optional: true,
+  };
 }
 
 /** Whether a node passes: every requirement that is not optional is ok or skipped. */

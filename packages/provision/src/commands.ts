@@ -2,10 +2,11 @@ import { durationMs, E3Error } from '@e3/model';
 import { COMMAND_HELP, defineCommand, type CommandDef } from '@e3/model/cli';
 
 import { deprovision, type DeprovisionOptions } from './deprovision.js';
+import { formatPlan, planProvision } from './plan.js';
 import { provision, type ProvisionOptions } from './provision.js';
 
 /** What a composing CLI may add to the commands: extra providers (e.g. `local`), checks, clients. */
-export type CommandExtras = Pick<ProvisionOptions, 'providers' | 'checks' | 'clients'>;
+export type CommandExtras = Pick<ProvisionOptions, 'providers' | 'checks' | 'clients' | 'clock'>;
 
 export interface ProvisionArgs {
   experiment: string;
@@ -17,6 +18,8 @@ export interface ProvisionArgs {
   'template-url'?: string;
   network?: string;
   internal?: boolean;
+  'allow-cidr'?: string[];
+  plan?: boolean;
 }
 
 const awsOptions = {
@@ -50,12 +53,20 @@ export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
       ...awsOptions,
       network: { type: 'string', description: 'Existing network instance file (VPC, Subnet1, Subnet2) instead of a new PublicNetwork stack' },
       internal: { type: 'boolean', description: 'No public addresses for Bitbucket nodes (E³ --internal)', default: false },
+      plan: { type: 'boolean', description: 'Print every stack, template, parameters, resources, snapshot, allowed CIDRs and an estimated hourly cost; create nothing', default: false },
+      'allow-cidr': { type: 'array', description: "IPv4 CIDR allowed to reach the machines besides this machine's address (repeatable; 0.0.0.0/0 opens them to the world)" },
     },
     examples: [
       ['e3 provision -e mixed-test', 'provision the machines of experiments/mixed-test.json'],
+      ['e3 provision -e cluster-scaling-ssh --plan', 'show the stacks, parameters and estimated cost of E³\'s quick start; create nothing'],
       ['e3 provision -e byo-test --run byo-1', 'check the instance files of a bring-your-own experiment, into runs/byo-1'],
     ],
     async run(args, ctx) {
+      const aws = { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal, allowCidrs: (args['allow-cidr'] ?? []).filter((c): c is string => typeof c === 'string') };
+      if (args.plan) {
+        const plan = await planProvision({ experiment: args.experiment, home: args.home, cwd: ctx.cwd, env: ctx.env, owner: args.owner, aws, clients: extras.clients });
+        return { text: formatPlan(plan), data: plan };
+      }
       const result = await provision({
         experiment: args.experiment,
         run: args.run,
@@ -64,7 +75,7 @@ export function provisionCommandWith(extras: CommandExtras = {}): CommandDef {
         env: ctx.env,
         owner: args.owner,
         ttl: ttlArg(args.ttl),
-        aws: { region: args.region, templateDir: args['template-dir'], templateUrl: args['template-url'], network: args.network, public: !args.internal },
+        aws,
         log: ctx.log,
         signal: ctx.signal,
         ...extras,

@@ -138,6 +138,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     clock,
     randomHex: options.randomHex ?? defaultRandomHex,
     once: memo(),
+    allowCidrs: experiment.allowCidrs,
     log,
     signal: options.signal,
   };

@@ -49,6 +49,8 @@ export interface ProviderContext {
   randomHex(bytes: number): string;
   /** Run-wide memo: the first caller of `key` runs `fn`, the others share its promise (e.g. one network per run). */
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** The experiment's `allowCidrs`: addresses allowed to reach provisioned machines besides the controller. */
+  allowCidrs?: readonly string[];
   /** Progress for people. Never secrets. */
   log(message: string): void;
   signal?: AbortSignal;

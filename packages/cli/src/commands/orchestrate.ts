@@ -5,7 +5,7 @@ import { analyze, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
 import { EXIT, isE3Error, renderError, resolveHome, runName } from '@e3/model';
 import { COMMAND_HELP, defineCommand, type CommandContext } from '@e3/model/cli';
-import { deprovision, provision } from '@e3/provision';
+import { deprovision, formatPlan, planProvision, provision } from '@e3/provision';
 import { createProgressView, runExperiment } from '@e3/run';
 
 import { agentBundlePath } from '../commands.js';
@@ -16,6 +16,7 @@ export interface OrchestrateArgs {
   experiment: string;
   retain: boolean;
   run?: string;
+  plan?: boolean;
 }
 
 export interface PhaseOutcome {
@@ -129,9 +130,14 @@ export const orchestrateCommand = defineCommand<OrchestrateArgs>({
     experiment: { type: 'string', alias: 'e', description: 'Experiment name in e3-home/experiments, or a path to one', required: true },
     run: { type: 'string', description: 'Run name (default: <experiment>-<UTC yyyymmddThhmmssZ>)' },
     retain: { type: 'boolean', description: 'Keep the machines (skip deprovision)', default: false },
+    plan: { type: 'boolean', description: 'Only print what provision would create and its estimated hourly cost; create nothing', default: false },
   },
-  examples: [['e3 orchestrate -e local-demo', 'everything, locally'], ['e3 orchestrate -e mixed-test --retain', 'keep the machines for another run']],
+  examples: [['e3 orchestrate -e local-demo', 'everything, locally'], ['e3 orchestrate -e cluster-scaling-ssh --plan', 'what E³\'s quick start would create and cost'], ['e3 orchestrate -e mixed-test --retain', 'keep the machines for another run']],
   async run(args, ctx) {
+    if (args.plan) {
+      const plan = await planProvision({ experiment: args.experiment, home: (args as { home?: string }).home, cwd: ctx.cwd, env: ctx.env });
+      return { text: formatPlan(plan), data: plan };
+    }
     const result = await orchestrate(args, ctx);
     return { text: formatOrchestrate(result), data: result, exitCode: result.exitCode };
   },

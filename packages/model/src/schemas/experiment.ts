@@ -82,6 +82,12 @@ export const Experiment = Type.Object(
     thinkTime: Type.Optional(ThinkTime),
     barrier: Type.Optional(Type.Boolean({ description: 'Start each stage of all threads together.', default: false })),
     thresholds: Type.Optional(Type.Array(Threshold, { description: 'Pass/fail rules for every thread.' })),
+    allowCidrs: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$' }), {
+        maxItems: 3,
+        description: 'IPv4 CIDRs allowed to reach provisioned cloud machines (SSH, HTTP, git) besides the controller\'s own address; "0.0.0.0/0" opens them to the world.',
+      }),
+    ),
     threads: Type.Array(Thread, { minItems: 1, description: 'Threads, run in parallel.' }),
   },
   { additionalProperties: true, description: 'An e3 (and E³) experiment: e3-home/experiments/<name>.json.' },

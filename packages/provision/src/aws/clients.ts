@@ -5,6 +5,8 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { E3Error, isE3Error } from '@e3/model';
 
+import { checkipPublicIp, type DiscoverPublicIp } from './ingress.js';
+
 /** The AWS SDK v3 clients e3 uses. Inject them (tests pass mocked ones); missing ones are made on first use. */
 export interface AwsClients {
   cloudformation: CloudFormationClient;
@@ -12,6 +14,8 @@ export interface AwsClients {
   rds: RDSClient;
   s3: S3Client;
   autoscaling: AutoScalingClient;
+  /** Read-only lookup of the controller's public address (default: AWS's checkip endpoint); the fake answers it in tests. */
+  discoverPublicIp: DiscoverPublicIp;
 }
 
 /** Returns a getter per client: the injected one, or a real client for `region` made the first time it is asked for. */
@@ -23,6 +27,7 @@ export function lazyClients(region: string, injected: Partial<AwsClients> = {}):
     rds: () => new RDSClient({ region }),
     s3: () => new S3Client({ region }),
     autoscaling: () => new AutoScalingClient({ region }),
+    discoverPublicIp: () => checkipPublicIp,
   };
   const proxy = {} as AwsClients;
   for (const key of Object.keys(factories) as Array<keyof AwsClients>) {

@@ -20,8 +20,10 @@ const hex = (bytes: number) => 'ab'.repeat(bytes);
 describe('shipped templates', () => {
   it('WorkerCluster parses, declares every parameter e3 passes, and needs none that e3 does not pass', async () => {
     const t = await shipped('WorkerCluster');
-    const passed = stackParameters({ template: 'WorkerCluster', stackName: 'stack-worker-a-000001', network, public: true, randomHex: hex });
-    expect(Object.keys(passed).sort()).toEqual(['ClusterSize', 'InstanceType', 'KeyName', 'Subnets', 'VPC']);
+    const ingress = ['198.51.100.7/32', '10.9.0.0/16', '192.0.2.0/24', '203.0.113.0/24'];
+    const passed = stackParameters({ template: 'WorkerCluster', stackName: 'stack-worker-a-000001', network, public: true, ingress, randomHex: hex });
+    expect(Object.keys(passed).sort()).toEqual(['CidrBlock', 'CidrBlock2', 'CidrBlock3', 'CidrBlock4', 'ClusterSize', 'InstanceType', 'KeyName', 'Subnets', 'VPC']);
+    expect(passed).toMatchObject({ CidrBlock: '198.51.100.7/32', CidrBlock4: '203.0.113.0/24' });
     for (const p of Object.keys(passed)) expect(t.Parameters).toHaveProperty(p);
     const required = Object.entries(t.Parameters ?? {}).filter(([, v]) => v.Default === undefined).map(([k]) => k);
     for (const p of required) expect(passed).toHaveProperty(p);
@@ -29,6 +31,19 @@ describe('shipped templates', () => {
     const userData = JSON.stringify(t.Resources.LaunchTemplate);
     for (const needle of ['nodejs.org/dist/v${NodeVersion}', 'git', 'collectd', '/media/data', 'cfn-signal']) expect(userData).toContain(needle);
     expect(t.Parameters?.NodeVersion?.Default).toMatch(/^20\./);
+    // Every extra CIDR has its own conditional SSH ingress; the first is the security group's own rule.
+    for (const i of [2, 3, 4]) expect(t.Resources[`SshIngress${i}`]).toMatchObject({ Type: 'AWS::EC2::SecurityGroupIngress', Condition: `HasCidrBlock${i}` });
+  });
+
+  it('no shipped template lets the world in by default', async () => {
+    for (const name of ['WorkerCluster', 'PublicNetwork']) {
+      const text = await readFile(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
+      const t = JSON.parse(text) as { Parameters?: Record<string, { Default?: string }>; Resources: Record<string, unknown> };
+      for (const [k, p] of Object.entries(t.Parameters ?? {})) expect(`${k}=${p.Default ?? ''}`).not.toContain('0.0.0.0/0');
+      // The only 0.0.0.0/0 allowed is the network's default route (egress), never an ingress CidrIp.
+      const ingress = JSON.stringify(t.Resources, (key, value) => (key === 'DestinationCidrBlock' ? undefined : value));
+      expect(ingress).not.toContain('0.0.0.0/0');
+    }
   });
 
   it('PublicNetwork parses and outputs VPC, Subnet1 and Subnet2', async () => {

@@ -1,3 +1,5 @@
+import { ingressParameters } from './ingress.js';
+
 /**
  * The CloudFormation templates e3 knows, with E³'s stack-name prefixes and parameter defaults.
  * Secrets (database passwords) are generated per stack, never fixed.
@@ -41,6 +43,8 @@ export interface ParameterInput {
   version?: string;
   properties?: string[];
   public: boolean;
+  /** CIDRs allowed to reach the machines (SSH, HTTP, git); the first is the controller's /32. Never defaulted to the world. */
+  ingress?: readonly string[];
   /** Snapshot ids already checked to exist. */
   homeVolumeSnapshotId?: string;
   dbSnapshotArn?: string;
@@ -64,6 +68,7 @@ const CATALINA_OPTS = [
 export function stackParameters(input: ParameterInput): Record<string, string> {
   const n = input.network;
   const props = [...(input.properties ?? []), 'jmx.enabled=true'].join(',');
+  const cidrs = ingressParameters(input.ingress ?? []);
   let p: Record<string, string | undefined>;
   switch (input.template) {
     case 'PublicNetwork':
@@ -76,6 +81,7 @@ export function stackParameters(input: ParameterInput): Record<string, string> {
         KeyName: input.stackName,
         VPC: n?.vpc,
         Subnets: n ? `${n.subnet1},${n.subnet2}` : undefined,
+        ...cidrs,
       };
       break;
     case 'BitbucketServer':
@@ -94,12 +100,13 @@ export function stackParameters(input: ParameterInput): Record<string, string> {
         BitbucketProperties: props,
         BitbucketVersion: input.version,
         HomeVolumeSnapshotId: input.homeVolumeSnapshotId,
+        ...cidrs,
       };
       break;
     case 'BitbucketDataCenter':
       p = {
         ClusterNodeInstanceType: 'c5.xlarge',
-        CidrBlock: '0.0.0.0/0',
+        ...cidrs,
         DBMasterUserPassword: `e3${input.randomHex(12)}`,
         // A snapshot's database already has the application user; E³'s snapshots use this password.
         DBPassword: input.dbSnapshotArn ? 'stash' : `e3${input.randomHex(12)}`,

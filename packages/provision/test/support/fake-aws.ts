@@ -68,6 +68,8 @@ export interface FakeAws {
   snapshots: Set<string>;
   dbSnapshots: Set<string>;
   objects: Set<string>;
+  /** What the controller's address lookup answers (an Error: it fails). */
+  publicIp: string | Error;
   /** Describe polls before a stack reaches its end state. */
   pollsToComplete: number;
   /** Resources that exist: stacks not DELETE_COMPLETE and key pairs. */
@@ -96,6 +98,7 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
     dbSnapshots: new Set(),
     objects: new Set(),
     pollsToComplete: init.pollsToComplete ?? 2,
+    publicIp: '198.51.100.7',
     live: () => [
       ...model.stacks.filter((s) => s.status !== 'DELETE_COMPLETE').map((s) => `stack ${s.name} ${s.status}`),
       ...[...model.keyPairs.keys()].map((k) => `key-pair ${k}`),
@@ -275,6 +278,10 @@ export function fakeAws(init: Partial<Pick<FakeAws, 'pollsToComplete'>> & { faul
       rds: new RDSClient({ region, credentials }),
       s3: new S3Client({ region, credentials }),
       autoscaling: new AutoScalingClient({ region, credentials }),
+      discoverPublicIp: async () => {
+        if (model.publicIp instanceof Error) throw model.publicIp;
+        return model.publicIp;
+      },
     };
   }
   model.clients = makeClients();
