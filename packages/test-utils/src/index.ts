@@ -73,3 +73,4 @@ export {
   type NetnsHosts,
   type NetnsOptions,
 } from './netns.js';
+export { startSlotServer, type SlotCompletion, type SlotServer } from './slot-server.js';
