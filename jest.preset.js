@@ -12,4 +12,6 @@ export const base = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'node-addons'] },
   modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/'],
+  // Property and fuzz tests do real file I/O: a busy 2-core CI must not turn them into timeouts.
+  testTimeout: 30_000,
 };
