@@ -14,6 +14,7 @@ import {
   stageDirName,
   stageKey,
   threadDirName,
+  threadName,
   type RunDirPaths,
   type RunFile,
   type StageRecord,
@@ -167,7 +168,7 @@ export async function readRun(runDir: string): Promise<RunInfo> {
     }
     threads.push({
       index: ti,
-      name: stagesFile?.name ?? planned.name,
+      name: stagesFile?.name ?? threadName(planned, ti),
       dir: threadDirName(ti),
       nodes,
       stages,

@@ -15,7 +15,7 @@ export {
 } from './samples/codec.js';
 export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
 export { durationMs, thinkTimeMs, Duration, ThinkTime, type ThinkTimeMs } from './schemas/common.js';
-export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec } from './schemas/experiment.js';
+export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec, threadName } from './schemas/experiment.js';
 export { Instance } from './schemas/instance.js';
 export { KeyPool } from './schemas/keys.js';
 export { LedgerEntry } from './schemas/ledger.js';

@@ -17,6 +17,7 @@ import {
   resolveHome,
   runDirPaths,
   runName,
+  threadName,
   writePhaseStatus,
   writeRunFile,
   type Duration,
@@ -193,7 +194,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     return {
       run,
       runDir,
-      threads: threads.map((t) => ({ index: t.index, name: t.thread.name, instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
+      threads: threads.map((t) => ({ index: t.index, name: threadName(t.thread, t.index), instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
       created,
     };
   } catch (err) {

@@ -23,6 +23,7 @@ import {
   stageKey,
   thinkTimeMs,
   threadMachines,
+  threadName,
   workloadJobs,
   writePhaseStatus,
   writeStages,
@@ -88,7 +89,7 @@ async function plan(home: string, runDir: string, runFile: RunFile): Promise<Thr
   return Promise.all(
     runFile.threads.map(async (t, ti) => ({
       index: ti,
-      name: t.name,
+      name: threadName(t, ti),
       sut: await threadMachines(home, runDir, runFile, ti, 'instance'),
       workers: await threadMachines(home, runDir, runFile, ti, 'worker'),
       stages: t.stages.map((s, si) => {

@@ -57,7 +57,9 @@ export type Stage = Static<typeof Stage>;
 
 export const Thread = Type.Object(
   {
-    name: Type.String({ description: 'Thread name, used in charts and reports.' }),
+    name: Type.Optional(
+      Type.String({ description: 'Thread name, used in charts and reports; when absent (E³ files), the instance name or stack Name, else thread-NNN.' }),
+    ),
     instance: InstanceSpec,
     worker: WorkerSpec,
     stages: Type.Array(Stage, { minItems: 1, description: 'Stages, run one after another.' }),
@@ -67,6 +69,11 @@ export const Thread = Type.Object(
   { additionalProperties: true, description: 'An experiment thread: one system under test and its workers; threads run in parallel.' },
 );
 export type Thread = Static<typeof Thread>;
+
+/** A thread's name: its own `name`, else (E³ files) its instance's name or stack Name, else `thread-NNN` (1-based). */
+export function threadName(thread: Pick<Thread, 'name' | 'instance'>, index: number): string {
+  return thread.name ?? thread.instance.name ?? thread.instance.stack?.Name ?? `thread-${String(index + 1).padStart(3, '0')}`;
+}
 
 export const Experiment = Type.Object(
   {

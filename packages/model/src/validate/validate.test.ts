@@ -52,7 +52,7 @@ describe('a broken experiment', () => {
     const results = await validatePaths([join(home, 'experiments/bad.json'), join(home, 'workloads/w.json')], { home });
     const f = join(home, 'experiments/bad.json');
     expect(results[0]!.errors).toEqual([
-      `${f}: /threads/0/stages/0: key "clients" appears 2 times in one object (line 17); JSON keeps only the last`,
+      `${f}: /threads/0/stages/0: key "clients" appears 2 times in one stage (line 17); JSON keeps only the last, so this is one stage, not 2. Write one stage per level: "stages": [{"clients": <level 1>}, {"clients": <level 2>}]`,
       `${f}: /threads/0/stages/1: a stage needs "clients" (closed model) or "rate" (open model)`,
       `${f}: /threads/0/stages/2/workload: workload "mixd" not found in e3-home/workloads (did you mean "mixed"?)`,
     ]);

@@ -4,7 +4,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 import { E3Error } from '../errors/e3-error.js';
-import { parseJson } from '../json/parse.js';
+import { parseJson, type DuplicateKey } from '../json/parse.js';
 import { FILE_KINDS, type FileKind } from '../schemas/index.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
@@ -122,6 +122,20 @@ export function validateValue<T = unknown>(kind: FileKind, value: unknown, file:
   return result;
 }
 
+const STAGE_PATH = /^\/threads\/[0-9]+\/stages\/[0-9]+$/;
+const STAGE_LOAD_KEYS = new Set(['clients', 'rate', 'duration']);
+
+/** A repeated key; in a stage (E³'s README repeats "clients" to mean several stages) it says how to write them. */
+function duplicateMessage(kind: FileKind, d: DuplicateKey): string {
+  const plain = `key "${d.key}" appears ${d.count} times in one object (line ${d.line}); JSON keeps only the last`;
+  if ((kind !== 'experiment' && kind !== 'run') || !STAGE_PATH.test(d.path) || !STAGE_LOAD_KEYS.has(d.key)) return plain;
+  const example = Array.from({ length: Math.min(d.count, 3) }, (_, k) => `{"${d.key}": <level ${k + 1}>}`).join(', ');
+  return (
+    `key "${d.key}" appears ${d.count} times in one stage (line ${d.line}); JSON keeps only the last, so this is one stage, not ${d.count}. ` +
+    `Write one stage per level: "stages": [${example}${d.count > 3 ? ', …' : ''}]`
+  );
+}
+
 /** Parses JSON text and validates it; repeated keys are errors. */
 export function validateText<T = unknown>(kind: FileKind, text: string, file: string, context?: rules.RuleContext): ValidationResult<T> {
   const parsed = parseJson(text);
@@ -129,9 +143,7 @@ export function validateText<T = unknown>(kind: FileKind, text: string, file: st
     return { file, kind, errors: [`${file}: not valid JSON: ${parsed.syntaxError}`], warnings: [] };
   }
   const result = validateValue<T>(kind, parsed.value, file, context);
-  const dupes = parsed.duplicates.map(
-    (d) => `${file}: ${d.path}: key "${d.key}" appears ${d.count} times in one object (line ${d.line}); JSON keeps only the last`,
-  );
+  const dupes = parsed.duplicates.map((d) => `${file}: ${d.path}: ${duplicateMessage(kind, d)}`);
   result.errors.unshift(...dupes);
   return result;
 }
