@@ -30,8 +30,8 @@ describe('e3 validate', () => {
         '{"duration": 1000, "workload": "mixd", "threads": [{"name": "t", "instance": {"template": "local"}, "worker": {"template": "local"},\n' +
         ' "stages": [{"clients": 1, "clients": 2}, {"duration": 5}]}]}',
       'e3-home/workloads/mixed.json': [
-        { script: 'a', description: 'A', weight: 0.5 },
-        { script: 'b', description: 'B', weight: 0.4 },
+        { script: 'bitbucket.scm.GitCloneOverSsh', description: 'A', weight: 0.5 },
+        { script: 'bitbucket.scm.GitCloneOverHttp', description: 'B', weight: 0.4 },
       ],
     });
     const r = await e3(['validate', '--all'], { cwd: home });

@@ -39,6 +39,8 @@ export {
 } from './validate/validate.js';
 export type { Problems, RuleContext } from './validate/rules.js';
 export { kindOfPath, validateHome, validatePaths } from './validate/paths.js';
+export { assertAllValid, validateWithReferences } from './validate/tree.js';
+export { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from './scripts/library-names.js';
 export {
   builtinHome,
   findHomeFile,

@@ -6,10 +6,10 @@ import {
   E3Error,
   E3_VERSION,
   HOME_DIRS,
+  assertAllValid,
   durationMs,
   findHomeFile,
   homeFilePath,
-  homeRuleContext,
   isE3Error,
   isSafeName,
   loadFile,
@@ -19,6 +19,7 @@ import {
   runName,
   threadName,
   writePhaseStatus,
+  validateWithReferences,
   writeRunFile,
   type Duration,
   type Experiment,
@@ -96,7 +97,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const expFile = experimentFile(home, options.experiment, cwd);
-  const experiment = await loadFile<Experiment>('experiment', expFile, homeRuleContext(home));
+  const checked = await validateWithReferences('experiment', expFile, { home });
+  assertAllValid(checked, `e3 provision -e ${options.experiment}`);
+  const experiment = checked[0]!.value as Experiment;
   const expName = expFile.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
   const run = options.run ?? runName(expName, new Date(clock.now()));
   if (!isSafeName(run)) {

@@ -11,7 +11,7 @@ export interface ValidateArgs {
 
 export interface ValidateSummary {
   home: string;
-  files: Array<{ file: string; kind: FileKind; errors: string[]; warnings: string[] }>;
+  files: Array<{ file: string; kind: FileKind; errors: string[]; warnings: string[]; namedBy?: string }>;
   errors: number;
   warnings: number;
 }
@@ -28,7 +28,7 @@ export async function validate(args: ValidateArgs & { home?: string; cwd?: strin
   const results: ValidationResult[] = args.all && paths.length === 0 ? await validateHome(home) : await validatePaths(paths, { home, kind: args.kind });
   return {
     home,
-    files: results.map(({ file, kind, errors, warnings }) => ({ file, kind, errors, warnings })),
+    files: results.map(({ file, kind, errors, warnings, namedBy }) => ({ file, kind, errors, warnings, ...(namedBy ? { namedBy } : {}) })),
     errors: results.reduce((n, r) => n + r.errors.length, 0),
     warnings: results.reduce((n, r) => n + r.warnings.length, 0),
   };
@@ -51,8 +51,9 @@ export const validateCommand = defineCommand<ValidateArgs>({
     const lines: string[] = [];
     for (const f of summary.files) {
       const name = relative(ctx.cwd, f.file) || f.file;
-      if (f.errors.length === 0) lines.push(`ok    ${name}${f.warnings.length ? ` (${f.warnings.length} warning${f.warnings.length > 1 ? 's' : ''})` : ''}`);
-      else lines.push(`FAIL  ${name}`);
+      const by = f.namedBy ? ` (named by ${f.namedBy.replace(/^\S+/, (x) => relative(ctx.cwd, x) || x)})` : '';
+      if (f.errors.length === 0) lines.push(`ok    ${name}${by}${f.warnings.length ? ` (${f.warnings.length} warning${f.warnings.length > 1 ? 's' : ''})` : ''}`);
+      else lines.push(`FAIL  ${name}${by}`);
       const shorten = (m: string) => (m.startsWith(`${f.file}: `) ? `${name}${m.slice(f.file.length)}` : m);
       for (const e of f.errors) lines.push(`  error    ${shorten(e)}`);
       for (const w of f.warnings) lines.push(`  warning  ${shorten(w)}`);

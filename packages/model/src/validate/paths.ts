@@ -1,10 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { E3Error } from '../errors/e3-error.js';
 import { homeRuleContext, listHome } from '../home/home.js';
 import { PHASES_DIR, STAGES_FILE } from '../run-dir/layout.js';
 import { HOME_DIRS, type FileKind, type HomeKind } from '../schemas/index.js';
+import { validateWithReferences } from './tree.js';
 import { validateFile, type ValidationResult } from './validate.js';
 
 const KIND_BY_DIR: Record<string, FileKind> = Object.fromEntries(Object.entries(HOME_DIRS).map(([k, d]) => [d, k as FileKind]));
@@ -31,6 +32,7 @@ export async function validatePaths(paths: string[], options: { home: string; ki
     } else files.push(p);
   }
   const results: ValidationResult[] = [];
+  const seen = new Set<string>();
   for (const file of files) {
     const kind = options.kind ?? kindOfPath(file);
     if (!kind) {
@@ -38,7 +40,12 @@ export async function validatePaths(paths: string[], options: { home: string; ki
         hint: `Pass the kind: \`e3 validate --kind experiment ${file}\` (kinds: experiment, workload, instance, snapshot, keys, run, stages, phase)`,
       });
     }
-    results.push(await validateFile(kind, file, context));
+    if (seen.has(resolve(file))) continue;
+    if (kind === 'experiment' || kind === 'run') results.push(...(await validateWithReferences(kind, file, { home: options.home, context, seen })));
+    else {
+      seen.add(resolve(file));
+      results.push(await validateFile(kind, file, context));
+    }
   }
   return results;
 }

@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 import { jobCounts, assignJobs } from '../load/assign.js';
+import { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from '../scripts/library-names.js';
+import { isUserScriptPath } from '../scripts/user-script.js';
 import { thinkTimeMs, type ThinkTime } from '../schemas/common.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
@@ -91,6 +96,31 @@ export function machinesDescribed(e: Experiment, p: Problems): void {
   });
 }
 
+/** Every job's script is a library script (by dotted name or unique suffix) or a .ts/.js file beside the workload that exists. */
+export function scriptsKnown(w: Workload, p: Problems, at: string, workloadFile: string): void {
+  w.forEach((j, i) => {
+    const where = `${at}/${i}/script`;
+    if (isUserScriptPath(j.script)) {
+      const file = resolve(dirname(workloadFile), j.script);
+      if (!existsSync(file)) p.error(where, `job "${j.description}": user script ${j.script} not found (looked for ${file})`);
+    } else if (!libraryScriptName(j.script)) {
+      p.error(where, `job "${j.description}": script "${j.script}" is not a library script nor a .ts/.js file${suggest(j.script, [...LIBRARY_SCRIPT_NAMES])}`);
+    }
+  });
+}
+
+/** Each provisioned part names a template the shipped providers know. */
+export function templatesKnown(e: Experiment, p: Problems): void {
+  e.threads.forEach((t, ti) => {
+    for (const part of ['instance', 'worker'] as const) {
+      const template = t[part].template;
+      const known: readonly string[] = KNOWN_TEMPLATES[part];
+      if (template === undefined || t[part].stack || known.includes(template)) continue;
+      p.error(`/threads/${ti}/${part}/template`, `unknown ${part} template "${template}"${suggest(template, [...known])}`);
+    }
+  });
+}
+
 function suggest(name: string, names: string[]): string {
   const close = names
     .map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) }))
@@ -162,6 +192,13 @@ export function instanceHasAdminPassword(i: Instance, p: Problems): void {
 }
 
 export function snapshotUsersUsable(s: Snapshot, p: Problems): void {
+  if (s.users.length === 0) p.error('/users', 'no users: every script acts as a user of the snapshot');
+  const first = new Map<string, number>();
+  s.users.forEach((u, i) => {
+    const seen = first.get(u.username);
+    if (seen !== undefined) p.error(`/users/${i}/username`, `user "${u.username}" is also /users/${seen}: each user once`);
+    else first.set(u.username, i);
+  });
   s.users.forEach((u, i) => {
     if (!u.password && !u.private_key) p.warning(`/users/${i}`, `user "${u.username}" has neither password nor private_key: no script can act as it`);
   });

@@ -21,6 +21,8 @@ export interface ValidationResult<T = unknown> {
   value?: T;
   errors: string[];
   warnings: string[];
+  /** For a file checked because another names it: `<that file> <JSON path>`. */
+  namedBy?: string;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -80,46 +82,62 @@ export function schemaProblems(kind: FileKind, value: unknown): Array<[string, s
   return out;
 }
 
-/** Validates a parsed value of `kind`: schema, then the semantic rules that need no other file. */
+/**
+ * Validates a parsed value of `kind`: schema and semantic rules together, so a file's every problem shows
+ * in one pass. A rule that cannot read a malformed part skips it (its shape error is already reported).
+ * With `context`, references to other e3-home files and workload scripts are checked too.
+ */
 export function validateValue<T = unknown>(kind: FileKind, value: unknown, file: string, context?: rules.RuleContext): ValidationResult<T> {
   const result: ValidationResult<T> = { file, kind, value: value as T, errors: [], warnings: [] };
   const p: rules.Problems = {
     error: (path, message) => result.errors.push(`${file}: ${path}: ${message}`),
     warning: (path, message) => result.warnings.push(`${file}: ${path}: ${message}`),
   };
-  const shape = schemaProblems(kind, value);
-  for (const [path, message] of shape) p.error(path, message);
-  if (shape.length) return result;
-  switch (kind) {
-    case 'workload':
-      rules.workloadWeightsSumToOne(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
-      rules.workloadDescriptionsUnique(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
-      rules.workloadThinkTimesOrdered(workloadJobs(value as WorkloadFile), p, Array.isArray(value) ? '' : '/jobs');
-      break;
-    case 'experiment':
-    case 'run':
-      rules.stageHasLoad(value as Experiment, p);
-      rules.stageFallbacksExist(value as Experiment, p);
-      rules.thinkTimesValid(value as Experiment, p);
-      if (kind === 'experiment') rules.machinesDescribed(value as Experiment, p);
-      if (context) {
-        rules.referencesExist(value as Experiment, p, context);
-        rules.everyJobGetsClients(value as Experiment, p, context);
-      }
-      break;
-    case 'instance':
-      rules.instanceHasAdminPassword(value as Instance, p);
-      break;
-    case 'snapshot':
-      rules.snapshotUsersUsable(value as Snapshot, p);
-      break;
-    case 'keys':
-      rules.keyCountMatches(value as KeyPool, p);
-      break;
-    default:
-      break;
+  for (const [path, message] of schemaProblems(kind, value)) p.error(path, message);
+  for (const rule of rulesFor(kind, value, file, context)) {
+    try {
+      rule(p);
+    } catch {
+      /* malformed input the schema already reported */
+    }
   }
   return result;
+}
+
+type Rule = (p: rules.Problems) => void;
+
+function rulesFor(kind: FileKind, value: unknown, file: string, context: rules.RuleContext | undefined): Rule[] {
+  switch (kind) {
+    case 'workload': {
+      const jobs = () => workloadJobs(value as WorkloadFile);
+      const at = Array.isArray(value) ? '' : '/jobs';
+      return [
+        (p) => rules.workloadWeightsSumToOne(jobs(), p, at),
+        (p) => rules.workloadDescriptionsUnique(jobs(), p, at),
+        (p) => rules.workloadThinkTimesOrdered(jobs(), p, at),
+        ...(context ? [(p: rules.Problems) => rules.scriptsKnown(jobs(), p, at, file)] : []),
+      ];
+    }
+    case 'experiment':
+    case 'run': {
+      const e = value as Experiment;
+      return [
+        (p) => rules.stageHasLoad(e, p),
+        (p) => rules.stageFallbacksExist(e, p),
+        (p) => rules.thinkTimesValid(e, p),
+        ...(kind === 'experiment' ? [(p: rules.Problems) => rules.machinesDescribed(e, p), (p: rules.Problems) => rules.templatesKnown(e, p)] : []),
+        ...(context ? [(p: rules.Problems) => rules.referencesExist(e, p, context), (p: rules.Problems) => rules.everyJobGetsClients(e, p, context)] : []),
+      ];
+    }
+    case 'instance':
+      return [(p) => rules.instanceHasAdminPassword(value as Instance, p)];
+    case 'snapshot':
+      return [(p) => rules.snapshotUsersUsable(value as Snapshot, p)];
+    case 'keys':
+      return [(p) => rules.keyCountMatches(value as KeyPool, p)];
+    default:
+      return [];
+  }
 }
 
 const STAGE_PATH = /^\/threads\/[0-9]+\/stages\/[0-9]+$/;
