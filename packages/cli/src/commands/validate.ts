@@ -7,6 +7,7 @@ export interface ValidateArgs {
   paths?: string[];
   all?: boolean;
   kind?: FileKind;
+  strict?: boolean;
 }
 
 export interface ValidateSummary {
@@ -25,7 +26,8 @@ export async function validate(args: ValidateArgs & { home?: string; cwd?: strin
       hint: 'Run `e3 validate --all` to check every file in e3-home, or `e3 validate e3-home/experiments/<name>.json`',
     });
   }
-  const results: ValidationResult[] = args.all && paths.length === 0 ? await validateHome(home) : await validatePaths(paths, { home, kind: args.kind });
+  const results: ValidationResult[] =
+    args.all && paths.length === 0 ? await validateHome(home, { strict: args.strict }) : await validatePaths(paths, { home, kind: args.kind, strict: args.strict });
   return {
     home,
     files: results.map(({ file, kind, errors, warnings, namedBy }) => ({ file, kind, errors, warnings, ...(namedBy ? { namedBy } : {}) })),
@@ -40,6 +42,7 @@ export const validateCommand = defineCommand<ValidateArgs>({
   positionals: { paths: { description: 'Files or folders to check', array: true } },
   options: {
     all: { type: 'boolean', description: 'Check every file in e3-home', default: false },
+    strict: { type: 'boolean', description: 'Unknown fields (typos such as "clinets") are errors, not warnings', default: false },
     kind: { type: 'string', description: 'Kind of the named files, when their folder does not tell', choices: Object.keys(FILE_KINDS) },
   },
   examples: [

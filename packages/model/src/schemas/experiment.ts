@@ -15,6 +15,10 @@ export const StackRef = Type.Object(
   { additionalProperties: true, description: 'An existing stack: the instance file named by Name, plus what provisioning recorded.' },
 );
 
+/** Upper bounds of a stage's load: beyond them a run would exhaust the workers' memory, not measure the system. */
+export const MAX_CLIENTS = 100_000;
+export const MAX_RATE = 1_000_000;
+
 export const InstanceSpec = Type.Object(
   {
     name: Type.Optional(Type.String({ description: 'Informational name of the system under test.' })),
@@ -45,8 +49,10 @@ export const WorkerSpec = Type.Object(
 
 export const Stage = Type.Object(
   {
-    clients: Type.Optional(Type.Integer({ minimum: 1, description: 'Closed model: concurrent virtual clients, split over the workers.' })),
-    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Open model: arrivals per second over all workers.' })),
+    clients: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_CLIENTS, description: `Closed model: concurrent virtual clients, split over the workers (at most ${MAX_CLIENTS}).` }),
+    ),
+    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_RATE, description: `Open model: arrivals per second over all workers (at most ${MAX_RATE}).` })),
     duration: Type.Optional(Duration),
     workload: Type.Optional(Type.String({ description: 'Workload for this stage; the experiment workload when absent.' })),
     thinkTime: Type.Optional(ThinkTime),

@@ -6,6 +6,7 @@ import { homeRuleContext, listHome } from '../home/home.js';
 import { PHASES_DIR, STAGES_FILE } from '../run-dir/layout.js';
 import { HOME_DIRS, type FileKind, type HomeKind } from '../schemas/index.js';
 import { validateWithReferences } from './tree.js';
+import { UNKNOWN_FIELD } from './unknown-fields.js';
 import { validateFile, type ValidationResult } from './validate.js';
 
 const KIND_BY_DIR: Record<string, FileKind> = Object.fromEntries(Object.entries(HOME_DIRS).map(([k, d]) => [d, k as FileKind]));
@@ -22,7 +23,7 @@ export function kindOfPath(file: string): FileKind | undefined {
 }
 
 /** Validates the named files; a folder means every `*.json` in it. Cross-file rules check against `home`. */
-export async function validatePaths(paths: string[], options: { home: string; kind?: FileKind }): Promise<ValidationResult[]> {
+export async function validatePaths(paths: string[], options: { home: string; kind?: FileKind; strict?: boolean }): Promise<ValidationResult[]> {
   const context = homeRuleContext(options.home);
   const files: string[] = [];
   for (const p of paths) {
@@ -47,11 +48,11 @@ export async function validatePaths(paths: string[], options: { home: string; ki
       results.push(await validateFile(kind, file, context));
     }
   }
-  return results;
+  return options.strict ? strict(results) : results;
 }
 
 /** Validates every file of every kind in an e3-home. */
-export async function validateHome(home: string): Promise<ValidationResult[]> {
+export async function validateHome(home: string, options: { strict?: boolean } = {}): Promise<ValidationResult[]> {
   const context = homeRuleContext(home);
   const results: ValidationResult[] = [];
   for (const kind of Object.keys(HOME_DIRS) as HomeKind[]) {
@@ -60,5 +61,13 @@ export async function validateHome(home: string): Promise<ValidationResult[]> {
       results.push(await validateFile(kind, file, context));
     }
   }
-  return results;
+  return options.strict ? strict(results) : results;
+}
+
+/** `--strict`: unknown fields are errors, not warnings. */
+function strict(results: ValidationResult[]): ValidationResult[] {
+  return results.map((r) => {
+    const unknown = r.warnings.filter((w) => w.includes(`: ${UNKNOWN_FIELD} "`));
+    return unknown.length ? { ...r, errors: [...r.errors, ...unknown], warnings: r.warnings.filter((w) => !unknown.includes(w)) } : r;
+  });
 }

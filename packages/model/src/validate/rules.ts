@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { jobCounts, assignJobs } from '../load/assign.js';
+import { bandCounts, jobCounts } from '../load/assign.js';
 import { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from '../scripts/library-names.js';
 import { isUserScriptPath } from '../scripts/user-script.js';
-import { thinkTimeMs, type ThinkTime } from '../schemas/common.js';
+import { durationMs, MAX_DURATION_MS, thinkTimeMs, type Duration, type ThinkTime } from '../schemas/common.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
 import type { KeyPool } from '../schemas/keys.js';
@@ -72,6 +72,17 @@ export function stageFallbacksExist(e: Experiment, p: Problems): void {
   );
 }
 
+/** Durations written with a unit stay below what a timer can hold (the number form is bounded by the schema). */
+export function durationsBounded(e: Experiment, p: Problems): void {
+  const check = (d: Duration | undefined, at: string) => {
+    if (d === undefined || typeof d === 'number') return;
+    const ms = durationMs(d);
+    if (ms > MAX_DURATION_MS) p.error(at, `${JSON.stringify(d)} is ${ms} ms, more than the longest stage e3 can time (${MAX_DURATION_MS} ms, about 24.9 days): split it into several stages`);
+  };
+  check(e.duration, '/duration');
+  e.threads.forEach((t, ti) => t.stages.forEach((s, si) => check(s.duration, `/threads/${ti}/stages/${si}/duration`)));
+}
+
 /** Think time paces closed-model clients; an open-model stage starts passes by arrival, so a think time there is a mistake. */
 export function thinkTimesValid(e: Experiment, p: Problems): void {
   thinkTimeOrdered(e.thinkTime, p, '');
@@ -121,7 +132,7 @@ export function templatesKnown(e: Experiment, p: Problems): void {
   });
 }
 
-function suggest(name: string, names: string[]): string {
+export function suggest(name: string, names: string[]): string {
   const close = names
     .map((n) => ({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) }))
     .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 3)))
@@ -173,7 +184,7 @@ export function everyJobGetsClients(e: Experiment, p: Problems, ctx: RuleContext
       const w = ctx.readWorkload(name);
       if (!w) continue;
       const weights = w.map((j) => j.weight);
-      const counts = mode === 'bands' ? weights.map((_, j) => assignJobs(weights, clients, 'bands').filter((x) => x === j).length) : jobCounts(weights, clients);
+      const counts = mode === 'bands' ? bandCounts(weights, clients) : jobCounts(weights, clients);
       const starved = w.filter((j, k) => j.weight > 0 && counts[k] === 0).map((j) => j.description);
       if (starved.length) {
         p.warning(

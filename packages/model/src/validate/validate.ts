@@ -12,6 +12,7 @@ import type { KeyPool } from '../schemas/keys.js';
 import type { Snapshot } from '../schemas/snapshot.js';
 import { WorkloadJobs, WorkloadObject, workloadJobs, type WorkloadFile } from '../schemas/workload.js';
 import * as rules from './rules.js';
+import { unknownFields } from './unknown-fields.js';
 
 /** Every problem found in one file. Messages read `<file>: <json path>: <message>`. */
 export interface ValidationResult<T = unknown> {
@@ -48,12 +49,25 @@ const truncate = (v: unknown): string => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
+/** A number beyond the maximum of a union's number branch (a duration of 3e9 ms): says the bound, not the union. */
+function numberOverMaximum(e: ErrorObject): string | undefined {
+  if (typeof e.data !== 'number') return undefined;
+  const branches = ((e.schema as TSchema[] | undefined) ?? []).filter((b) => b.type === 'number' && typeof b.maximum === 'number');
+  const max = branches.find((b) => (e.data as number) > (b.maximum as number))?.maximum as number | undefined;
+  if (max === undefined) return undefined;
+  const days = max >= 86_400_000 ? ` ms (about ${+(max / 86_400_000).toFixed(1)} days): split it into several stages` : '';
+  return `must be at most ${max}${days}; got ${e.data}`;
+}
+
 function describe(e: ErrorObject): string {
   switch (e.keyword) {
     case 'required':
       return `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
-    case 'anyOf':
+    case 'anyOf': {
+      const over = numberOverMaximum(e);
+      if (over) return over;
       return `must be ${String((e.parentSchema as { description?: string })?.description ?? 'one of the allowed forms').replace(/\.$/, '').replace(/^A /, 'a ')}; got ${truncate(e.data)}`;
+    }
     case 'type':
       return `must be ${(e.params as { type: string }).type}; got ${truncate(e.data)}`;
     default:
@@ -115,6 +129,7 @@ function rulesFor(kind: FileKind, value: unknown, file: string, context: rules.R
         (p) => rules.workloadWeightsSumToOne(jobs(), p, at),
         (p) => rules.workloadDescriptionsUnique(jobs(), p, at),
         (p) => rules.workloadThinkTimesOrdered(jobs(), p, at),
+        (p) => unknownFields(kind, value, p),
         ...(context ? [(p: rules.Problems) => rules.scriptsKnown(jobs(), p, at, file)] : []),
       ];
     }
@@ -125,6 +140,8 @@ function rulesFor(kind: FileKind, value: unknown, file: string, context: rules.R
         (p) => rules.stageHasLoad(e, p),
         (p) => rules.stageFallbacksExist(e, p),
         (p) => rules.thinkTimesValid(e, p),
+        (p) => rules.durationsBounded(e, p),
+        (p) => unknownFields(kind, e, p),
         ...(kind === 'experiment' ? [(p: rules.Problems) => rules.machinesDescribed(e, p), (p: rules.Problems) => rules.templatesKnown(e, p)] : []),
         ...(context ? [(p: rules.Problems) => rules.referencesExist(e, p, context), (p: rules.Problems) => rules.everyJobGetsClients(e, p, context)] : []),
       ];
