@@ -13,6 +13,7 @@ import {
   readRunFile,
   readStages,
   requirePhase,
+  homeRunDir,
   resolveHome,
   runDirPaths,
   threadMachines,
@@ -150,7 +151,7 @@ async function walk(root: string): Promise<string[]> {
 export async function gather(options: GatherOptions): Promise<GatherResult> {
   const log = options.log ?? (() => undefined);
   const home = resolveHome({ home: options.home, cwd: options.cwd });
-  const runDir = join(home, 'runs', options.run);
+  const runDir = homeRunDir(home, options.run);
   const paths = runDirPaths(runDir);
   const runFile = await readRunFile(runDir);
   const runStatus = await requirePhase(runDir, 'run', { allowRunning: true, next: 'gather' });

@@ -12,6 +12,7 @@ import {
   instanceKeyFileName,
   readPhaseStatus,
   readRunFile,
+  homeRunDir,
   resolveHome,
   runDirPaths,
   writePhaseStatus,
@@ -153,7 +154,7 @@ async function deprovisionRun(
   clock: Clock,
   baseCtx: (runDir: string, run: string, ledger: ProviderContext['ledger']) => ProviderContext,
 ): Promise<DeprovisionResult> {
-  const runDir = join(home, HOME_DIRS.run, run);
+  const runDir = homeRunDir(home, run);
   const archived = archivedRunDir(home, run);
   if (!(await exists(runDir))) {
     if (await exists(archived)) return { mode: 'run', run, deleted: [], archivedTo: archived, alreadyArchived: true };

@@ -16,6 +16,7 @@ import {
   nodePaths,
   readRunFile,
   readStages,
+  homeRunDir,
   resolveHome,
   runDirPaths,
   splitClients,
@@ -193,7 +194,7 @@ function createBarrier(parties: number) {
 export async function runExperiment(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? (() => undefined);
   const home = resolveHome({ home: options.home, cwd: options.cwd });
-  const runDir = join(home, 'runs', options.run);
+  const runDir = homeRunDir(home, options.run);
   const runFile = await readRunFile(runDir);
   const plans = await plan(home, runDir, runFile);
   const startedAt = new Date().toISOString();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { bandCounts, jobCounts } from '../load/assign.js';
+import { isSafeName } from '../run-dir/naming.js';
 import { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from '../scripts/library-names.js';
 import { isUserScriptPath } from '../scripts/user-script.js';
 import { durationMs, MAX_DURATION_MS, thinkTimeMs, type Duration, type ThinkTime } from '../schemas/common.js';
@@ -156,7 +157,12 @@ function editDistance(a: string, b: string): number {
 
 export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): void {
   const check = (kind: 'workload' | 'snapshot' | 'instance', name: string | undefined, at: string) => {
-    if (name === undefined || ctx.resolve(kind, name)) return;
+    if (name === undefined) return;
+    if (!isSafeName(name)) {
+      p.error(at, `${kind} name ${JSON.stringify(name)} is not a safe name (E3_UNSAFE_NAME): it must not contain "/" or "..": name a file in e3-home/${kind}s`);
+      return;
+    }
+    if (ctx.resolve(kind, name)) return;
     const dir = { workload: 'workloads', snapshot: 'snapshots', instance: 'instances' }[kind];
     p.error(at, `${kind} "${name}" not found in e3-home/${dir}${suggest(name, ctx.names(kind))}`);
   };
