@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -61,5 +62,61 @@ describe('names that become paths', () => {
       expect(r.stderr).toContain('[E3_UNSAFE_NAME]');
     }
     expect(await listing(root, home)).toEqual(before);
+  });
+});
+
+/** A fresh Ed25519 pair: PKCS#8 PEM private key and its OpenSSH public line. */
+function keyPair(): { private_key: string; public_key: string } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const x = Buffer.from(privateKey.export({ format: 'jwk' }).x!, 'base64url');
+  const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  const blob = Buffer.concat([str(Buffer.from('ssh-ed25519')), str(x)]);
+  return { private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, public_key: `ssh-ed25519 ${blob.toString('base64')}` };
+}
+
+/** The base64 lines of a PEM body: what must never appear in any output. */
+const bodyLines = (pem: string) => pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+
+describe('secrets', () => {
+  it('checks keys files (parse, public matches private) and never prints a key body or a password', async () => {
+    const good = keyPair();
+    const other = keyPair();
+    const truncated = good.private_key.slice(0, 60) + '\n-----END PRIVATE KEY-----\n';
+    const garbage = '-----BEGIN RSA PRIVATE KEY-----\nTm90IGEga2V5IGF0IGFsbCwganVzdCBnYXJiYWdlIHRleHQ=\n-----END RSA PRIVATE KEY-----\n';
+    const passwords = ['84736251', 'correct-horse-battery'];
+    const root = await makeTree({
+      'e3-home/keys/k.json': {
+        name: 'k',
+        count: 4,
+        key_pairs: [good, { public_key: other.public_key, private_key: good.private_key }, { public_key: good.public_key, private_key: truncated }, { public_key: good.public_key, private_key: garbage }],
+      },
+      'e3-home/snapshots/s.json': {
+        name: 's',
+        projects: [],
+        users: [
+          { username: 'a', password: 84736251 },
+          { username: 'b', password: passwords[1], private_key: `x${garbage.slice(0, 57)}` },
+        ],
+      },
+      'e3-home/instances/i.json': { ClusterNodes: ['localhost'], URL: 'http://h', RunConfig: { admin_password: 84736251 } },
+      'e3-home/keys/broken.json': `{"name": "b", "count": 1, "key_pairs": [{"public_key": "${good.public_key}", "private_key": "${bodyLines(good.private_key)[0]}\u0001"}]}`,
+    });
+    const home = join(root, 'e3-home');
+    const outputs: string[] = [];
+    for (const args of [['validate', '--all'], ['validate', join(home, 'keys/k.json')], ['validate', '--all', '--json'], ['validate', '--strict', join(home, 'snapshots/s.json')]]) {
+      const r = await e3([...args, '--home', home]);
+      expect(r.code).toBe(2);
+      outputs.push(r.stdout, r.stderr);
+    }
+    const all = outputs.join('\n');
+    expect(all).toContain('/key_pairs/1: public_key is not the public half of private_key');
+    expect(all).toMatch(/\/key_pairs\/2: private key \(PRIVATE KEY, \d+ characters\) does not parse: truncated or not a key/);
+    expect(all).toMatch(/\/key_pairs\/3: private key \(RSA PRIVATE KEY, \d+ characters\) does not parse/);
+    expect(all).not.toContain('/key_pairs/0');
+    expect(all).toContain('/users/0/password: must be string; got <secret: a number of 8 digits>');
+    expect(all).toContain('/RunConfig/admin_password: must be string; got <secret: a number of 8 digits>');
+    for (const secret of [...[good, other].flatMap((k) => bodyLines(k.private_key)), ...bodyLines(garbage), ...passwords, 'Tm90IGEga2V5']) {
+      expect({ secret, found: all.includes(secret) }).toEqual({ secret, found: false });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { bandCounts, jobCounts } from '../load/assign.js';
 import { isSafeName } from '../run-dir/naming.js';
 import { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from '../scripts/library-names.js';
 import { isUserScriptPath } from '../scripts/user-script.js';
+import { keyPairProblem } from './key-pairs.js';
 import { durationMs, MAX_DURATION_MS, thinkTimeMs, type Duration, type ThinkTime } from '../schemas/common.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
@@ -224,6 +225,22 @@ export function snapshotUsersUsable(s: Snapshot, p: Problems): void {
       if (r.branches.length === 0) p.warning(`/projects/${pi}/repos/${ri}/branches`, `repo ${pr.name}/${r.name} has no branches`);
     }),
   );
+}
+
+/** Every private key parses, and each public key is its private key's public half. Keys are never quoted. */
+export function keyPairsMatch(k: KeyPool, p: Problems): void {
+  k.key_pairs.forEach((pair, i) => {
+    const problem = keyPairProblem(pair.private_key, pair.public_key);
+    if (problem) p.error(`/key_pairs/${i}`, problem);
+  });
+}
+
+export function snapshotKeysMatch(s: Snapshot, p: Problems): void {
+  s.users.forEach((u, i) => {
+    if (typeof u.private_key !== 'string') return;
+    const problem = keyPairProblem(u.private_key, u.public_key);
+    if (problem) p.error(`/users/${i}`, `user "${u.username}": ${problem}`);
+  });
 }
 
 export function keyCountMatches(k: KeyPool, p: Problems): void {

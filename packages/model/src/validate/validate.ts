@@ -44,8 +44,29 @@ function validator(schema: TSchema): ValidateFunction {
   return fn;
 }
 
-const truncate = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
+const SECRET_KINDS = new Set<FileKind>(['keys', 'snapshot', 'instance', 'run']);
+
+/** Field names whose values are secrets: an error shows their kind and length, never the value. */
+const SECRET_FIELD = /pass(word|phrase)?|private_?key|secret|token|credential/i;
+const PRIVATE_KEY_TEXT = /PRIVATE KEY/;
+
+const secretShape = (kind: string, v: unknown): string =>
+  `<${kind}: ${typeof v === 'string' ? `${v.length} characters` : Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}${typeof v === 'number' ? ` of ${String(v).length} digits` : ''}`}>`;
+
+/** `v` with every secret replaced by its kind and length: fields named like secrets, and any text holding a private key. */
+export function redact(v: unknown, field = ''): unknown {
+  if (SECRET_FIELD.test(field)) return secretShape(/key/i.test(field) ? 'private key' : 'secret', v);
+  if (typeof v === 'string') return PRIVATE_KEY_TEXT.test(v) ? secretShape('private key', v) : v;
+  if (Array.isArray(v)) return v.map((x) => redact(x));
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
+  return v;
+}
+
+const truncate = (v: unknown, path = ''): string => {
+  const field = path.slice(path.lastIndexOf('/') + 1);
+  const r = redact(v, field);
+  const s = JSON.stringify(r) ?? String(r);
+  if (r !== v && typeof r === 'string') return r;
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
@@ -66,12 +87,12 @@ function describe(e: ErrorObject): string {
     case 'anyOf': {
       const over = numberOverMaximum(e);
       if (over) return over;
-      return `must be ${String((e.parentSchema as { description?: string })?.description ?? 'one of the allowed forms').replace(/\.$/, '').replace(/^A /, 'a ')}; got ${truncate(e.data)}`;
+      return `must be ${String((e.parentSchema as { description?: string })?.description ?? 'one of the allowed forms').replace(/\.$/, '').replace(/^A /, 'a ')}; got ${truncate(e.data, e.instancePath)}`;
     }
     case 'type':
-      return `must be ${(e.params as { type: string }).type}; got ${truncate(e.data)}`;
+      return `must be ${(e.params as { type: string }).type}; got ${truncate(e.data, e.instancePath)}`;
     default:
-      return `${e.message ?? 'is invalid'}; got ${truncate(e.data)}`;
+      return `${e.message ?? 'is invalid'}; got ${truncate(e.data, e.instancePath)}`;
   }
 }
 
@@ -149,9 +170,9 @@ function rulesFor(kind: FileKind, value: unknown, file: string, context: rules.R
     case 'instance':
       return [(p) => rules.instanceHasAdminPassword(value as Instance, p)];
     case 'snapshot':
-      return [(p) => rules.snapshotUsersUsable(value as Snapshot, p)];
+      return [(p) => rules.snapshotUsersUsable(value as Snapshot, p), (p) => rules.snapshotKeysMatch(value as Snapshot, p)];
     case 'keys':
-      return [(p) => rules.keyCountMatches(value as KeyPool, p)];
+      return [(p) => rules.keyCountMatches(value as KeyPool, p), (p) => rules.keyPairsMatch(value as KeyPool, p)];
     default:
       return [];
   }
@@ -175,7 +196,9 @@ function duplicateMessage(kind: FileKind, d: DuplicateKey): string {
 export function validateText<T = unknown>(kind: FileKind, text: string, file: string, context?: rules.RuleContext): ValidationResult<T> {
   const parsed = parseJson(text);
   if (parsed.syntaxError !== undefined) {
-    return { file, kind, errors: [`${file}: not valid JSON: ${parsed.syntaxError}`], warnings: [] };
+    // Files that hold secrets do not quote the text near the error: it may be part of a key or password.
+    const message = SECRET_KINDS.has(kind) ? parsed.syntaxError.replace(/ near ".*$/s, '') : parsed.syntaxError;
+    return { file, kind, errors: [`${file}: not valid JSON: ${message}`], warnings: [] };
   }
   const result = validateValue<T>(kind, parsed.value, file, context);
   const dupes = parsed.duplicates.map((d) => `${file}: ${d.path}: ${duplicateMessage(kind, d)}`);
