@@ -89,7 +89,7 @@ export interface DeprovisionArgs {
 }
 
 /** `e3 deprovision -r <run> | --stack <name> | --all --owner <owner> | --expired`, with `extras` passed to every call. */
-export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'providers' | 'clients'> = {}): CommandDef {
+export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'providers' | 'clients' | 'cleanWorkers'> = {}): CommandDef {
   return defineCommand<DeprovisionArgs>({
     name: 'deprovision',
     description: 'Delete the machines of a run (everything its ledger records) and archive it, or delete stacks by name, owner or expiry',

@@ -47,6 +47,11 @@ export interface DeprovisionOptions {
   clock?: Clock;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  /**
+   * Run mode: removes the run's scratch (user keys among it) from its workers before any machine is
+   * deleted (`@e3/run`'s removeRunDirScratch; the CLI passes it). Best effort: it logs, never throws.
+   */
+  cleanWorkers?: (runDir: string, run: string) => Promise<unknown>;
 }
 
 export interface DeprovisionResult {
@@ -110,7 +115,7 @@ async function deprovisionUnwrapped(options: DeprovisionOptions): Promise<Deprov
     signal: options.signal,
   });
 
-  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx);
+  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx, options.cleanWorkers);
 
   const region = options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new E3Error('ENVIRONMENT', 'no AWS region', { hint: 'Pass --region <region> or set AWS_REGION' });
@@ -153,6 +158,7 @@ async function deprovisionRun(
   registry: ProviderRegistry,
   clock: Clock,
   baseCtx: (runDir: string, run: string, ledger: ProviderContext['ledger']) => ProviderContext,
+  cleanWorkers?: DeprovisionOptions['cleanWorkers'],
 ): Promise<DeprovisionResult> {
   const runDir = homeRunDir(home, run);
   const archived = archivedRunDir(home, run);
@@ -173,6 +179,7 @@ async function deprovisionRun(
   await writePhaseStatus(runDir, { phase: 'deprovision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
   const ctx = baseCtx(runDir, run, openLedger(paths.ledger, { run, now: () => clock.now() }));
   try {
+    await cleanWorkers?.(runDir, run).catch((err: unknown) => ctx.log(`could not remove the run's scratch from its workers: ${(err as Error).message}`));
     const entries = await readLedger(paths.ledger);
     const outstanding = entries.length ? outstandingResources(entries) : await e3RunFileStacks(runDir);
     const byProvider = new Map<string, LedgerResource[]>();

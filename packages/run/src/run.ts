@@ -41,6 +41,7 @@ import { createStackConnector, shellQuote, stopByPidFile, type NodeHandle } from
 import { openChannel, type AgentChannel } from './channel.js';
 import { combineTicks, type ThreadProgress } from './progress.js';
 import { resetInstance } from './reset.js';
+import { removeRunScratch } from './scratch.js';
 
 export interface RunOptions {
   /** The run name (a folder of e3-home/runs). */
@@ -474,6 +475,7 @@ export async function runExperiment(options: RunOptions): Promise<RunResult> {
     interrupted = Boolean(signal?.aborted) || failed.some((e) => isE3Error(e) && e.code === 'E3_INTERRUPTED');
     if (failed.length) failure = interrupted ? new E3Error('INTERRUPTED', `run ${options.run} interrupted; every agent was stopped and the data so far is kept`, { hint: `Continue with \`e3 run -r ${options.run} --resume\`` }) : failed.length === 1 ? failed[0] : combine(failed);
   } finally {
+    await removeRunScratch(plans.map((p) => p.workers), options.run, (m, node) => connector.connect(m, node), log);
     await connector.closeAll();
   }
   const all = records.flat();

@@ -5,7 +5,7 @@ import { analyze, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
 import { defineCommand, EXIT, isE3Error, renderError, resolveHome, runName, type CommandContext } from '@e3/model';
 import { deprovision, provision } from '@e3/provision';
-import { createProgressView, runExperiment } from '@e3/run';
+import { createProgressView, removeRunDirScratch, runExperiment } from '@e3/run';
 
 import { agentBundlePath } from '../commands.js';
 import { byoChecks } from '../providers/byo-checks.js';
@@ -95,7 +95,8 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
   } finally {
     // A provision that failed before creating anything leaves no run dir; after that, its ledger says what to delete.
     if (!args.retain && existsSync(join(home, 'runs', run))) {
-      await step('deprovision', () => deprovision({ run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log }));
+      const cleanWorkers = (runDir: string, name: string) => removeRunDirScratch(home, runDir, name, ctx.log);
+      await step('deprovision', () => deprovision({ run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log, cleanWorkers }));
     }
   }
   const archived = phases.some((p) => p.phase === 'deprovision' && !p.error);
