@@ -236,7 +236,18 @@ describe('provision with byo instance files', () => {
     expect(seen).toEqual(['0 my-bitbucket my-workers']);
     const failing = provision({ experiment: 'byo', run: 'r2', home, env: {}, clock: fakeClock(), checks: [async () => Promise.reject(new Error('unreachable'))] });
     await expect(failing).rejects.toThrow('unreachable');
-    expect((await readPhaseStatus(join(home, 'runs/r2'), 'provision'))?.status).toBe('failed');
+    // Nothing was created (bring-your-own only): the failed provision leaves no run folder behind, on every try.
+    await expect(stat(join(home, 'runs/r2'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('names `e3 deprovision -r <run>` in the hint of a failed check once something was created', async () => {
+    const home = await awsHome();
+    const unreachable = new E3Error('ENVIRONMENT', 'ubuntu@w: unreachable', { hint: 'Check the security group' });
+    const { p } = await run(home, 'aws-dc', { checks: [async () => Promise.reject(unreachable)] });
+    const err = (await p.catch((e: unknown) => e)) as E3Error;
+    expect(err.code).toBe('E3_ENVIRONMENT');
+    expect(err.hint).toBe('Check the security group; then run `e3 deprovision -r r1` to delete whatever was created');
+    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('failed');
   });
 });
 

@@ -152,12 +152,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   await writePhaseStatus(runDir, { phase: 'provision', status: 'running', startedAt, version: E3_VERSION, pid: process.pid });
 
   const resolved: Array<Partial<Record<Part, Instance>> & { providers: Partial<Record<Part, string>> }> = experiment.threads.map(() => ({ providers: {} }));
-  let preflighted = false;
   try {
     for (const [index, groups] of plans.entries()) {
       for (const g of groups) await g.provider.preflight?.({ index, thread: experiment.threads[index]!, parts: g.parts }, ctx);
     }
-    preflighted = true;
     const settled = await Promise.allSettled(
       plans.flatMap((groups, index) =>
         groups.map(async (g) => {
@@ -201,7 +199,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       created,
     };
   } catch (err) {
-    if (!preflighted && (await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
+    if ((await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
       // Nothing was created: leave no run behind, so the same command can simply be run again.
       await rm(runDir, { recursive: true, force: true });
       throw awsFailure(err, `checking run ${run}`, 'Fix the cause, then run `e3 provision` again') ?? err;
@@ -247,7 +245,9 @@ function asProvisionError(err: unknown, run: string): E3Error | undefined {
   const hint = `Run \`e3 deprovision -r ${run}\` to delete whatever was created, fix the cause, then provision again`;
   if (isE3Error(err)) {
     if (err.code === 'E3_PROVISION' && !err.hint) return new E3Error('PROVISION', err.message, { cause: err, hint });
-    return err;
+    if (err.code === 'E3_INTERRUPTED' || err.hint?.includes('e3 deprovision -r')) return err;
+    // Something was created: whatever the cause, the way back names deprovision.
+    return new E3Error(err.code, err.message, { cause: err, hint: err.hint ? `${err.hint.replace(/\.?$/, '')}; then run \`e3 deprovision -r ${run}\` to delete whatever was created` : hint, ...(err.details ? { details: err.details } : {}) });
   }
   return awsFailure(err, `provisioning run ${run}`, hint);
 }
