@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readPhaseStatus, readSamples, readStages, runDirPaths } from '@e3/model';
+import { readPhaseStatus, readSamples, readStages, runDirPaths, validatePaths } from '@e3/model';
 import { makeTmpDir, writeTree } from '@e3/test-utils';
 
 import { removeRunDirScratch, runExperiment } from '@e3/run';
@@ -93,6 +93,30 @@ describe('e3 run on localhost workers', () => {
     expect(await removeRunDirScratch(home, join(home, 'runs', run), run)).toEqual([]);
     expect(existsSync(join(dataDir, 'scratch', run))).toBe(false);
     expect(existsSync(other)).toBe(true);
+
+    // The run directory validates as a whole, stages.json and samples included, here and once archived.
+    const runDir = join(home, 'runs', run);
+    const kinds = async (dir: string) => {
+      const results = await validatePaths([dir], { home });
+      expect(results.flatMap((r) => r.errors)).toEqual([]);
+      return results.map((r) => `${r.kind} ${relative(dir, r.file)}`);
+    };
+    expect(await kinds(runDir)).toEqual([
+      `run ${run}.json`,
+      'workload ../../workloads/status.json',
+      'snapshot ../../snapshots/s.json',
+      'phase phases/run.json',
+      'stages thread-001/stages.json',
+      'stage-summary thread-001/worker-node-001/stage-000/summary.json',
+      'sample thread-001/worker-node-001/stage-000/samples.csv',
+      'stage-summary thread-001/worker-node-002/stage-000/summary.json',
+      'sample thread-001/worker-node-002/stage-000/samples.csv',
+    ]);
+    await rename(runDir, join(home, 'archive', run)).catch(async () => {
+      await mkdir(join(home, 'archive'));
+      await rename(runDir, join(home, 'archive', run));
+    });
+    expect((await kinds(join(home, 'archive', run))).length).toBe(9);
   });
 
   it("sends each closed stage its think time: the stage's own, else the thread's, else the experiment's", async () => {

@@ -171,8 +171,11 @@ export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): v
   e.threads.forEach((t, ti) => {
     // The local provider seeds the snapshot it names; every other snapshot must exist.
     if (t.instance.template !== 'local') check('snapshot', t.instance.snapshot, `/threads/${ti}/instance/snapshot`);
-    check('instance', t.instance.stack?.Name, `/threads/${ti}/instance/stack/Name`);
-    check('instance', t.worker.stack?.Name, `/threads/${ti}/worker/stack/Name`);
+    // A stack holding ClusterNodes is a copy of its instance file (run files, archived runs): it needs no file.
+    for (const part of ['instance', 'worker'] as const) {
+      const stack = t[part].stack as { Name: string; ClusterNodes?: unknown } | undefined;
+      if (!Array.isArray(stack?.ClusterNodes)) check('instance', stack?.Name, `/threads/${ti}/${part}/stack/Name`);
+    }
     t.stages.forEach((s, si) => check('workload', s.workload, `/threads/${ti}/stages/${si}/workload`));
   });
 }
