@@ -70,7 +70,7 @@ describe('reference and assignment rules, fuzzed', () => {
           if (unsafe(x.stack)) expect(r.errors.some((m) => m.startsWith('x.json: /threads/0/worker/stack/Name: ') && m.includes('E3_UNSAFE_NAME'))).toBe(true);
           // A starved job is one with weight > 0, named in a warning on a stage's clients.
           for (const w of r.warnings.filter((m) => m.includes('without a client'))) {
-            const starved = /\(([^)]*)\)$/.exec(w)![1]!.split(', ');
+            const starved = /without a client \(([^)]*)\)$/.exec(w)![1]!.split(', ');
             for (const d of starved) expect(jobs.find((j) => j.description === d)!.weight).toBeGreaterThan(0);
           }
         },
