@@ -15,26 +15,27 @@ const net = useNetnsHosts(3);
 let home: string;
 let data: string;
 let target: ChildProcess | undefined;
+let seeded: Record<string, unknown>;
+const SSH_PORT = 7722;
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'e3-byo-'));
   data = join(home, 'target-data');
   const { hosts, keyFile } = net.current;
   await keygen({ home, name: 'byo-keys', count: 4 });
-  await seedTarget({ data, home, name: 'byo-data', projects: 1, repos: 2, users: 4, keys: join(home, 'keys/byo-keys.json'), commits: 5, files: 5 });
-  // The system under test runs inside the third namespace host, on its own address.
+  // The system under test runs inside the third namespace host, on its own address and a non-default SSH port.
   const sut = hosts[2]!;
+  await seedTarget({ data, home, name: 'byo-data', projects: 1, repos: 2, users: 4, keys: join(home, 'keys/byo-keys.json'), commits: 5, files: 5, host: sut.ip, httpPort: 7990, sshPort: SSH_PORT });
+  seeded = JSON.parse(await readFile(join(home, 'instances/byo-data.json'), 'utf8'));
   target = spawn('ip', ['netns', 'exec', sut.netns, process.execPath, '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href,
-    '--conditions=source', join(repoRoot, 'packages/cli/src/bin.ts'), 'target', 'start', '--data', data, '--host', sut.ip, '--http-port', '7990', '--ssh-port', '7999'], {
+    '--conditions=source', join(repoRoot, 'packages/cli/src/bin.ts'), 'target', 'start', '--data', data, '--host', sut.ip, '--http-port', '7990', '--ssh-port', String(SSH_PORT)], {
     stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' },
   });
   const url = `http://${sut.ip}:7990`;
   for (let i = 0; i < 300 && !(await fetch(`${url}/status`).then((r) => r.ok, () => false)); i++) await sleep(100);
   await writeTree(home, {
-    'instances/byo-sut.json': {
-      ClusterNodes: [sut.node], KeyFile: keyFile, URL: url, SshPort: 7999, snapshot: 'byo-data',
-      RunConfig: { admin_password: 'admin' }, reset: 'restore', logDirs: [join(data, 'log')],
-    },
+    // What `e3 target seed` wrote (URL, SshPort, snapshot, admin password), placed on the SUT's node.
+    'instances/byo-sut.json': { ...seeded, ClusterNodes: [sut.node], KeyFile: keyFile, reset: 'restore', logDirs: [join(data, 'log')] },
     'instances/byo-workers.json': { ClusterNodes: [hosts[0]!.node, hosts[1]!.node], KeyFile: keyFile, dataDir: join(home, 'node-data') },
     'experiments/byo.json': {
       duration: '3s',
@@ -76,5 +77,13 @@ describe('a bring-your-own experiment through e3 orchestrate', () => {
       for (const w of ['worker-node-001', 'worker-node-002']) for (const st of ['stage-000', 'stage-001']) expect(existsSync(join(runDir, t, w, st, 'samples.csv'))).toBe(true);
     }
     expect(existsSync(join(runDir, 'thread-001/cluster-node-001/log/atlassian-bitbucket-access.log'))).toBe(true);
+    // The seeded instance file carried the SSH port: git over SSH ran against it, without errors.
+    expect(seeded).toMatchObject({ URL: `http://${net.current.hosts[2]!.ip}:7990`, SshPort: SSH_PORT });
+    const ssh = summary.rows.filter((row: { kind: string; test: string }) => row.kind === 'transaction' && /ssh/i.test(row.test));
+    expect(ssh.length).toBeGreaterThan(0);
+    expect(ssh.reduce((a: number, row: { count: number }) => a + row.count, 0)).toBeGreaterThan(0);
+    // After the run and deprovision no user key (nor any scratch of the run) is left in the workers' data dir.
+    const left = (await readdir(join(home, 'node-data'), { recursive: true })).filter((f) => /id_rsa|scratch\/./.test(String(f)));
+    expect(left).toEqual([]);
   }, 300_000);
 });

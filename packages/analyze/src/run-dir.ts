@@ -15,6 +15,7 @@ import {
   stageDirName,
   stageKey,
   threadDirName,
+  threadName,
   type RunDirPaths,
   type RunFile,
   type GatherManifest,
@@ -221,7 +222,7 @@ export async function readRun(runDir: string): Promise<RunInfo> {
     }
     threads.push({
       index: ti,
-      name: stagesFile?.name ?? planned.name,
+      name: stagesFile?.name ?? threadName(planned, ti),
       dir: threadDirName(ti),
       nodes,
       stages,

@@ -11,6 +11,11 @@ export function agentBundlePath(): string {
 }
 
 const local = async () => ({ local: (await import('./providers/local.js')).localProvider() });
+/** Deprovision removes the run's scratch (user keys) from its workers. */
+const cleanWorkers = async () => {
+  const { removeRunDirScratch } = await import('@e3/run');
+  return (runDir: string, run: string) => removeRunDirScratch(dirname(dirname(runDir)), runDir, run);
+};
 const checks = async () => (await import('./providers/byo-checks.js')).byoChecks();
 
 /** Every `e3` command, in the order `e3 --help` lists them; each is imported only when it is the one being run. */
@@ -58,7 +63,7 @@ export const commands: LazyCommand[] = [
   {
     name: 'deprovision',
     description: COMMAND_HELP.deprovision,
-    load: async () => (await import('@e3/provision')).deprovisionCommandWith({ providers: await local() }),
+    load: async () => (await import('@e3/provision')).deprovisionCommandWith({ providers: await local(), cleanWorkers: await cleanWorkers() }),
   },
   {
     name: 'validate [paths..]',

@@ -30,8 +30,8 @@ describe('e3 validate', () => {
         '{"duration": 1000, "workload": "mixd", "threads": [{"name": "t", "instance": {"template": "local"}, "worker": {"template": "local"},\n' +
         ' "stages": [{"clients": 1, "clients": 2}, {"duration": 5}]}]}',
       'e3-home/workloads/mixed.json': [
-        { script: 'a', description: 'A', weight: 0.5 },
-        { script: 'b', description: 'B', weight: 0.4 },
+        { script: 'bitbucket.scm.GitCloneOverSsh', description: 'A', weight: 0.5 },
+        { script: 'bitbucket.scm.GitCloneOverHttp', description: 'B', weight: 0.4 },
       ],
     });
     const r = await e3(['validate', '--all'], { cwd: home });
@@ -39,7 +39,7 @@ describe('e3 validate', () => {
     const f = 'e3-home/experiments/broken.json';
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('  error'));
     expect(lines).toEqual([
-      `  error    ${f}: /threads/0/stages/0: key "clients" appears 2 times in one object (line 2); JSON keeps only the last`,
+      `  error    ${f}: /threads/0/stages/0: key "clients" appears 2 times in one stage (line 2); JSON keeps only the last, so this is one stage, not 2. Write one stage per level: "stages": [{"clients": <level 1>}, {"clients": <level 2>}]`,
       `  error    ${f}: /threads/0/stages/1: a stage needs "clients" (closed model) or "rate" (open model)`,
       `  error    ${f}: /workload: workload "mixd" not found in e3-home/workloads (did you mean "mixed"?)`,
       `  error    e3-home/workloads/mixed.json: /: job weights sum to 0.9, expected 1 (within 0.000001)`,

@@ -2,7 +2,7 @@ export { EXIT, ERROR_CODES, exitCodeFor, type E3Code, type ExitCode } from './er
 export { E3Error, isE3Error, type E3ErrorOptions } from './errors/e3-error.js';
 export { renderError, type RenderedError } from './errors/render.js';
 export { writeFileAtomic, writeJsonAtomic } from './run-dir/atomic.js';
-export { isSafeName, parseRunName, runName } from './run-dir/naming.js';
+export { assertSafeName, isSafeName, parseRunName, runName } from './run-dir/naming.js';
 export * from './run-dir/layout.js';
 export {
   MAX_SAMPLE_DURATION_MS,
@@ -18,7 +18,7 @@ export {
 } from './samples/codec.js';
 export { assignJobs, clientOffsets, jobCounts, splitClients, type AssignmentMode } from './load/assign.js';
 export { durationMs, thinkTimeMs, Duration, ThinkTime, type ThinkTimeMs } from './schemas/common.js';
-export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec } from './schemas/experiment.js';
+export { Experiment, InstanceSpec, Stage, StackRef, Thread, WorkerSpec, threadName } from './schemas/experiment.js';
 export { Instance } from './schemas/instance.js';
 export { KeyPool } from './schemas/keys.js';
 export { LedgerEntry } from './schemas/ledger.js';
@@ -42,10 +42,13 @@ export {
 } from './validate/validate.js';
 export type { Problems, RuleContext } from './validate/rules.js';
 export { kindOfPath, validateHome, validatePaths } from './validate/paths.js';
+export { assertAllValid, validateWithReferences } from './validate/tree.js';
+export { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from './scripts/library-names.js';
 export {
   builtinHome,
   findHomeFile,
   homeFilePath,
+  homeRunDir,
   homeRuleContext,
   listHome,
   resolveHome,

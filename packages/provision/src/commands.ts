@@ -101,7 +101,7 @@ export interface DeprovisionArgs {
 }
 
 /** `e3 deprovision -r <run> | --stack <name> | --all --owner <owner> | --expired`, with `extras` passed to every call. */
-export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'providers' | 'clients'> = {}): CommandDef {
+export function deprovisionCommandWith(extras: Pick<DeprovisionOptions, 'providers' | 'clients' | 'cleanWorkers'> = {}): CommandDef {
   return defineCommand<DeprovisionArgs>({
     name: 'deprovision',
     description: COMMAND_HELP.deprovision,

@@ -47,6 +47,11 @@ export interface DeprovisionOptions {
   clock?: Clock;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  /**
+   * Run mode: removes the run's scratch (user keys among it) from its workers before any machine is
+   * deleted (`@e3/run`'s removeRunDirScratch; the CLI passes it). Best effort: it logs, never throws.
+   */
+  cleanWorkers?: (runDir: string, run: string) => Promise<unknown>;
 }
 
 export interface DeprovisionResult {
@@ -110,7 +115,7 @@ async function deprovisionUnwrapped(options: DeprovisionOptions): Promise<Deprov
     signal: options.signal,
   });
 
-  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx, options.cwd);
+  if (options.run !== undefined) return deprovisionRun(options.run, home, registry, clock, baseCtx, options.cwd, options.cleanWorkers);
 
   const region = options.aws?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new E3Error('ENVIRONMENT', 'no AWS region', { hint: 'Pass --region <region> or set AWS_REGION' });
@@ -154,6 +159,7 @@ async function deprovisionRun(
   clock: Clock,
   baseCtx: (runDir: string, run: string, ledger: ProviderContext['ledger']) => ProviderContext,
   cwd?: string,
+  cleanWorkers?: DeprovisionOptions['cleanWorkers'],
 ): Promise<DeprovisionResult> {
   const runDir = resolveRunDir(home, run, { cwd });
   const name = basename(runDir);
@@ -167,7 +173,10 @@ async function deprovisionRun(
   }
   const paths = runDirPaths(runDir);
   const ctx = baseCtx(runDir, name, openLedger(paths.ledger, { run: name, now: () => clock.now() }));
-  const deleted = await withPhase(runDir, 'deprovision', () => deleteRunResources(home, runDir, name, registry, ctx), { now: () => clock.now(), signal: ctx.signal });
+  const deleted = await withPhase(runDir, 'deprovision', async () => {
+    await cleanWorkers?.(runDir, name).catch((err: unknown) => ctx.log(`could not remove the run's scratch from its workers: ${(err as Error).message}`));
+    return deleteRunResources(home, runDir, name, registry, ctx);
+  }, { now: () => clock.now(), signal: ctx.signal });
   await mkdir(dirname(archived), { recursive: true });
   if (await exists(archived)) {
     throw new E3Error('IO', `cannot archive ${runDir}: ${archived} already exists`, { hint: `Move ${archived} away, then run \`e3 deprovision -r ${name}\` again` });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { E3Error, TEMPLATES_DIR, builtinHome, findHomeFile, homeFilePath, homeRuleContext, isE3Error, loadFile, resolveHome, templateFileName, type Experiment } from '@e3/model';
+import { E3Error, TEMPLATES_DIR, builtinHome, findHomeFile, homeFilePath, homeRuleContext, isE3Error, loadFile, resolveHome, templateFileName, threadName, type Experiment } from '@e3/model';
 
 import { awsFailure, lazyClients, type AwsClients } from './aws/clients.js';
 import { WORLD_WARNING, resolveIngress } from './aws/ingress.js';
@@ -111,14 +111,15 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
   if (!options.aws?.network && anyAws) {
     stacks.push(await planStack(ctx, '(run)', 'network', 'PublicNetwork', {}));
   }
-  for (const thread of experiment.threads) {
+  for (const [ti, thread] of experiment.threads.entries()) {
+    const name = threadName(thread, ti);
     for (const part of PARTS) {
       const spec = thread[part];
       if (spec.stack?.Name || !isAwsTemplate(spec.template ?? '')) {
-        others.push({ thread: thread.name, part, provider: spec.stack?.Name ? `byo (${spec.stack.Name})` : (spec.template ?? '?') });
+        others.push({ thread: name, part, provider: spec.stack?.Name ? `byo (${spec.stack.Name})` : (spec.template ?? '?') });
         continue;
       }
-      stacks.push(await planStack(ctx, thread.name, part, spec.template as AwsTemplate, spec as InstanceSpec));
+      stacks.push(await planStack(ctx, name, part, spec.template as AwsTemplate, spec as InstanceSpec));
     }
   }
   for (const t of new Set(stacks.filter((s) => s.templateSource.startsWith('not found')).map((s) => s.template))) {

@@ -209,6 +209,26 @@ describe('provision with byo instance files', () => {
     await expect(readdir(join(home, 'runs'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('refuses an experiment whose workload has bad weights and an unknown script, before creating any run folder or stack', async () => {
+    const home = await awsHome({
+      'e3-home/workloads/mixed.json': [
+        { script: 'bitbucket.scm.NoSuchScript', description: 'Clone', weight: 0.5 },
+        { script: 'bitbucket.scm.GitCloneOverHttp', description: 'Http', weight: 0.2 },
+      ],
+      'e3-home/instances/my-workers.json': '{"ClusterNodes": "not a list"}',
+    });
+    const { p, aws } = await run(home, 'byo');
+    const err = (await p.catch((e: unknown) => e)) as E3Error;
+    expect(err.code).toBe('E3_INVALID_FILE');
+    const w = join(home, 'workloads/mixed.json');
+    expect(err.message).toContain(`${w}: /: job weights sum to 0.7, expected 1`);
+    expect(err.message).toContain(`${w}: /0/script: job "Clone": script "bitbucket.scm.NoSuchScript" is not a library script nor a .ts/.js file (known: bitbucket.persona.DeveloperUsingPullRequests,`);
+    expect(err.message).toContain(`${join(home, 'instances/my-workers.json')}: /ClusterNodes: must be array`);
+    expect(err.hint).toContain(`${w} (named by ${join(home, 'experiments/byo.json')} /workload)`);
+    await expect(readdir(join(home, 'runs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(aws.stacks).toEqual([]);
+  });
+
   it('runs the injected checks on every resolved thread, and fails the phase when one throws', async () => {
     const home = await awsHome();
     const seen: string[] = [];
@@ -216,7 +236,18 @@ describe('provision with byo instance files', () => {
     expect(seen).toEqual(['0 my-bitbucket my-workers']);
     const failing = provision({ experiment: 'byo', run: 'r2', home, env: {}, clock: fakeClock(), checks: [async () => Promise.reject(new Error('unreachable'))] });
     await expect(failing).rejects.toThrow('unreachable');
-    expect((await readPhaseStatus(join(home, 'runs/r2'), 'provision'))?.status).toBe('failed');
+    // Nothing was created (bring-your-own only): the failed provision leaves no run folder behind, on every try.
+    await expect(stat(join(home, 'runs/r2'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('names `e3 deprovision -r <run>` in the hint of a failed check once something was created', async () => {
+    const home = await awsHome();
+    const unreachable = new E3Error('ENVIRONMENT', 'ubuntu@w: unreachable', { hint: 'Check the security group' });
+    const { p } = await run(home, 'aws-dc', { checks: [async () => Promise.reject(unreachable)] });
+    const err = (await p.catch((e: unknown) => e)) as E3Error;
+    expect(err.code).toBe('E3_ENVIRONMENT');
+    expect(err.hint).toBe('Check the security group; then run `e3 deprovision -r r1` to delete whatever was created');
+    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('failed');
   });
 });
 

@@ -5,10 +5,10 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   E3Error,
   HOME_DIRS,
+  assertAllValid,
   durationMs,
   findHomeFile,
   homeFilePath,
-  homeRuleContext,
   isE3Error,
   isSafeName,
   loadFile,
@@ -16,6 +16,8 @@ import {
   resolveHome,
   runDirPaths,
   runName,
+  threadName,
+  validateWithReferences,
   withPhase,
   writeRunFile,
   type Duration,
@@ -94,7 +96,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const expFile = experimentFile(home, options.experiment, cwd);
-  const experiment = await loadFile<Experiment>('experiment', expFile, homeRuleContext(home));
+  const checked = await validateWithReferences('experiment', expFile, { home });
+  assertAllValid(checked, `e3 provision -e ${options.experiment}`);
+  const experiment = checked[0]!.value as Experiment;
   const expName = expFile.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
   const run = options.run ?? runName(expName, new Date(clock.now()));
   if (!isSafeName(run)) {
@@ -147,13 +151,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   await writeRunFile(runDir, initial);
 
   const resolved: Array<Partial<Record<Part, Instance>> & { providers: Partial<Record<Part, string>> }> = experiment.threads.map(() => ({ providers: {} }));
-  let preflighted = false;
   const work = async (): Promise<ProvisionResult> => {
     try {
       for (const [index, groups] of plans.entries()) {
         for (const g of groups) await g.provider.preflight?.({ index, thread: experiment.threads[index]!, parts: g.parts }, ctx);
       }
-      preflighted = true;
       const settled = await Promise.allSettled(
         plans.flatMap((groups, index) =>
           groups.map(async (g) => {
@@ -192,11 +194,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       return {
         run,
         runDir,
-        threads: threads.map((t) => ({ index: t.index, name: t.thread.name, instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
+        threads: threads.map((t) => ({ index: t.index, name: threadName(t.thread, t.index), instance: t.instance.Name ?? '', worker: t.worker.Name ?? '', providers: t.providers })),
         created,
       };
     } catch (err) {
-      if (!preflighted && (await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
+      if ((await readLedger(paths.ledger).catch(() => [{}])).length === 0) {
         // Nothing was created: leave no run behind, so the same command can simply be run again.
         await rm(runDir, { recursive: true, force: true });
         throw awsFailure(err, `checking run ${run}`, 'Fix the cause, then run `e3 provision` again') ?? err;
@@ -234,7 +236,9 @@ function asProvisionError(err: unknown, run: string): E3Error | undefined {
   const hint = `Run \`e3 deprovision -r ${run}\` to delete whatever was created, fix the cause, then provision again`;
   if (isE3Error(err)) {
     if (err.code === 'E3_PROVISION' && !err.hint) return new E3Error('PROVISION', err.message, { cause: err, hint });
-    return err;
+    if (err.code === 'E3_INTERRUPTED' || err.hint?.includes('e3 deprovision -r')) return err;
+    // Something was created: whatever the cause, the way back names deprovision.
+    return new E3Error(err.code, err.message, { cause: err, hint: err.hint ? `${err.hint.replace(/\.?$/, '')}; then run \`e3 deprovision -r ${run}\` to delete whatever was created` : hint, ...(err.details ? { details: err.details } : {}) });
   }
   return awsFailure(err, `provisioning run ${run}`, hint);
 }

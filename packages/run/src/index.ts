@@ -6,3 +6,4 @@ export { createRunCommand, type RunArgs } from './command.js';
 export { resetInstance, resetMode, waitHealthy, DEFAULT_RESTART_COMMAND } from './reset.js';
 /** Live progress lines. */
 export { combineTicks, createProgressView, formatProgress, type ThreadProgress } from './progress.js';
+export { removeRunDirScratch, removeRunScratch } from './scratch.js';

@@ -4,6 +4,7 @@ import {
   runDirPaths,
   thinkTimeMs,
   threadMachines,
+  threadName,
   type RunFile,
   type StackMachines,
   type ThinkTimeMs,
@@ -53,7 +54,7 @@ export async function plan(home: string, runDir: string, runFile: RunFile): Prom
   return Promise.all(
     runFile.threads.map(async (t, ti) => ({
       index: ti,
-      name: t.name,
+      name: threadName(t, ti),
       sut: await threadMachines(home, runDir, runFile, ti, 'instance'),
       workers: await threadMachines(home, runDir, runFile, ti, 'worker'),
       stages: planStages(runDir, runFile, ti),

@@ -23,6 +23,7 @@ import { systemClock, type AgentBundle, type RunContext } from './context.js';
 import { createInputs, type RunInputs } from './inputs.js';
 import { plan, snapshotOf, type ThreadPlan } from './plan.js';
 import type { ThreadProgress } from './progress.js';
+import { removeRunScratch } from './scratch.js';
 import { runThread } from './thread.js';
 
 export { checkWorker } from './agents.js';
@@ -109,6 +110,7 @@ async function runIn(home: string, runDir: string, options: RunOptions): Promise
     interrupted = Boolean(signal?.aborted) || failed.some((e) => isE3Error(e) && e.code === 'E3_INTERRUPTED');
     if (failed.length) failure = interrupted ? new E3Error('INTERRUPTED', `run ${options.run} interrupted; every agent was stopped and the data so far is kept`, { hint: `Continue with \`e3 run -r ${options.run} --resume\`` }) : failed.length === 1 ? failed[0] : combine(failed);
   } finally {
+    await removeRunScratch(plans.map((p) => p.workers), options.run, (m, node) => connector.connect(m, node), log);
     await connector.closeAll();
   }
   const all = records.flat();

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readPhaseStatus, readSamples, readStages, runDirPaths } from '@e3/model';
+import { readPhaseStatus, readSamples, readStages, runDirPaths, validatePaths } from '@e3/model';
 import { makeTmpDir, writeTree } from '@e3/test-utils';
 
-import { runExperiment } from '@e3/run';
+import { removeRunDirScratch, runExperiment } from '@e3/run';
 
 import { agentBundle, statusServer, writeRunHome } from './helpers.js';
 
@@ -66,6 +67,56 @@ describe('e3 run on localhost workers', () => {
     expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'succeeded' });
     expect(progress).toContain('load');
     expect(server.count()).toBeGreaterThan(10);
+  });
+
+  it('removes the run scratch (user keys among it) from every worker at the end of the run, and removeRunDirScratch (deprovision) does again', async () => {
+    const home = await makeTmpDir();
+    const run = 'scratch-20261125T000000Z';
+    const dataDir = join(home, 'node-data');
+    await writeRunHome(home, {
+      run,
+      url: server.url,
+      durationMs: 800,
+      threads: [{ name: 'a', workers: ['localhost', 'localhost'], stages: [{ clients: 2 }], workerStack: { dataDir } }],
+    });
+    const key = (w: number) => join(dataDir, 'scratch', run, 'thread-001', `worker-node-00${w}`, 'homes', 'dQ', '.ssh', 'id_rsa');
+    const plant = () => Promise.all([1, 2].map((w) => writeTree(dirname(key(w)), { id_rsa: '-----BEGIN OPENSSH PRIVATE KEY-----\nuser key\n-----END OPENSSH PRIVATE KEY-----\n' })));
+    await plant();
+    const other = join(dataDir, 'scratch', 'another-run', 'keep');
+    await writeTree(dirname(other), { keep: 'x' });
+    const result = await runExperiment({ run, home, agentBundle, graceMs: 300 });
+    expect(result.status).toBe('succeeded');
+    expect(existsSync(join(dataDir, 'scratch', run))).toBe(false);
+    expect(existsSync(other)).toBe(true);
+
+    await plant();
+    expect(await removeRunDirScratch(home, join(home, 'runs', run), run)).toEqual([]);
+    expect(existsSync(join(dataDir, 'scratch', run))).toBe(false);
+    expect(existsSync(other)).toBe(true);
+
+    // The run directory validates as a whole, stages.json and samples included, here and once archived.
+    const runDir = join(home, 'runs', run);
+    const kinds = async (dir: string) => {
+      const results = await validatePaths([dir], { home });
+      expect(results.flatMap((r) => r.errors)).toEqual([]);
+      return results.map((r) => `${r.kind} ${relative(dir, r.file)}`);
+    };
+    expect(await kinds(runDir)).toEqual([
+      `run ${run}.json`,
+      'workload ../../workloads/status.json',
+      'snapshot ../../snapshots/s.json',
+      'phase phases/run.json',
+      'stages thread-001/stages.json',
+      'stage-summary thread-001/worker-node-001/stage-000/summary.json',
+      'sample thread-001/worker-node-001/stage-000/samples.csv',
+      'stage-summary thread-001/worker-node-002/stage-000/summary.json',
+      'sample thread-001/worker-node-002/stage-000/samples.csv',
+    ]);
+    await rename(runDir, join(home, 'archive', run)).catch(async () => {
+      await mkdir(join(home, 'archive'));
+      await rename(runDir, join(home, 'archive', run));
+    });
+    expect((await kinds(join(home, 'archive', run))).length).toBe(9);
   });
 
   it("sends each closed stage its think time: the stage's own, else the thread's, else the experiment's", async () => {

@@ -95,6 +95,8 @@ describe('e3 run over SSH (namespace hosts)', () => {
         }
       }
     }
+    // The run's scratch is gone from both workers once the run ends.
+    for (const w of [0, 1]) expect((await net.current.exec(w, `test -e ${h.dataDir}/scratch/${run} && echo left || echo gone`)).stdout.trim()).toBe('gone');
     const instance = JSON.parse(await readFile(join(h.dir, 'instances/workers.json'), 'utf8'));
     expect(instance.HostKeys).toEqual({
       [net.current.hosts[0]!.node]: net.current.hosts[0]!.hostKey,

@@ -18,7 +18,7 @@ describe('seedTarget', () => {
   it('writes E³ snapshot and instance files (mode 0600) describing what it created', async () => {
     const data = await makeTmpDir();
     const home = await makeTmpDir();
-    const r = await seedTarget({ data, home, name: 'tiny', projects: 1, repos: 2, users: 2, commits: 3, files: 2, fileKb: 1, keys: keysFile(), contextPath: 'bitbucket/', httpPort: 8080 });
+    const r = await seedTarget({ data, home, name: 'tiny', projects: 1, repos: 2, users: 2, commits: 3, files: 2, fileKb: 1, keys: keysFile(), contextPath: 'bitbucket/', httpPort: 8080, sshPort: 2222 });
     expect(r).toMatchObject({ projects: 1, repos: 2, httpUsers: 2, sshUsers: 2, pullRequests: 2 });
     const snapshot = JSON.parse(readFileSync(r.snapshotFile, 'utf8'));
     expect(snapshot.projects).toHaveLength(1);
@@ -26,7 +26,7 @@ describe('seedTarget', () => {
       ['repo-1', ['master', 'develop', 'feature/seed-1']],
       ['repo-2', ['master', 'develop', 'feature/seed-1']],
     ]);
-    expect(JSON.parse(readFileSync(r.instanceFile, 'utf8'))).toEqual({ URL: 'http://127.0.0.1:8080/bitbucket', ClusterNodes: ['localhost'], snapshot: 'tiny', RunConfig: { admin_password: 'admin' } });
+    expect(JSON.parse(readFileSync(r.instanceFile, 'utf8'))).toEqual({ URL: 'http://127.0.0.1:8080/bitbucket', SshPort: 2222, ClusterNodes: ['localhost'], snapshot: 'tiny', RunConfig: { admin_password: 'admin' } });
     expect(statSync(r.snapshotFile).mode & 0o777).toBe(0o600);
     expect(existsSync(join(data, 'state', 'target.db'))).toBe(true);
   });

@@ -315,7 +315,13 @@ async function seedInto(
   );
   await writeJsonAtomic(
     instanceFile,
-    { URL: `http://${host}:${o.httpPort ?? 7990}${context}`, ClusterNodes: ['localhost'], snapshot: o.name, RunConfig: { admin_password: adminPassword } },
+    {
+      URL: `http://${host}:${o.httpPort ?? 7990}${context}`,
+      ...(o.sshPort !== 0 ? { SshPort: o.sshPort ?? 7999 } : {}),
+      ClusterNodes: ['localhost'],
+      snapshot: o.name,
+      RunConfig: { admin_password: adminPassword },
+    },
     { mode: 0o600 },
   );
   return { snapshotFile, instanceFile, projects: o.projects, repos: repoList.length, httpUsers: o.users, sshUsers: Math.min(o.users, o.pairs.length), pullRequests: prs };

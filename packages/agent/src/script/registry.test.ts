@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { LIBRARY_SCRIPT_NAMES, libraryScriptName } from '@e3/model';
 
 import { defineScript } from './api.js';
 import { LIBRARY, resolveScript } from './registry.js';
@@ -16,6 +17,11 @@ describe('resolveScript', () => {
   it('has every E³ Bitbucket script under its dotted name', () => {
     expect([...LIBRARY.keys()].sort()).toEqual([...E3_SCRIPTS].sort());
     for (const name of E3_SCRIPTS) expect(resolveScript(name).name).toBe(name);
+  });
+
+  it("equals @e3/model's LIBRARY_SCRIPT_NAMES (what `e3 validate` checks workloads against), and resolves alike", () => {
+    expect([...LIBRARY.keys()].sort()).toEqual([...LIBRARY_SCRIPT_NAMES].sort());
+    for (const name of ['persona.HttpBuildAgent', 'GitCloneOverSsh', 'bitbucket.web.Status']) expect(libraryScriptName(name)).toBe(resolveScript(name).name);
   });
 
   it("resolves a unique suffix such as build-load's persona.HttpBuildAgent", () => {

@@ -6,7 +6,7 @@ import { gather } from '@e3/gather';
 import { EXIT, isE3Error, renderError, resolveHome, runName } from '@e3/model';
 import { COMMAND_HELP, defineCommand, type CommandContext } from '@e3/model/cli';
 import { deprovision, formatPlan, planProvision, provision } from '@e3/provision';
-import { createProgressView, runExperiment } from '@e3/run';
+import { createProgressView, removeRunDirScratch, runExperiment } from '@e3/run';
 
 import { agentBundlePath } from '../commands.js';
 import { byoChecks } from '../providers/byo-checks.js';
@@ -97,7 +97,8 @@ export async function orchestrate(args: OrchestrateArgs & { home?: string }, ctx
   } finally {
     // A provision that failed before creating anything leaves no run dir; after that, its ledger says what to delete.
     if (!args.retain && existsSync(join(home, 'runs', run))) {
-      await step('deprovision', () => deprovision({ run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log }));
+      const cleanWorkers = (runDir: string, name: string) => removeRunDirScratch(home, runDir, name, ctx.log);
+      await step('deprovision', () => deprovision({ run, home, cwd: ctx.cwd, env: ctx.env, providers, log: ctx.log, cleanWorkers }));
     }
   }
   const archived = phases.some((p) => p.phase === 'deprovision' && !p.error);

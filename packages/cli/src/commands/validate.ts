@@ -7,11 +7,12 @@ export interface ValidateArgs {
   paths?: string[];
   all?: boolean;
   kind?: FileKind;
+  strict?: boolean;
 }
 
 export interface ValidateSummary {
   home: string;
-  files: Array<{ file: string; kind: FileKind; errors: string[]; warnings: string[] }>;
+  files: Array<{ file: string; kind: FileKind; errors: string[]; warnings: string[]; namedBy?: string }>;
   errors: number;
   warnings: number;
 }
@@ -25,10 +26,11 @@ export async function validate(args: ValidateArgs & { home?: string; cwd?: strin
       hint: 'Run `e3 validate --all` to check every file in e3-home, or `e3 validate e3-home/experiments/<name>.json`',
     });
   }
-  const results: ValidationResult[] = args.all && paths.length === 0 ? await validateHome(home) : await validatePaths(paths, { home, kind: args.kind });
+  const results: ValidationResult[] =
+    args.all && paths.length === 0 ? await validateHome(home, { strict: args.strict }) : await validatePaths(paths, { home, kind: args.kind, strict: args.strict });
   return {
     home,
-    files: results.map(({ file, kind, errors, warnings }) => ({ file, kind, errors, warnings })),
+    files: results.map(({ file, kind, errors, warnings, namedBy }) => ({ file, kind, errors, warnings, ...(namedBy ? { namedBy } : {}) })),
     errors: results.reduce((n, r) => n + r.errors.length, 0),
     warnings: results.reduce((n, r) => n + r.warnings.length, 0),
   };
@@ -40,6 +42,7 @@ export const validateCommand = defineCommand<ValidateArgs>({
   positionals: { paths: { description: 'Files or folders to check', array: true } },
   options: {
     all: { type: 'boolean', description: 'Check every file in e3-home', default: false },
+    strict: { type: 'boolean', description: 'Unknown fields (typos such as "clinets") are errors, not warnings', default: false },
     kind: { type: 'string', description: 'Kind of the named files, when their folder does not tell', choices: Object.keys(FILE_KINDS) },
   },
   examples: [
@@ -51,8 +54,9 @@ export const validateCommand = defineCommand<ValidateArgs>({
     const lines: string[] = [];
     for (const f of summary.files) {
       const name = relative(ctx.cwd, f.file) || f.file;
-      if (f.errors.length === 0) lines.push(`ok    ${name}${f.warnings.length ? ` (${f.warnings.length} warning${f.warnings.length > 1 ? 's' : ''})` : ''}`);
-      else lines.push(`FAIL  ${name}`);
+      const by = f.namedBy ? ` (named by ${f.namedBy.replace(/^\S+/, (x) => relative(ctx.cwd, x) || x)})` : '';
+      if (f.errors.length === 0) lines.push(`ok    ${name}${by}${f.warnings.length ? ` (${f.warnings.length} warning${f.warnings.length > 1 ? 's' : ''})` : ''}`);
+      else lines.push(`FAIL  ${name}${by}`);
       const shorten = (m: string) => (m.startsWith(`${f.file}: `) ? `${name}${m.slice(f.file.length)}` : m);
       for (const e of f.errors) lines.push(`  error    ${shorten(e)}`);
       for (const w of f.warnings) lines.push(`  warning  ${shorten(w)}`);

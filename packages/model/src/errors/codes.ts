@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   E3_INVALID_FILE: { exit: EXIT.invalid, doc: 'A file does not match its schema or breaks a rule.' },
   E3_FILE_NOT_FOUND: { exit: EXIT.invalid, doc: 'A named file (experiment, workload, snapshot, instance, keys, run) does not exist.' },
   E3_HOME_NOT_FOUND: { exit: EXIT.invalid, doc: 'No e3-home folder could be found.' },
+  E3_UNSAFE_NAME: { exit: EXIT.invalid, doc: 'A name that becomes a path in e3-home (workload, instance, snapshot, keys, run) has "/", ".." or other characters that could leave e3-home.' },
   E3_UNKNOWN_KIND: { exit: EXIT.invalid, doc: 'The kind of e3-home file is not one e3 knows.' },
   E3_RUN_DIR_INCOMPATIBLE: { exit: EXIT.invalid, doc: 'A run-directory file has a format version this e3 does not read.' },
   E3_RUN_NOT_FOUND: { exit: EXIT.invalid, doc: 'The run named is in neither e3-home/runs nor e3-home/archive, nor is it the path of a run folder.' },

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import { E3Error } from '../errors/e3-error.js';
 import { runFileName } from '../run-dir/layout.js';
+import { assertSafeName } from '../run-dir/naming.js';
 import { HOME_DIRS, type HomeKind } from '../schemas/index.js';
 import { workloadJobs, type Workload, type WorkloadFile } from '../schemas/workload.js';
 import type { RuleContext } from '../validate/rules.js';
@@ -73,8 +74,9 @@ export function resolveHome(options: ResolveHomeOptions = {}): string {
   throw new E3Error('HOME_NOT_FOUND', `no e3-home found from ${cwd}`, { hint: 'Pass --home <dir> or set E3_HOME' });
 }
 
-/** Path of a named file of `kind` in `home` (a run: runs/<name>/<name>.json). Existence not checked. */
+/** Path of a named file of `kind` in `home` (a run: runs/<name>/<name>.json). Existence not checked; throws E3_UNSAFE_NAME for a name that could leave `home`. */
 export function homeFilePath(home: string, kind: HomeKind, name: string): string {
+  assertSafeName(name, `${kind} name`);
   const dir = join(home, HOME_DIRS[kind]);
   return kind === 'run' ? join(dir, name, runFileName(name)) : join(dir, `${name}.json`);
 }
@@ -113,6 +115,12 @@ export async function listHome(home: string, kind: HomeKind): Promise<string[]> 
       ? entries.filter((e) => e.isDirectory() && existsSync(join(dir, e.name, runFileName(e.name)))).map((e) => e.name)
       : entries.filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')).map((e) => e.name.slice(0, -5));
   return names.sort();
+}
+
+/** `runs/<run>` in `home`; throws E3_UNSAFE_NAME for a run name that could leave `home`. */
+export function homeRunDir(home: string, run: string): string {
+  assertSafeName(run, 'run name');
+  return join(home, HOME_DIRS.run, run);
 }
 
 /** The context semantic rules use to check references from files in `home`. */

@@ -57,6 +57,25 @@ export function jobCounts(weights: readonly number[], clients: number): number[]
 }
 
 /**
+ * How many of `clients` clients each job gets under E³'s `bands` rule, without listing the clients: client
+ * c runs the first job whose cumulative weight exceeds (c + 0.5) / clients, the last job if none. Work is
+ * proportional to the number of jobs, whatever `clients` is.
+ */
+export function bandCounts(weights: readonly number[], clients: number): number[] {
+  const below = (s: number) => Math.min(clients, Math.max(0, Math.ceil(s * clients - 0.5)));
+  const counts: number[] = [];
+  let cum = 0;
+  let taken = 0;
+  weights.forEach((w, j) => {
+    cum += w;
+    const upTo = j === weights.length - 1 ? clients : below(cum);
+    counts.push(Math.max(0, upTo - taken));
+    taken = Math.max(taken, upTo);
+  });
+  return counts;
+}
+
+/**
  * The job index of each global client 0 … clients−1.
  * `weighted`: clients are dealt so that each job's share follows `jobCounts`, interleaved (client c gets
  * the job whose running share is furthest behind), so any worker's slice holds a fair mix.

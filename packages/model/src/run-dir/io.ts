@@ -36,7 +36,7 @@ function peekFormatVersion(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Reads `runs/<run>/<run>.json`. Throws E3_RUN_NOT_FOUND when absent. */
+/** Reads `runs/<run>/<run>.json`; a hand-written one without run_name takes the folder name. Throws E3_RUN_NOT_FOUND when absent. */
 export async function readRunFile(runDir: string): Promise<RunFile> {
   const paths = runDirPaths(runDir);
   const value = await readRunDirJson<RunFile>('run', paths.runFile);
@@ -45,7 +45,7 @@ export async function readRunFile(runDir: string): Promise<RunFile> {
       hint: `List the runs with \`e3 list runs\`; a run dir ${basename(runDir)} must hold ${basename(paths.runFile)}`,
     });
   }
-  return value;
+  return { ...value, run_name: value.run_name ?? basename(runDir) };
 }
 
 /** Writes the run file atomically (mode 0600: it holds copies of instance files with passwords), stamping the format version. */

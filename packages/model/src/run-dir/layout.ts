@@ -140,6 +140,8 @@ export function nodePaths(dataDir: string, run: string) {
     runDir: `${dataDir}/runs/${run}`,
     workerDir,
     stageDir: (t: number, w: number, s: number) => `${workerDir(t, w)}/${stageDirName(s)}`,
+    /** Everything the run's agents keep as scratch, user keys included: removed at the end of the run and by deprovision. */
+    scratchDir: `${dataDir}/scratch/${run}`,
     workDir: (t: number, w: number) => `${dataDir}/scratch/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
     pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 
 import { E3Error } from '../errors/e3-error.js';
 import { homeFilePath } from '../home/home.js';
+import { threadName } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
 import type { RunFile } from '../schemas/run-file.js';
 import { loadFile } from '../validate/validate.js';
@@ -30,7 +31,7 @@ export async function threadMachines(home: string, runDir: string, runFile: RunF
   if (!stack || !name) {
     throw new E3Error(
       'PHASE_NOT_READY',
-      `${runDirPaths(runDir).runFile}: /threads/${ti}/${part}/stack: missing; the ${part === 'instance' ? 'system under test' : 'workers'} of thread "${thread.name}" are not known`,
+      `${runDirPaths(runDir).runFile}: /threads/${ti}/${part}/stack: missing; the ${part === 'instance' ? 'system under test' : 'workers'} of thread "${threadName(thread, ti)}" are not known`,
       { hint: 'Run `e3 provision -e <experiment>` (it writes the stacks), or add "stack": {"Name": "<instance file>"} to the experiment' },
     );
   }
@@ -38,13 +39,13 @@ export async function threadMachines(home: string, runDir: string, runFile: RunF
   const own = existsSync(file) ? file : undefined;
   if (stack.ClusterNodes) return { stack: name, instance: stack as NodesInstance, ...(own ? { file: own } : {}) };
   if (!own) {
-    throw new E3Error('FILE_NOT_FOUND', `instance file ${file} (thread "${thread.name}", ${part}) does not exist`, {
+    throw new E3Error('FILE_NOT_FOUND', `instance file ${file} (thread "${threadName(thread, ti)}", ${part}) does not exist`, {
       hint: `Create e3-home/instances/${name}.json (ClusterNodes, URL, …) or provision the run again`,
     });
   }
   const instance = await loadFile<Instance>('instance', own);
   if (!instance.ClusterNodes) {
-    throw new E3Error('INVALID_FILE', `${own}: /ClusterNodes: missing; thread "${thread.name}" uses this stack as its ${part}, so it must name its nodes`, {
+    throw new E3Error('INVALID_FILE', `${own}: /ClusterNodes: missing; thread "${threadName(thread, ti)}" uses this stack as its ${part}, so it must name its nodes`, {
       hint: `Add "ClusterNodes": ["user@host", …] (or ["localhost"]) to ${own}`,
     });
   }

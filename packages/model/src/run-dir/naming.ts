@@ -1,9 +1,22 @@
+import { E3Error } from '../errors/e3-error.js';
+
 /** Experiment names and run names: what may appear in a file name. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 /** True when `name` can be an e3-home file or run name (no slashes, no leading dot). */
 export function isSafeName(name: string): boolean {
   return NAME.test(name) && !name.includes('..');
+}
+
+/**
+ * Throws E3_UNSAFE_NAME unless `name` is a safe name: every name that becomes a path in e3-home passes
+ * here, so nothing is read or written outside it. `what` says where the name came from (`--run`, a field).
+ */
+export function assertSafeName(name: string, what: string): void {
+  if (isSafeName(name)) return;
+  throw new E3Error('UNSAFE_NAME', `${what}: ${JSON.stringify(name)} is not a safe name: it must not contain "/", "\\" or "..", nor start with "." or "-"`, {
+    hint: 'Use letters, digits, ".", "_", ":" and "-" only, e.g. my-workload; e3 finds the file in its e3-home folder by this name',
+  });
 }
 
 /**

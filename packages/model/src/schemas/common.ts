@@ -1,9 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+/** The longest stage (or pause) e3 times: Node's timers hold at most 2^31 − 1 ms (about 24.9 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** A duration: milliseconds as a number (E³'s form) or a string with a unit: `500ms`, `30s`, `5m`, `1h`. */
 export const Duration = Type.Union(
   [
-    Type.Number({ exclusiveMinimum: 0, description: 'Milliseconds (E³ form), e.g. 300000.' }),
+    Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_MS, description: 'Milliseconds (E³ form), e.g. 300000; at most 2147483647 (about 24.9 days).' }),
     Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$', description: 'A number and a unit, e.g. "30s", "5m".' }),
   ],
   { description: 'A duration: milliseconds, or a string such as "30s" or "5m".' },
@@ -20,7 +23,7 @@ export function durationMs(d: Duration): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-const ThinkMs = Type.Number({ minimum: 0, description: 'Milliseconds, e.g. 1000 (0 for no pause).' });
+const ThinkMs = Type.Number({ minimum: 0, maximum: MAX_DURATION_MS, description: 'Milliseconds, e.g. 1000 (0 for no pause).' });
 const ThinkText = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$', description: 'A number and a unit, e.g. "1s", "500ms".' });
 const ThinkDuration = Type.Union([ThinkMs, ThinkText], { description: 'A pause: milliseconds, or a string such as "1s" or "500ms".' });
 

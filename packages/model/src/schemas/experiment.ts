@@ -15,6 +15,10 @@ export const StackRef = Type.Object(
   { additionalProperties: true, description: 'An existing stack: the instance file named by Name, plus what provisioning recorded.' },
 );
 
+/** Upper bounds of a stage's load: beyond them a run would exhaust the workers' memory, not measure the system. */
+export const MAX_CLIENTS = 100_000;
+export const MAX_RATE = 1_000_000;
+
 export const InstanceSpec = Type.Object(
   {
     name: Type.Optional(Type.String({ description: 'Informational name of the system under test.' })),
@@ -45,8 +49,10 @@ export const WorkerSpec = Type.Object(
 
 export const Stage = Type.Object(
   {
-    clients: Type.Optional(Type.Integer({ minimum: 1, description: 'Closed model: concurrent virtual clients, split over the workers.' })),
-    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Open model: arrivals per second over all workers.' })),
+    clients: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_CLIENTS, description: `Closed model: concurrent virtual clients, split over the workers (at most ${MAX_CLIENTS}).` }),
+    ),
+    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_RATE, description: `Open model: arrivals per second over all workers (at most ${MAX_RATE}).` })),
     duration: Type.Optional(Duration),
     workload: Type.Optional(Type.String({ description: 'Workload for this stage; the experiment workload when absent.' })),
     thinkTime: Type.Optional(ThinkTime),
@@ -57,7 +63,9 @@ export type Stage = Static<typeof Stage>;
 
 export const Thread = Type.Object(
   {
-    name: Type.String({ description: 'Thread name, used in charts and reports.' }),
+    name: Type.Optional(
+      Type.String({ description: 'Thread name, used in charts and reports; when absent (E³ files), the instance name or stack Name, else thread-NNN.' }),
+    ),
     instance: InstanceSpec,
     worker: WorkerSpec,
     stages: Type.Array(Stage, { minItems: 1, description: 'Stages, run one after another.' }),
@@ -67,6 +75,11 @@ export const Thread = Type.Object(
   { additionalProperties: true, description: 'An experiment thread: one system under test and its workers; threads run in parallel.' },
 );
 export type Thread = Static<typeof Thread>;
+
+/** A thread's name: its own `name`, else (E³ files) its instance's name or stack Name, else `thread-NNN` (1-based). */
+export function threadName(thread: Pick<Thread, 'name' | 'instance'>, index: number): string {
+  return thread.name ?? thread.instance.name ?? thread.instance.stack?.Name ?? `thread-${String(index + 1).padStart(3, '0')}`;
+}
 
 export const Experiment = Type.Object(
   {

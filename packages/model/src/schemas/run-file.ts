@@ -11,7 +11,9 @@ export const RunFile = Type.Intersect(
   [
     Experiment,
     Type.Object({
-      run_name: Type.String({ minLength: 1, description: 'The run name: <experiment>-<UTC yyyymmddThhmmssZ> (E³: local time with colons).' }),
+      run_name: Type.Optional(
+        Type.String({ minLength: 1, description: 'The run name: <experiment>-<UTC yyyymmddThhmmssZ> (E³: local time with colons); the run folder name when absent (a run file written by hand).' }),
+      ),
       experiment: Type.Optional(Type.String({ description: 'Name of the experiment file the run came from.' })),
       formatVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'Run-directory format version; 1 when absent (E³).' })),
       createdAt: Type.Optional(Type.String({ description: 'When the run was created (ISO 8601).' })),

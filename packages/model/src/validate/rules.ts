@@ -1,5 +1,12 @@
-import { jobCounts, assignJobs } from '../load/assign.js';
-import { thinkTimeMs, type ThinkTime } from '../schemas/common.js';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import { bandCounts, jobCounts } from '../load/assign.js';
+import { isSafeName } from '../run-dir/naming.js';
+import { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from '../scripts/library-names.js';
+import { isUserScriptPath } from '../scripts/user-script.js';
+import { keyPairProblem } from './key-pairs.js';
+import { durationMs, MAX_DURATION_MS, thinkTimeMs, type Duration, type ThinkTime } from '../schemas/common.js';
 import type { Experiment } from '../schemas/experiment.js';
 import type { Instance } from '../schemas/instance.js';
 import type { KeyPool } from '../schemas/keys.js';
@@ -67,6 +74,17 @@ export function stageFallbacksExist(e: Experiment, p: Problems): void {
   );
 }
 
+/** Durations written with a unit stay below what a timer can hold (the number form is bounded by the schema). */
+export function durationsBounded(e: Experiment, p: Problems): void {
+  const check = (d: Duration | undefined, at: string) => {
+    if (d === undefined || typeof d === 'number') return;
+    const ms = durationMs(d);
+    if (ms > MAX_DURATION_MS) p.error(at, `${JSON.stringify(d)} is ${ms} ms, more than the longest stage e3 can time (${MAX_DURATION_MS} ms, about 24.9 days): split it into several stages`);
+  };
+  check(e.duration, '/duration');
+  e.threads.forEach((t, ti) => t.stages.forEach((s, si) => check(s.duration, `/threads/${ti}/stages/${si}/duration`)));
+}
+
 /** Think time paces closed-model clients; an open-model stage starts passes by arrival, so a think time there is a mistake. */
 export function thinkTimesValid(e: Experiment, p: Problems): void {
   thinkTimeOrdered(e.thinkTime, p, '');
@@ -87,6 +105,31 @@ export function machinesDescribed(e: Experiment, p: Problems): void {
     for (const part of ['instance', 'worker'] as const) {
       const spec = t[part];
       if (!spec.template && !spec.stack) p.error(`/threads/${ti}/${part}`, `needs "template" (to provision) or "stack": {"Name": …} (an existing instance file)`);
+    }
+  });
+}
+
+/** Every job's script is a library script (by dotted name or unique suffix) or a .ts/.js file beside the workload that exists. */
+export function scriptsKnown(w: Workload, p: Problems, at: string, workloadFile: string): void {
+  w.forEach((j, i) => {
+    const where = `${at}/${i}/script`;
+    if (isUserScriptPath(j.script)) {
+      const file = resolve(dirname(workloadFile), j.script);
+      if (!existsSync(file)) p.error(where, `job "${j.description}": user script ${j.script} not found (looked for ${file})`);
+    } else if (!libraryScriptName(j.script)) {
+      p.error(where, `job "${j.description}": script "${j.script}" is not a library script nor a .ts/.js file${suggest(j.script, [...LIBRARY_SCRIPT_NAMES])}`);
+    }
+  });
+}
+
+/** Each provisioned part names a template the shipped providers know. */
+export function templatesKnown(e: Experiment, p: Problems): void {
+  e.threads.forEach((t, ti) => {
+    for (const part of ['instance', 'worker'] as const) {
+      const template = t[part].template;
+      const known: readonly string[] = KNOWN_TEMPLATES[part];
+      if (template === undefined || t[part].stack || known.includes(template)) continue;
+      p.error(`/threads/${ti}/${part}/template`, `unknown ${part} template "${template}"${suggest(template, [...known])}`);
     }
   });
 }
@@ -116,7 +159,12 @@ function editDistance(a: string, b: string): number {
 
 export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): void {
   const check = (kind: 'workload' | 'snapshot' | 'instance', name: string | undefined, at: string) => {
-    if (name === undefined || ctx.resolve(kind, name)) return;
+    if (name === undefined) return;
+    if (!isSafeName(name)) {
+      p.error(at, `${kind} name ${JSON.stringify(name)} is not a safe name (E3_UNSAFE_NAME): it must not contain "/" or "..": name a file in e3-home/${kind}s`);
+      return;
+    }
+    if (ctx.resolve(kind, name)) return;
     const dir = { workload: 'workloads', snapshot: 'snapshots', instance: 'instances' }[kind];
     p.error(at, `${kind} "${name}" not found in e3-home/${dir}${suggest(name, ctx.names(kind))}`);
   };
@@ -124,8 +172,11 @@ export function referencesExist(e: Experiment, p: Problems, ctx: RuleContext): v
   e.threads.forEach((t, ti) => {
     // The local provider seeds the snapshot it names; every other snapshot must exist.
     if (t.instance.template !== 'local') check('snapshot', t.instance.snapshot, `/threads/${ti}/instance/snapshot`);
-    check('instance', t.instance.stack?.Name, `/threads/${ti}/instance/stack/Name`);
-    check('instance', t.worker.stack?.Name, `/threads/${ti}/worker/stack/Name`);
+    // A stack holding ClusterNodes is a copy of its instance file (run files, archived runs): it needs no file.
+    for (const part of ['instance', 'worker'] as const) {
+      const stack = t[part].stack as { Name: string; ClusterNodes?: unknown } | undefined;
+      if (!Array.isArray(stack?.ClusterNodes)) check('instance', stack?.Name, `/threads/${ti}/${part}/stack/Name`);
+    }
     t.stages.forEach((s, si) => check('workload', s.workload, `/threads/${ti}/stages/${si}/workload`));
   });
 }
@@ -144,7 +195,7 @@ export function everyJobGetsClients(e: Experiment, p: Problems, ctx: RuleContext
       const w = ctx.readWorkload(name);
       if (!w) continue;
       const weights = w.map((j) => j.weight);
-      const counts = mode === 'bands' ? weights.map((_, j) => assignJobs(weights, clients, 'bands').filter((x) => x === j).length) : jobCounts(weights, clients);
+      const counts = mode === 'bands' ? bandCounts(weights, clients) : jobCounts(weights, clients);
       const starved = w.filter((j, k) => j.weight > 0 && counts[k] === 0).map((j) => j.description);
       if (starved.length) {
         p.warning(
@@ -163,6 +214,13 @@ export function instanceHasAdminPassword(i: Instance, p: Problems): void {
 }
 
 export function snapshotUsersUsable(s: Snapshot, p: Problems): void {
+  if (s.users.length === 0) p.error('/users', 'no users: every script acts as a user of the snapshot');
+  const first = new Map<string, number>();
+  s.users.forEach((u, i) => {
+    const seen = first.get(u.username);
+    if (seen !== undefined) p.error(`/users/${i}/username`, `user "${u.username}" is also /users/${seen}: each user once`);
+    else first.set(u.username, i);
+  });
   s.users.forEach((u, i) => {
     if (!u.password && !u.private_key) p.warning(`/users/${i}`, `user "${u.username}" has neither password nor private_key: no script can act as it`);
   });
@@ -171,6 +229,22 @@ export function snapshotUsersUsable(s: Snapshot, p: Problems): void {
       if (r.branches.length === 0) p.warning(`/projects/${pi}/repos/${ri}/branches`, `repo ${pr.name}/${r.name} has no branches`);
     }),
   );
+}
+
+/** Every private key parses, and each public key is its private key's public half. Keys are never quoted. */
+export function keyPairsMatch(k: KeyPool, p: Problems): void {
+  k.key_pairs.forEach((pair, i) => {
+    const problem = keyPairProblem(pair.private_key, pair.public_key);
+    if (problem) p.error(`/key_pairs/${i}`, problem);
+  });
+}
+
+export function snapshotKeysMatch(s: Snapshot, p: Problems): void {
+  s.users.forEach((u, i) => {
+    if (typeof u.private_key !== 'string') return;
+    const problem = keyPairProblem(u.private_key, u.public_key);
+    if (problem) p.error(`/users/${i}`, `user "${u.username}": ${problem}`);
+  });
 }
 
 export function keyCountMatches(k: KeyPool, p: Problems): void {

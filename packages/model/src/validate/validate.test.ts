@@ -52,14 +52,14 @@ describe('a broken experiment', () => {
     const results = await validatePaths([join(home, 'experiments/bad.json'), join(home, 'workloads/w.json')], { home });
     const f = join(home, 'experiments/bad.json');
     expect(results[0]!.errors).toEqual([
-      `${f}: /threads/0/stages/0: key "clients" appears 2 times in one object (line 17); JSON keeps only the last`,
+      `${f}: /threads/0/stages/0: key "clients" appears 2 times in one stage (line 17); JSON keeps only the last, so this is one stage, not 2. Write one stage per level: "stages": [{"clients": <level 1>}, {"clients": <level 2>}]`,
       `${f}: /threads/0/stages/1: a stage needs "clients" (closed model) or "rate" (open model)`,
       `${f}: /threads/0/stages/2/workload: workload "mixd" not found in e3-home/workloads (did you mean "mixed"?)`,
     ]);
     expect(results[1]!.errors).toEqual([`${join(home, 'workloads/w.json')}: /: job weights sum to 0.9, expected 1 (within 0.000001)`]);
   });
 
-  it('reports schema problems at their paths, all at once', () => {
+  it('reports schema problems at their paths, all at once, with the rule problems of the same file', () => {
     const r = validateText('experiment', JSON.stringify({ duration: '5 minutes', threads: [{ name: 1, stages: [{ clients: -1 }] }] }), 'x.json');
     expect(r.errors).toEqual([
       'x.json: /duration: must be a duration: milliseconds, or a string such as "30s" or "5m"; got "5 minutes"',
@@ -67,6 +67,7 @@ describe('a broken experiment', () => {
       "x.json: /threads/0: missing required field \"worker\"",
       'x.json: /threads/0/name: must be string; got 1',
       'x.json: /threads/0/stages/0/clients: must be >= 1; got -1',
+      'x.json: /threads/0/stages/0/workload: no workload: set it on the stage or at the top level',
     ]);
   });
 
