@@ -4,6 +4,7 @@ import {
   E3Error,
   clientOffsets,
   nodePaths,
+  onForcedExit,
   runDirPaths,
   splitClients,
   type Snapshot,
@@ -113,7 +114,12 @@ async function startAgent(ctx: RunContext, a: AgentStart, started: (w: LiveWorke
   await handle.mkdir(np.pidDir);
   const agentPath = await shipAgent(handle, ctx.bundle, dataDir, ctx.run, ctx.signal);
   const nodeBin = local ? process.execPath : 'node';
-  const proc = handle.spawn(`echo $$ > ${shellQuote(pidFile)}; exec ${shellQuote(nodeBin)} ${shellQuote(agentPath)} --stdio`, { signal: ctx.signal });
+  // No abort signal: an interrupt reaches the agent as the stage's `stop` (in-flight work gets the grace
+  // period, then is cut); a signal to its process group would kill its git children at once. A forced
+  // exit (second Ctrl-C) kills the group, synchronously.
+  const proc = handle.spawn(`echo $$ > ${shellQuote(pidFile)}; exec ${shellQuote(nodeBin)} ${shellQuote(agentPath)} --stdio`);
+  const unregister = onForcedExit(() => proc.kill('KILL'));
+  void proc.wait().then(unregister);
   const channel = openChannel(proc, node);
   started({ index: wi, node, handle, channel, pidFile, ...a.share, status: 'running' });
   await channel.waitFor('hello', { timeoutMs: HELLO_TIMEOUT_MS, signal: ctx.signal });
