@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 import {
   E3Error,
@@ -12,6 +12,7 @@ import {
   resolveHome,
   resolveRunDir as resolveModelRunDir,
   runDirPaths,
+  stageAttemptOf,
   stageDirName,
   stageKey,
   threadDirName,
@@ -158,6 +159,7 @@ export async function readRun(runDir: string): Promise<RunInfo> {
     }
     const nodes = await listDirs(threadDir, NODE_DIR_PATTERN);
     const workerNodes = nodes.filter((n) => n.startsWith('worker-node-'));
+    const nodeDirs = new Map(await Promise.all(workerNodes.map(async (n) => [n, await listDirs(join(threadDir, n), /./)] as const)));
     const count = Math.max(planned.stages.length, ...(stagesFile?.stages.map((s) => s.index + 1) ?? [0]));
     const stages: StageInfo[] = [];
     for (let si = 0; si < count; si++) {
@@ -177,6 +179,11 @@ export async function readRun(runDir: string): Promise<RunInfo> {
         if (w.status !== 'succeeded') notes.push(`worker ${w.index + 1} (${w.node}) ${w.status}${w.error ? `: ${w.error}` : ''}`);
         if ((w.clients ?? w.rate ?? 0) > 0 && !sampleFiles.some((f) => f.worker === w.index)) {
           notes.push(`worker ${w.index + 1} (${w.node}): no ${stageDirName(si)} samples file`);
+        }
+      }
+      for (const [node, dirs] of nodeDirs) {
+        for (const d of dirs.filter((name) => stageAttemptOf(name, si) !== undefined)) {
+          warnings.push(`${threadDirName(ti)}/${node}/${d}: an earlier, interrupted attempt at stage ${stageKey(si)}, kept by --resume; not counted in its numbers`);
         }
       }
       const loadWindow = record?.loadEnd !== undefined;

@@ -68,6 +68,7 @@ export {
 } from './run-dir/io.js';
 export {
   abortActivePhasesSync,
+  onForcedExit,
   errorRecord,
   requirePhase,
   withPhase,

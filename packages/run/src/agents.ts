@@ -1,11 +1,14 @@
-import { rm } from 'node:fs/promises';
+import { posix } from 'node:path';
 
 import {
   E3Error,
   clientOffsets,
   nodePaths,
+  onForcedExit,
   runDirPaths,
   splitClients,
+  stageAttemptDirName,
+  stageAttemptOf,
   type Snapshot,
   type StageRecord,
   type TickMessage,
@@ -88,6 +91,19 @@ function shares(s: StagePlan, workers: number): Array<Pick<StageWorker, 'clients
   }));
 }
 
+/**
+ * Moves the folder of an earlier attempt at this stage (an interrupted one, before `--resume`) aside to
+ * the next free `stage-NNN.attempt-N`, so that nothing it recorded is lost and the new attempt starts empty.
+ */
+export async function keepEarlierAttempt(handle: NodeHandle, stageDir: string, stageIndex: number, signal?: AbortSignal): Promise<string | undefined> {
+  if (!(await handle.stat(stageDir))) return undefined;
+  const parent = posix.dirname(stageDir);
+  const taken = (await handle.readdir(parent)).map((e) => stageAttemptOf(e.name, stageIndex) ?? 0);
+  const target = posix.join(parent, stageAttemptDirName(stageIndex, Math.max(0, ...taken) + 1));
+  await handle.exec(['mv', '-T', stageDir, target], { signal, check: true });
+  return target;
+}
+
 interface AgentStart {
   p: ThreadPlan;
   s: StagePlan;
@@ -108,12 +124,16 @@ async function startAgent(ctx: RunContext, a: AgentStart, started: (w: LiveWorke
   const pidFile = np.pidFile(p.index, wi);
   await stopByPidFile(handle, pidFile, { graceMs: 2000 }).catch(() => undefined);
   const stageDir = local ? runDirPaths(ctx.runDir).stageDir(p.index, wi, s.index) : np.stageDir(p.index, wi, s.index);
-  if (local) await rm(stageDir, { recursive: true, force: true });
-  else await handle.exec(`rm -rf ${shellQuote(stageDir)}`, { signal: ctx.signal, check: true });
+  await keepEarlierAttempt(handle, stageDir, s.index, ctx.signal);
   await handle.mkdir(np.pidDir);
   const agentPath = await shipAgent(handle, ctx.bundle, dataDir, ctx.run, ctx.signal);
   const nodeBin = local ? process.execPath : 'node';
-  const proc = handle.spawn(`echo $$ > ${shellQuote(pidFile)}; exec ${shellQuote(nodeBin)} ${shellQuote(agentPath)} --stdio`, { signal: ctx.signal });
+  // No abort signal: an interrupt reaches the agent as the stage's `stop` (in-flight work gets the grace
+  // period, then is cut); a signal to its process group would kill its git children at once. A forced
+  // exit (second Ctrl-C) kills the group, synchronously.
+  const proc = handle.spawn(`echo $$ > ${shellQuote(pidFile)}; exec ${shellQuote(nodeBin)} ${shellQuote(agentPath)} --stdio`);
+  const unregister = onForcedExit(() => proc.kill('KILL'));
+  void proc.wait().then(unregister);
   const channel = openChannel(proc, node);
   started({ index: wi, node, handle, channel, pidFile, ...a.share, status: 'running' });
   await channel.waitFor('hello', { timeoutMs: HELLO_TIMEOUT_MS, signal: ctx.signal });

@@ -1,6 +1,10 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from '@jest/globals';
 
-import { gitErrorText } from './runner.js';
+import { createGitRunner, exitStatus, gitErrorText } from './runner.js';
 
 describe('gitErrorText', () => {
   it("keeps git's fatal/error/ssh/remote lines and drops its advice", () => {
@@ -11,5 +15,27 @@ describe('gitErrorText', () => {
       'remote: push rejected by policy; ! [remote rejected] b -> b (pre-receive hook declined); error: failed to push some refs to x',
     );
     expect(gitErrorText('one\ntwo\nthree\nfour\n')).toBe('two; three; four');
+  });
+});
+
+describe('createGitRunner: a git ended by a signal', () => {
+  it('records the signal by name and 128 + its number as the status, not 137 for any signal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'e3-git-sig-'));
+    const fakeGit = join(dir, 'git');
+    // Stands in for a git that something outside e3 terminates.
+    await writeFile(fakeGit, '#!/bin/sh\nkill -TERM $$\n', { mode: 0o755 });
+    const samples: Array<{ status?: number; error?: string; ok: boolean }> = [];
+    const git = createGitRunner({ homesDir: dir, sink: (s) => samples.push(s), gitPath: fakeGit });
+    const result = await git(['ls-remote', 'x'], { throwOnFailure: false });
+    expect(result.code).toBe(128 + osConstants.signals.SIGTERM);
+    expect(samples).toHaveLength(1);
+    expect(samples[0]).toMatchObject({ ok: false, status: 143 });
+    expect(samples[0]!.error).toMatch(/^git SIGTERM/);
+  });
+
+  it('exitStatus: the exit code, or 128 + the signal number', () => {
+    expect(exitStatus(3, null)).toBe(3);
+    expect(exitStatus(null, 'SIGKILL')).toBe(137);
+    expect(exitStatus(null, 'SIGINT')).toBe(130);
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 
 import { opFailure, redact } from '../recorder/errors.js';
@@ -62,6 +63,12 @@ export function gitErrorText(stderr: string): string {
 }
 const tail = gitErrorText;
 
+/** A process's exit status as a shell gives it: its exit code, or 128 + the number of the signal that ended it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return signal ? 128 + (osConstants.signals[signal] ?? 0) : -1;
+}
+
 /**
  * A git runner: the real git binary, a per-user HOME (`.gitconfig`, `.ssh/id_rsa` 0600), `GIT_SSH_COMMAND`
  * with that key, HTTP credentials passed as an `http.extraHeader` through GIT_CONFIG_* environment
@@ -123,7 +130,7 @@ export function createGitRunner(options: GitRunnerOptions): GitApi {
     const timeout = o.timeoutMs ?? options.timeoutMs ?? 600_000;
     const start = now();
     let timedOut = false;
-    const result = await new Promise<{ code: number; stdout: string; stderr: string; bytes: number; spawnError?: Error }>((resolve) => {
+    const result = await new Promise<{ code: number; signal?: NodeJS.Signals; stdout: string; stderr: string; bytes: number; spawnError?: Error }>((resolve) => {
       let stdout = '';
       let stderr = '';
       let bytes = 0;
@@ -149,7 +156,7 @@ export function createGitRunner(options: GitRunnerOptions): GitApi {
       child.on('close', (code, sig) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        resolve({ code: code ?? (sig ? 128 + 9 : -1), stdout, stderr, bytes, ...(spawnError ? { spawnError } : {}) });
+        resolve({ code: exitStatus(code, sig), ...(sig ? { signal: sig } : {}), stdout, stderr, bytes, ...(spawnError ? { spawnError } : {}) });
       });
     });
     const duration = now() - start;
@@ -167,7 +174,7 @@ export function createGitRunner(options: GitRunnerOptions): GitApi {
       error = `exception ${result.spawnError.message}`;
     } else if (!(o.expect ?? [0]).includes(code)) {
       cls = 'git';
-      error = redact(`git ${code}: ${tail(stderr) || tail(stdout)}`);
+      error = redact(`git ${result.signal ?? code}: ${tail(stderr) || tail(stdout)}`);
     }
     if (!o.unrecorded) {
       options.sink({ op, start, duration, ok: cls === undefined, status: code, bytes, ...(error ? { error } : {}) });

@@ -23,6 +23,9 @@ export interface RunCliOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Signals closer than this to the first one are relays of the same interrupt, not a request to force. */
+export const SAME_INTERRUPT_MS = 1000;
+
 const commandWord = (name: string): string => name.split(' ')[0]!;
 const isLazy = (c: CommandDef | LazyCommand): c is LazyCommand => 'load' in c && typeof c.load === 'function';
 
@@ -73,12 +76,18 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
   const json = options.argv.includes('--json');
   const controller = new AbortController();
-  // A second signal quits at once; phases under way are marked aborted first, synchronously.
+  let firstSignalAt: number | undefined;
+  // A second signal quits at once; phases under way are marked aborted and their processes killed first,
+  // synchronously. A signal within SAME_INTERRUPT_MS of the first is the same interrupt: wrappers such as
+  // pnpm and tsx relay the terminal's Ctrl-C (tsx also sends SIGTERM), so one Ctrl-C arrives as two signals.
   const onSignal = () => {
-    if (controller.signal.aborted) {
+    const at = Date.now();
+    if (firstSignalAt !== undefined) {
+      if (at - firstSignalAt < SAME_INTERRUPT_MS) return;
       abortActivePhasesSync();
       process.exit(EXIT.interrupted);
     }
+    firstSignalAt = at;
     controller.abort(new E3Error('INTERRUPTED', 'interrupted'));
   };
   process.on('SIGINT', onSignal);

@@ -65,6 +65,19 @@ export function fileServerDirName(nodeIndex: number): string {
 export function stageDirName(stageIndex: number): string {
   return `stage-${pad3(stageIndex)}`;
 }
+/**
+ * `stage-000.attempt-1`: an earlier attempt at stage 0 (interrupted, then `--resume`d), kept beside the
+ * stage folder and left out of the stage's numbers. Attempts count from 1, oldest first.
+ */
+export function stageAttemptDirName(stageIndex: number, attempt: number): string {
+  return `${stageDirName(stageIndex)}.attempt-${attempt}`;
+}
+/** The attempt number when `name` is an earlier-attempt folder of stage `stageIndex`, else undefined. */
+export function stageAttemptOf(name: string, stageIndex: number): number | undefined {
+  const prefix = `${stageDirName(stageIndex)}.attempt-`;
+  if (!name.startsWith(prefix) || !/^[1-9]\d*$/.test(name.slice(prefix.length))) return undefined;
+  return Number(name.slice(prefix.length));
+}
 /** The stage key E³ used: `000`, `001`, … */
 export function stageKey(stageIndex: number): string {
   return pad3(stageIndex);

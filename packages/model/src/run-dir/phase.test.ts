@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -10,7 +10,7 @@ import { validateValue } from '../validate/validate.js';
 import { E3_VERSION } from '../version.js';
 import { readPhaseStatus, writePhaseStatus } from './io.js';
 import { nodeDataDir } from './layout.js';
-import { abortActivePhasesSync, errorRecord, requirePhase, withPhase } from './phase.js';
+import { abortActivePhasesSync, errorRecord, onForcedExit, requirePhase, withPhase } from './phase.js';
 import { isArchivedRunDir, resolveRunDir } from './resolve.js';
 
 const valid = async (dir: string, phase: 'run' | 'gather') => {
@@ -84,6 +84,19 @@ describe('withPhase', () => {
     expect(await valid(dir, 'run')).toMatchObject({ status: 'aborted', error: { code: 'E3_INTERRUPTED' } });
     release();
     await p;
+  });
+
+  it('abortActivePhasesSync first kills what onForcedExit registered (a real process), once; unregistered stops are skipped', async () => {
+    const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const closed = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_c, sig) => r(sig)));
+    onForcedExit(() => process.kill(-child.pid!, 'SIGKILL'));
+    let calls = 0;
+    const unregister = onForcedExit(() => calls++);
+    unregister();
+    abortActivePhasesSync();
+    abortActivePhasesSync();
+    expect(await closed).toBe('SIGKILL');
+    expect(calls).toBe(0);
   });
 });
 

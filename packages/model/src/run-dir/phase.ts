@@ -74,11 +74,31 @@ export async function withPhase<T>(runDir: string, phase: Phase, fn: () => Promi
   }
 }
 
+/** Synchronous stops of processes this process started (e.g. agents), run by a forced exit. */
+const forcedStops = new Set<() => void>();
+
 /**
- * Marks every phase under way in this process `aborted`, synchronously: for a forced exit (a second
- * Ctrl-C), which leaves no time for promises. Never throws.
+ * Registers `stop`, run synchronously by {@link abortActivePhasesSync} on a forced exit, e.g. to kill an
+ * agent's process group. Returns the function that unregisters it (call it once the process ended).
+ */
+export function onForcedExit(stop: () => void): () => void {
+  forcedStops.add(stop);
+  return () => forcedStops.delete(stop);
+}
+
+/**
+ * Stops what {@link onForcedExit} registered, then marks every phase under way in this process `aborted`,
+ * synchronously: for a forced exit (a second Ctrl-C), which leaves no time for promises. Never throws.
  */
 export function abortActivePhasesSync(): void {
+  for (const stop of forcedStops) {
+    try {
+      stop();
+    } catch {
+      // Best effort: the process is exiting.
+    }
+  }
+  forcedStops.clear();
   for (const a of active) {
     try {
       if (!existsSync(a.runDir)) continue;
