@@ -8,6 +8,7 @@ import {
   splitClients,
   type Snapshot,
   type StageRecord,
+  type StageSummary,
   type TickMessage,
   type Workload,
 } from '@e3/model';
@@ -32,6 +33,8 @@ export interface StageWorker {
   error?: string;
   lostAt?: number;
   lastTick?: TickMessage;
+  /** The summary of the worker's `done` (absent while running and for a lost worker). */
+  summary?: StageSummary;
 }
 
 /** A started agent: a stage worker with the process behind it. */

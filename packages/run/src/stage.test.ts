@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { E3Error, type AgentMessage, type ControllerMessage, type StageRecord } from '@e3/model';
+import { E3Error, type AgentMessage, type ControllerMessage, type StageRecord, type StageSummary } from '@e3/model';
 
 import type { StageWorker } from './agents.js';
 import type { RunClock, StageContext } from './context.js';
@@ -10,9 +10,9 @@ import { driveStage } from './stage.js';
 function fakeWorker(index: number, clients: number) {
   const sent: ControllerMessage[] = [];
   const listeners: Array<(m: AgentMessage) => void> = [];
-  let finish!: () => void;
+  let finish!: (summary?: Partial<StageSummary>) => void;
   let lose!: (err: Error) => void;
-  const done = new Promise<void>((resolve, reject) => {
+  const done = new Promise<Partial<StageSummary> | undefined>((resolve, reject) => {
     finish = resolve;
     lose = reject;
   });
@@ -25,13 +25,10 @@ function fakeWorker(index: number, clients: number) {
         if (m.type === 'stop') finish();
       },
       onMessage: (l) => listeners.push(l),
-      waitFor: (async () => {
-        await done;
-        return { type: 'done' };
-      }) as never,
+      waitFor: (async () => ({ type: 'done', summary: await done })) as never,
     },
   };
-  return { worker, sent, finish: () => finish(), lose: (why: string) => lose(new E3Error('AGENT', `agent on w${index} exited before sending "done": ${why}`)), emit: (m: AgentMessage) => listeners.forEach((l) => l(m)) };
+  return { worker, sent, finish: (summary?: Partial<StageSummary>) => finish(summary), lose: (why: string) => lose(new E3Error('AGENT', `agent on w${index} exited before sending "done": ${why}`)), emit: (m: AgentMessage) => listeners.forEach((l) => l(m)) };
 }
 
 /** A clock that only moves when the test says so; the ticker runs when the test calls `tick`. */
@@ -78,6 +75,46 @@ describe('driveStage', () => {
     expect(r.workers.map((w) => w.status)).toEqual(['succeeded', 'succeeded']);
   });
 
+  it("records the load window from the agents' own start, and the drain until the last done", async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 2);
+    const b = fakeWorker(1, 2);
+    const r = record();
+    const driving = driveStage(ctx, 't', stage, [a.worker, b.worker], r, 1_000_100, () => undefined);
+    clock.advance(14_000);
+    a.finish({ start: 1_000_140 });
+    b.finish({ start: 1_000_120 });
+    await driving;
+    expect(r).toMatchObject({ loadStart: 1_000_120, loadEnd: 1_010_120, drainEnd: 1_014_000, end: 1_014_000 });
+    expect(r.scheduled).toBeUndefined();
+  });
+
+  it('sums the open-model arrivals of the workers into the stage record', async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 0);
+    const b = fakeWorker(1, 0);
+    const r = record();
+    const driving = driveStage(ctx, 't', { ...stage, clients: undefined, rate: 10 }, [a.worker, b.worker], r, 1_000_000, () => undefined);
+    clock.advance(12_000);
+    const arrivals = (scheduled: number, started: number, late: number, dropped: number) => ({ rate: 5, scheduled, started, late, dropped, lateThresholdMs: 10 });
+    a.finish({ start: 1_000_000, arrivals: arrivals(50, 40, 7, 10) });
+    b.finish({ start: 1_000_000, arrivals: arrivals(50, 49, 1, 1) });
+    await driving;
+    expect(r).toMatchObject({ scheduled: 100, started: 89, late: 8, dropped: 11 });
+  });
+
+  it('ends the load window when the controller stops the agents, and at the barrier when no agent reported', async () => {
+    const ctl = new AbortController();
+    const { ctx, clock } = context({ signal: ctl.signal });
+    const a = fakeWorker(0, 4);
+    const r = record();
+    const driving = driveStage(ctx, 't', stage, [a.worker], r, 1_000_000, () => undefined);
+    clock.advance(4000);
+    ctl.abort();
+    await expect(driving).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    expect(r).toMatchObject({ loadStart: 1_000_000, loadEnd: 1_004_000, drainEnd: 1_004_000 });
+  });
+
   it('without --fail-fast, a lost worker makes the stage degraded and the others run to their end', async () => {
     const { ctx, logs, clock } = context();
     const a = fakeWorker(0, 2);
@@ -89,12 +126,14 @@ describe('driveStage', () => {
     await settle();
     expect(stops(b.sent)).toEqual([]);
     clock.advance(7000);
-    b.finish();
+    b.finish({ start: 1_000_000 });
     await driving;
     expect(r.status).toBe('degraded');
     expect(r.workers[0]).toMatchObject({ status: 'degraded', lostAt: 1_003_000, error: expect.stringContaining('connection reset') });
     expect(r.workers[1]).toMatchObject({ status: 'succeeded' });
     expect(r.end).toBe(1_010_000);
+    // The lost worker reported nothing; the survivor's start opens the window, and its done closes the drain.
+    expect(r).toMatchObject({ loadStart: 1_000_000, loadEnd: 1_010_000, drainEnd: 1_010_000 });
     expect(logs.join('\n')).toMatch(/worker w0 lost in stage 0 of thread "t"/);
   });
 

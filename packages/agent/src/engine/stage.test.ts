@@ -167,6 +167,8 @@ describe('runStage closed model', () => {
     expect(byClient(1)).toEqual([expect.objectContaining({ ok: false, error: 'cut', duration: 400 })]);
     expect(summary.ops[0]!.errorsByClass.cut).toBe(1);
     expect(summary.ops[0]!.errors).toBe(0);
+    // summary.json accounts for every pass: one completed (client 0), one cut (client 1).
+    expect({ completed: summary.completed, cut: summary.cut }).toEqual({ completed: 1, cut: 1 });
     // The stage ended at 100 ms and the grace period at 400 ms, not later.
     expect(summary.end - summary.start).toBe(400);
   });

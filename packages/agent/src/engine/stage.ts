@@ -16,6 +16,7 @@ import {
   type AssignmentMode,
   type Job,
   type StageSummary,
+  stageCounts,
   type ThinkTimeMs,
   type Tick,
 } from '@e3/model';
@@ -176,6 +177,7 @@ async function endStage(run: StageRun, running: Promise<unknown>[], stopCtl: Abo
 
 function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: ArrivalCounts | undefined): StageSummary {
   const { options, jobs } = run;
+  const ops = run.recorder.summaries();
   const summary: StageSummary = {
     formatVersion: STAGE_SUMMARY_FORMAT_VERSION,
     agentVersion: E3_VERSION,
@@ -191,7 +193,8 @@ function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: Arr
     durationMs: options.durationMs,
     stopped,
     samples: run.recorder.count,
-    ops: run.recorder.summaries(),
+    ...stageCounts(ops),
+    ops,
     ticks,
   };
   if (arrivals) summary.arrivals = { rate: options.rate!, ...arrivals.total, lateThresholdMs: options.lateThresholdMs ?? 10 };
