@@ -33,6 +33,8 @@ export interface StageWorker {
   error?: string;
   lostAt?: number;
   lastTick?: TickMessage;
+  /** Open model: arrivals due and dropped so far, from the worker's ticks. */
+  arrivalsSoFar?: { scheduled: number; dropped: number };
   /** The summary of the worker's `done` (absent while running and for a lost worker). */
   summary?: StageSummary;
 }

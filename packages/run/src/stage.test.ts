@@ -199,5 +199,28 @@ describe('driveStage', () => {
     expect(progress[0]![1]).toMatchObject({ elapsedMs: 1000, workersLost: 0, tps: 20, errorRate: 0.1 });
     expect(progress[1]![0]).toBe('stopping');
     expect(progress[1]![1]).toMatchObject({ elapsedMs: 10_000, workersLost: 1, tps: 10 });
+    expect(progress[0]![1].dropRate).toBeUndefined();
+  });
+
+  it('reports the dropped share of all arrivals so far for the open model', async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 0);
+    const b = fakeWorker(1, 0);
+    const progress: Array<Record<string, unknown>> = [];
+    const driving = driveStage(ctx, 't', { ...stage, clients: undefined, rate: 20 }, [a.worker, b.worker], record(), clock.now(), (_phase, extra = {}) => progress.push(extra));
+    const tick = (arrivals: number, dropped: number) => ({ type: 'tick', t: 0, second: 0, active: 0, arrivals, late: 0, dropped, ops: [] }) as unknown as AgentMessage;
+    a.emit(tick(10, 0));
+    b.emit(tick(10, 2));
+    clock.advance(1000);
+    clock.tick();
+    a.emit(tick(10, 4));
+    b.emit(tick(10, 4));
+    clock.advance(1000);
+    clock.tick();
+    a.finish();
+    b.finish();
+    await driving;
+    // 2 of 20 arrivals dropped after the first second; 10 of 40 after the second.
+    expect(progress.map((p) => p.dropRate)).toEqual([0.1, 0.25]);
   });
 });

@@ -15,7 +15,14 @@ function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], s
   const total = s.clients ?? 0;
   for (const w of workers) {
     w.channel.onMessage((m) => {
-      if (m.type === 'tick') w.lastTick = m;
+      if (m.type === 'tick') {
+        w.lastTick = m;
+        if (m.arrivals !== undefined) {
+          const so = (w.arrivalsSoFar ??= { scheduled: 0, dropped: 0 });
+          so.scheduled += m.arrivals;
+          so.dropped += m.dropped ?? 0;
+        }
+      }
       else if (m.type === 'log' && (m.level === 'warn' || m.level === 'error')) ctx.log(`${w.node}: ${m.message}`);
     });
     w.channel.send({
@@ -81,13 +88,21 @@ function failFastAt(workers: StageWorker[], ctx: Pick<StageContext, 'failFast'>)
   return ctx.failFast && lost.length ? Math.min(...lost) : undefined;
 }
 
+/** Open model: the share of all workers' arrivals so far that were dropped (nothing for the closed model). */
+function dropRate(workers: StageWorker[]): { dropRate?: number } {
+  const open = workers.filter((w) => w.arrivalsSoFar);
+  if (!open.length) return {};
+  const scheduled = open.reduce((n, w) => n + w.arrivalsSoFar!.scheduled, 0);
+  return { dropRate: scheduled ? open.reduce((n, w) => n + w.arrivalsSoFar!.dropped, 0) / scheduled : 0 };
+}
+
 /** Reports progress every second: the latest tick of each running worker, combined. */
 function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, progress: ProgressFn, stopping: () => boolean): () => void {
   return ctx.clock.every(1000, () => {
     const ticks = workers.filter((w) => w.status === 'running' && w.lastTick).map((w) => w.lastTick!);
     const elapsed = ctx.clock.now() - startAt;
     progress(stopping() || elapsed >= s.durationMs ? 'stopping' : 'load', {
-      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
+      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), ...dropRate(workers), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
     });
   });
 }

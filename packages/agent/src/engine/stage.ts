@@ -136,7 +136,8 @@ function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(
     const extra = arrivals ? { arrivals: arrivals.tick.scheduled, late: arrivals.tick.late, dropped: arrivals.tick.dropped } : {};
     if (arrivals) arrivals.tick = { scheduled: 0, late: 0, dropped: 0 };
     const tick = run.recorder.tick({ t: Math.round(t), second: ticks.length, active: run.active, ...extra });
-    ticks.push(tick);
+    // The second's histograms go to the controller only; summary.json keeps the stage's own.
+    ticks.push({ ...tick, ops: tick.ops.map(({ histogram: _histogram, ...op }) => op) });
     try {
       run.options.onTick?.(tick);
     } catch (err) {
