@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { nodePaths, readSamples, readStages, runDirPaths, type SampleRow, type StageRecord } from '@e3/model';
 import { makeTmpDir, repoRoot, runE3, startSlotServer, writeTree, type SlotCompletion, type SlotServer } from '@e3/test-utils';
 
-// Capacity 20/s: 2 slots × 100 ms. Each stage loads for 6 s; the default 5 s grace follows.
+// Capacity 20/s: 2 slots × 100 ms. Each stage loads for 10 s; the default 5 s grace follows. A window holds
+// 200 completions at capacity: the count's own granularity (one per slot at each edge) and the agents'
+// first connections stay well inside the 3 % tolerances.
 const SLOTS = 2;
 const SERVICE_MS = 100;
-const DURATION_MS = 6000;
+const DURATION_MS = 10_000;
 const RUN = 'truth-20261205T000000Z';
 
 interface Row {
