@@ -29,7 +29,7 @@ import { resolveScript } from '../script/registry.js';
 import { systemClock, type StageClock } from './clock.js';
 import { runClosed } from './closed.js';
 import type { StageRun } from './context.js';
-import { noArrivals, runOpen, type ArrivalCounts } from './open.js';
+import { noArrivals, openPool, runOpen, type ArrivalCounts } from './open.js';
 import { runTeardowns } from './teardown.js';
 
 /** One job of a workload, as in the workload file (`Job` of @e3/model). */
@@ -231,14 +231,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   if (options.signal?.aborted) stopCtl.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
-  // Start time (barrier), then load until the stage ends.
+  // The open model's pool is made first; then the start time (barrier), then load until the stage ends.
   const { clock } = run;
+  const pool = options.rate !== undefined ? openPool(run) : undefined;
   if (options.startAt !== undefined && options.startAt > clock.now()) await clock.sleep(options.startAt - clock.now(), stopCtl.signal);
   run.t0 = clock.now();
   run.log('info', startLine(run));
   const arrivals = options.rate !== undefined ? noArrivals() : undefined;
   const ticks = startTicks(run, arrivals);
-  const running = arrivals ? [runOpen(run, arrivals)] : runClosed(run);
+  const running = arrivals ? [runOpen(run, arrivals, pool)] : runClosed(run);
   const { stopped } = await endStage(run, running, stopCtl, cutCtl);
   const tickList = ticks.stop();
 
