@@ -11,6 +11,7 @@ import {
   stageAttemptOf,
   type Snapshot,
   type StageRecord,
+  type StageSummary,
   type TickMessage,
   type Workload,
 } from '@e3/model';
@@ -35,6 +36,10 @@ export interface StageWorker {
   error?: string;
   lostAt?: number;
   lastTick?: TickMessage;
+  /** Open model: arrivals due and dropped so far, from the worker's ticks. */
+  arrivalsSoFar?: { scheduled: number; dropped: number };
+  /** The summary of the worker's `done` (absent while running and for a lost worker). */
+  summary?: StageSummary;
 }
 
 /** A started agent: a stage worker with the process behind it. */

@@ -1,4 +1,5 @@
 import type { TickMessage } from '@e3/model';
+import * as hdr from 'hdr-histogram-js';
 
 /** What one thread is doing, for the live display. */
 export interface ThreadProgress {
@@ -15,36 +16,52 @@ export interface ThreadProgress {
   tps: number;
   /** Failed share of all samples over the last second. */
   errorRate: number;
-  /** Largest per-worker p95 of requests in the last second (ms). */
+  /** p95 of every request in the last second over all workers, from their merged histograms (ms). */
   p95: number;
+  /** Open model: share of the arrivals so far that were dropped, all workers. */
+  dropRate?: number;
   workersLost: number;
 }
 
-/** Sums the ticks of one second from several workers. */
+/** Histograms of tick ops: microseconds from 1 µs to 1 h, 3 significant digits (as the agent records them). */
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+
+/**
+ * Combines the ticks of one second from several workers: transactions per second, the failed share of
+ * samples, and the p95 of all requests from the workers' histograms merged (a tick op without a histogram,
+ * from an older agent, contributes its own p95 as a lower bound).
+ */
 export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number } {
   let tx = 0;
   let count = 0;
   let errors = 0;
-  let p95 = 0;
+  let floor = 0;
+  const merged = newHistogram();
   for (const t of ticks) {
     for (const op of t.ops) {
       count += op.count;
       errors += op.errors;
       if (op.kind === 'transaction') tx += op.count;
-      else if (op.count > 0) p95 = Math.max(p95, op.p95);
+      else if (op.count > 0 && op.histogram) merged.add(hdr.decodeFromCompressedBase64(op.histogram));
+      else if (op.count > 0) floor = Math.max(floor, op.p95);
     }
   }
-  return { tps: tx, errorRate: count ? errors / count : 0, p95 };
+  const p95 = merged.totalCount ? Math.round(merged.getValueAtPercentile(95)) / 1000 : 0;
+  return { tps: tx, errorRate: count ? errors / count : 0, p95: Math.max(p95, floor) };
 }
 
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 
-/** One line per thread: `thread-001 low-tickets  stage 2/3  8 clients  load 12s/30s  TPS 45.2  err 0.0%  p95 120 ms`. */
+/**
+ * One line per thread: `thread-001 low-tickets  stage 2/3  8 clients  load 12s/30s  TPS 45.2  err 0.0%  p95 120 ms`,
+ * and for the open model `  drop 12.0%` after the p95.
+ */
 export function formatProgress(p: ThreadProgress): string {
   const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
   if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
   const lost = p.workersLost ? `  ${p.workersLost} worker(s) lost` : '';
-  return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${lost}`;
+  const drop = p.dropRate !== undefined ? `  drop ${(p.dropRate * 100).toFixed(1)}%` : '';
+  return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${drop}${lost}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { E3Error, type AgentMessage, type ControllerMessage, type StageRecord } from '@e3/model';
+import { E3Error, type AgentMessage, type ControllerMessage, type StageRecord, type StageSummary } from '@e3/model';
 
 import type { StageWorker } from './agents.js';
 import type { RunClock, StageContext } from './context.js';
@@ -10,9 +10,9 @@ import { driveStage } from './stage.js';
 function fakeWorker(index: number, clients: number) {
   const sent: ControllerMessage[] = [];
   const listeners: Array<(m: AgentMessage) => void> = [];
-  let finish!: () => void;
+  let finish!: (summary?: Partial<StageSummary>) => void;
   let lose!: (err: Error) => void;
-  const done = new Promise<void>((resolve, reject) => {
+  const done = new Promise<Partial<StageSummary> | undefined>((resolve, reject) => {
     finish = resolve;
     lose = reject;
   });
@@ -25,13 +25,10 @@ function fakeWorker(index: number, clients: number) {
         if (m.type === 'stop') finish();
       },
       onMessage: (l) => listeners.push(l),
-      waitFor: (async () => {
-        await done;
-        return { type: 'done' };
-      }) as never,
+      waitFor: (async () => ({ type: 'done', summary: await done })) as never,
     },
   };
-  return { worker, sent, finish: () => finish(), lose: (why: string) => lose(new E3Error('AGENT', `agent on w${index} exited before sending "done": ${why}`)), emit: (m: AgentMessage) => listeners.forEach((l) => l(m)) };
+  return { worker, sent, finish: (summary?: Partial<StageSummary>) => finish(summary), lose: (why: string) => lose(new E3Error('AGENT', `agent on w${index} exited before sending "done": ${why}`)), emit: (m: AgentMessage) => listeners.forEach((l) => l(m)) };
 }
 
 /** A clock that only moves when the test says so; the ticker runs when the test calls `tick`. */
@@ -78,6 +75,46 @@ describe('driveStage', () => {
     expect(r.workers.map((w) => w.status)).toEqual(['succeeded', 'succeeded']);
   });
 
+  it("records the load window from the agents' own start, and the drain until the last done", async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 2);
+    const b = fakeWorker(1, 2);
+    const r = record();
+    const driving = driveStage(ctx, 't', stage, [a.worker, b.worker], r, 1_000_100, () => undefined);
+    clock.advance(14_000);
+    a.finish({ start: 1_000_140 });
+    b.finish({ start: 1_000_120 });
+    await driving;
+    expect(r).toMatchObject({ loadStart: 1_000_120, loadEnd: 1_010_120, drainEnd: 1_014_000, end: 1_014_000 });
+    expect(r.scheduled).toBeUndefined();
+  });
+
+  it('sums the open-model arrivals of the workers into the stage record', async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 0);
+    const b = fakeWorker(1, 0);
+    const r = record();
+    const driving = driveStage(ctx, 't', { ...stage, clients: undefined, rate: 10 }, [a.worker, b.worker], r, 1_000_000, () => undefined);
+    clock.advance(12_000);
+    const arrivals = (scheduled: number, started: number, late: number, dropped: number) => ({ rate: 5, scheduled, started, late, dropped, lateThresholdMs: 10 });
+    a.finish({ start: 1_000_000, arrivals: arrivals(50, 40, 7, 10) });
+    b.finish({ start: 1_000_000, arrivals: arrivals(50, 49, 1, 1) });
+    await driving;
+    expect(r).toMatchObject({ scheduled: 100, started: 89, late: 8, dropped: 11 });
+  });
+
+  it('ends the load window when the controller stops the agents, and at the barrier when no agent reported', async () => {
+    const ctl = new AbortController();
+    const { ctx, clock } = context({ signal: ctl.signal });
+    const a = fakeWorker(0, 4);
+    const r = record();
+    const driving = driveStage(ctx, 't', stage, [a.worker], r, 1_000_000, () => undefined);
+    clock.advance(4000);
+    ctl.abort();
+    await expect(driving).rejects.toMatchObject({ code: 'E3_INTERRUPTED' });
+    expect(r).toMatchObject({ loadStart: 1_000_000, loadEnd: 1_004_000, drainEnd: 1_004_000 });
+  });
+
   it('without --fail-fast, a lost worker makes the stage degraded and the others run to their end', async () => {
     const { ctx, logs, clock } = context();
     const a = fakeWorker(0, 2);
@@ -89,12 +126,14 @@ describe('driveStage', () => {
     await settle();
     expect(stops(b.sent)).toEqual([]);
     clock.advance(7000);
-    b.finish();
+    b.finish({ start: 1_000_000 });
     await driving;
     expect(r.status).toBe('degraded');
     expect(r.workers[0]).toMatchObject({ status: 'degraded', lostAt: 1_003_000, error: expect.stringContaining('connection reset') });
     expect(r.workers[1]).toMatchObject({ status: 'succeeded' });
     expect(r.end).toBe(1_010_000);
+    // The lost worker reported nothing; the survivor's start opens the window, and its done closes the drain.
+    expect(r).toMatchObject({ loadStart: 1_000_000, loadEnd: 1_010_000, drainEnd: 1_010_000 });
     expect(logs.join('\n')).toMatch(/worker w0 lost in stage 0 of thread "t"/);
   });
 
@@ -160,5 +199,28 @@ describe('driveStage', () => {
     expect(progress[0]![1]).toMatchObject({ elapsedMs: 1000, workersLost: 0, tps: 20, errorRate: 0.1 });
     expect(progress[1]![0]).toBe('stopping');
     expect(progress[1]![1]).toMatchObject({ elapsedMs: 10_000, workersLost: 1, tps: 10 });
+    expect(progress[0]![1].dropRate).toBeUndefined();
+  });
+
+  it('reports the dropped share of all arrivals so far for the open model', async () => {
+    const { ctx, clock } = context();
+    const a = fakeWorker(0, 0);
+    const b = fakeWorker(1, 0);
+    const progress: Array<Record<string, unknown>> = [];
+    const driving = driveStage(ctx, 't', { ...stage, clients: undefined, rate: 20 }, [a.worker, b.worker], record(), clock.now(), (_phase, extra = {}) => progress.push(extra));
+    const tick = (arrivals: number, dropped: number) => ({ type: 'tick', t: 0, second: 0, active: 0, arrivals, late: 0, dropped, ops: [] }) as unknown as AgentMessage;
+    a.emit(tick(10, 0));
+    b.emit(tick(10, 2));
+    clock.advance(1000);
+    clock.tick();
+    a.emit(tick(10, 4));
+    b.emit(tick(10, 4));
+    clock.advance(1000);
+    clock.tick();
+    a.finish();
+    b.finish();
+    await driving;
+    // 2 of 20 arrivals dropped after the first second; 10 of 40 after the second.
+    expect(progress.map((p) => p.dropRate)).toEqual([0.1, 0.25]);
   });
 });

@@ -15,7 +15,14 @@ function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], s
   const total = s.clients ?? 0;
   for (const w of workers) {
     w.channel.onMessage((m) => {
-      if (m.type === 'tick') w.lastTick = m;
+      if (m.type === 'tick') {
+        w.lastTick = m;
+        if (m.arrivals !== undefined) {
+          const so = (w.arrivalsSoFar ??= { scheduled: 0, dropped: 0 });
+          so.scheduled += m.arrivals;
+          so.dropped += m.dropped ?? 0;
+        }
+      }
       else if (m.type === 'log' && (m.level === 'warn' || m.level === 'error')) ctx.log(`${w.node}: ${m.message}`);
     });
     w.channel.send({
@@ -35,7 +42,8 @@ function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], s
 async function awaitWorker(ctx: StageContext, s: StagePlan, w: StageWorker, workers: StageWorker[], startAt: number, thread: string): Promise<void> {
   const aborted = () => Boolean(ctx.signal?.aborted);
   try {
-    await w.channel.waitFor('done', { timeoutMs: s.durationMs + DONE_SLACK_MS + (startAt - ctx.clock.now()) });
+    const done = await w.channel.waitFor('done', { timeoutMs: s.durationMs + DONE_SLACK_MS + (startAt - ctx.clock.now()) });
+    w.summary = done.summary;
     w.status = aborted() ? 'aborted' : 'succeeded';
   } catch (err) {
     w.status = aborted() ? 'aborted' : 'degraded';
@@ -48,6 +56,24 @@ async function awaitWorker(ctx: StageContext, s: StagePlan, w: StageWorker, work
   }
 }
 
+/**
+ * The load window and open-model accounting of a driven stage (docs/analyze.md#the-load-window):
+ * `loadStart` is when the first agent began issuing work (its summary's `start`; the start barrier when no
+ * agent reported), `loadEnd` that plus the planned duration or, earlier, when the controller stopped the
+ * agents; `drainEnd` when the last agent sent `done` or was lost. Open-model counts are summed over the
+ * agents that reported.
+ */
+export function loadWindow(s: Pick<StagePlan, 'durationMs'>, workers: StageWorker[], startAt: number, stoppedAt: number | undefined, drainEnd: number): Pick<StageRecord, 'loadStart' | 'loadEnd' | 'drainEnd' | 'scheduled' | 'started' | 'late' | 'dropped'> {
+  const summaries = workers.flatMap((w) => (w.summary ? [w.summary] : []));
+  const loadStart = summaries.length ? Math.min(...summaries.map((x) => x.start)) : startAt;
+  const loadEnd = Math.max(loadStart, Math.min(loadStart + s.durationMs, stoppedAt ?? Infinity, drainEnd));
+  const window = { loadStart, loadEnd, drainEnd: Math.max(loadEnd, drainEnd) };
+  const open = summaries.filter((x) => x.arrivals);
+  if (!open.length) return window;
+  const sum = (k: 'scheduled' | 'started' | 'late' | 'dropped') => open.reduce((n, x) => n + x.arrivals![k], 0);
+  return { ...window, scheduled: sum('scheduled'), started: sum('started'), late: sum('late'), dropped: sum('dropped') };
+}
+
 /** The stage's outcome from its workers': aborted, failed (every worker lost, or one with fail-fast), degraded or succeeded. */
 export function stageStatus(ctx: Pick<StageContext, 'signal' | 'failFast'>, workers: StageWorker[]): StageRecord['status'] {
   const lost = workers.filter((w) => w.status === 'degraded');
@@ -56,13 +82,27 @@ export function stageStatus(ctx: Pick<StageContext, 'signal' | 'failFast'>, work
   return lost.length ? 'degraded' : 'succeeded';
 }
 
+/** With fail-fast, when the first lost worker made the controller stop the others. */
+function failFastAt(workers: StageWorker[], ctx: Pick<StageContext, 'failFast'>): number | undefined {
+  const lost = workers.filter((w) => w.status === 'degraded' && w.lostAt !== undefined).map((w) => w.lostAt!);
+  return ctx.failFast && lost.length ? Math.min(...lost) : undefined;
+}
+
+/** Open model: the share of all workers' arrivals so far that were dropped (nothing for the closed model). */
+function dropRate(workers: StageWorker[]): { dropRate?: number } {
+  const open = workers.filter((w) => w.arrivalsSoFar);
+  if (!open.length) return {};
+  const scheduled = open.reduce((n, w) => n + w.arrivalsSoFar!.scheduled, 0);
+  return { dropRate: scheduled ? open.reduce((n, w) => n + w.arrivalsSoFar!.dropped, 0) / scheduled : 0 };
+}
+
 /** Reports progress every second: the latest tick of each running worker, combined. */
 function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, progress: ProgressFn, stopping: () => boolean): () => void {
   return ctx.clock.every(1000, () => {
     const ticks = workers.filter((w) => w.status === 'running' && w.lastTick).map((w) => w.lastTick!);
     const elapsed = ctx.clock.now() - startAt;
     progress(stopping() || elapsed >= s.durationMs ? 'stopping' : 'load', {
-      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
+      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), ...dropRate(workers), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
     });
   });
 }
@@ -70,13 +110,15 @@ function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], st
 /**
  * Runs stage `s` on prepared workers: sends `start` (for `startAt`), reports progress every second, sends
  * `stop` on interrupt (or, with fail-fast, when a worker is lost) and waits for every worker's `done`.
- * Sets `record.end`, `record.workers` and `record.status`; throws E3_INTERRUPTED after an interrupt.
+ * Sets `record.end`, the load window (see loadWindow), `record.workers` and `record.status`; throws E3_INTERRUPTED after an interrupt.
  */
 export async function driveStage(ctx: StageContext, thread: string, s: StagePlan, workers: StageWorker[], record: StageRecord, startAt: number, progress: ProgressFn): Promise<void> {
   startWorkers(ctx, s, workers, startAt);
   let stopping = false;
+  let stoppedAt: number | undefined;
   const onAbort = () => {
     stopping = true;
+    stoppedAt ??= ctx.clock.now();
     for (const w of workers) w.channel.send({ type: 'stop', reason: 'interrupted' });
   };
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -88,6 +130,7 @@ export async function driveStage(ctx: StageContext, thread: string, s: StagePlan
     ctx.signal?.removeEventListener('abort', onAbort);
   }
   record.end = ctx.clock.now();
+  Object.assign(record, loadWindow(s, workers, startAt, stoppedAt ?? failFastAt(workers, ctx), record.end));
   record.workers = workerRecords(workers);
   record.status = stageStatus(ctx, workers);
   if (ctx.signal?.aborted) throw new E3Error('INTERRUPTED', 'interrupted');

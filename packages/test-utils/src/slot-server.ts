@@ -27,47 +27,51 @@ export interface SlotServer {
 
 /**
  * A ground-truth HTTP server for throughput and latency tests: `GET /work` waits, first come first served,
- * for one of `slots` slots, holds it `serviceMs`, answers 200 and records the request's arrival, start and
- * end with its own clock. Its capacity is known exactly (slots × 1000 / serviceMs per second), and every
+ * for one of `slots` slots, holds it `serviceMs` (on a schedule, see `release`), answers 200 and records the
+ * request's arrival, start and end with its own clock. Its capacity is known exactly (slots × 1000 / serviceMs per second), and every
  * count a test compares with comes from the server, not from e3. `GET /status` answers `{"state":"RUNNING"}`
  * and is not counted. Listens on 127.0.0.1 only.
  */
 export async function startSlotServer(options: { slots: number; serviceMs: number }): Promise<SlotServer> {
   const { slots, serviceMs } = options;
   const completions: SlotCompletion[] = [];
-  const queue: Array<() => void> = [];
+  // A slot's service ends on a schedule: a request that was waiting starts when the previous one was due to
+  // end, not when a late timer fired, so timer lateness on a busy machine does not accumulate and a busy slot
+  // completes exactly one request per serviceMs.
+  const queue: Array<(dueFrom: number) => void> = [];
   let free = slots;
   let arrived = 0;
-  const release = (): void => {
+  const release = (dueEnd: number): void => {
     const next = queue.shift();
-    if (next) next();
+    if (next) next(dueEnd);
     else free++;
   };
-  const acquire = (): Promise<void> => {
+  const acquire = (): Promise<number> => {
     if (free > 0) {
       free--;
-      return Promise.resolve();
+      return Promise.resolve(Date.now());
     }
     return new Promise((resolve) => queue.push(resolve));
   };
   const work = async (res: ServerResponse): Promise<void> => {
     const t = { arrived: Date.now(), started: 0, ended: 0 };
     arrived++;
-    await acquire();
+    const dueFrom = Math.max(t.arrived, await acquire());
     t.started = Date.now();
+    const dueEnd = dueFrom + serviceMs;
     const timer = setTimeout(() => {
-      if (res.destroyed) return release();
+      if (res.destroyed) return release(dueEnd);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
       res.end('ok', () => {
         t.ended = Date.now();
         completions.push(t);
       });
-      release();
-    }, serviceMs);
+      release(dueEnd);
+    }, Math.max(0, dueEnd - Date.now()));
     res.on('close', () => {
       if (!res.writableFinished && t.ended === 0) {
         clearTimeout(timer);
-        if (!res.headersSent) release();
+        if (!res.headersSent) release(Date.now());
       }
     });
   };

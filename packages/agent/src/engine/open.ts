@@ -68,21 +68,24 @@ async function schedule(s: OpenState, rate: number): Promise<void> {
   }
 }
 
+/** The open model's pool of virtual users (added to `run.vus`); made before the stage starts, so that the first arrivals do not wait for it. */
+export function openPool(run: StageRun): Vu[] {
+  const pool: Vu[] = [];
+  for (let i = 0; i < run.clients; i++) pool.push(makeVu(run, run.offset + i, 0));
+  run.vus.push(...pool);
+  return pool;
+}
+
 /**
  * The open model: arrivals every 1/rate s, each run by a free virtual user of the pool; latency counts
  * from the intended start; arrivals that wait are late, those beyond `maxQueue` or still waiting at the
  * end are dropped. Resolves when the stage ended and every started pass finished.
  */
-export async function runOpen(run: StageRun, counts: ArrivalCounts): Promise<void> {
+export async function runOpen(run: StageRun, counts: ArrivalCounts, pool: Vu[] = openPool(run)): Promise<void> {
   const s: OpenState = {
     run, counts, cycle: assignJobs(run.jobs.map((j) => j.weight), Math.max(100, run.jobs.length), run.mode),
-    lateMs: run.options.lateThresholdMs ?? 10, free: [], queue: [], inflight: new Set(),
+    lateMs: run.options.lateThresholdMs ?? 10, free: [...pool], queue: [], inflight: new Set(),
   };
-  for (let i = 0; i < run.clients; i++) {
-    const vu = makeVu(run, run.offset + i, 0);
-    run.vus.push(vu);
-    s.free.push(vu);
-  }
   const rate = run.options.rate!;
   if (rate > 0) {
     await schedule(s, rate);

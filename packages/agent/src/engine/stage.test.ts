@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { assignJobs, prng, readSamples, type SampleRow } from '@e3/model';
+import { assignJobs, prng, readSamples, type SampleRow, type Tick } from '@e3/model';
 import { makeTmpDir, e3OriginalHome } from '@e3/test-utils';
 
 import { defineScript, type Script, type ScriptContext } from '../script/api.js';
@@ -146,10 +146,19 @@ describe('runStage closed model', () => {
 
   it('emits a tick at the end of every second, and the last part-second when the stage ends', async () => {
     const ticks: Array<{ t: number; second: number }> = [];
-    const { summary } = await stage({ clients: 1, durationMs: 2500, onTick: (t) => ticks.push({ t: t.t, second: t.second }) });
+    const sent: Tick[] = [];
+    const { summary } = await stage({ clients: 1, durationMs: 2500, onTick: (t) => {
+      ticks.push({ t: t.t, second: t.second });
+      sent.push(t);
+    } });
     const t0 = summary.start;
     expect(ticks).toEqual([{ t: t0 + 1000, second: 0 }, { t: t0 + 2000, second: 1 }, { t: t0 + 2500, second: 2 }]);
     expect(summary.ticks.map((t) => t.second)).toEqual([0, 1, 2]);
+    const sentOps = sent.flatMap((t) => t.ops);
+    expect(sentOps.length).toBeGreaterThan(0);
+    expect(sentOps.every((o) => o.histogram !== undefined)).toBe(true);
+    // Each second's histograms go to the controller in the tick, not into summary.json.
+    expect(summary.ticks.flatMap((t) => t.ops).some((o) => o.histogram !== undefined)).toBe(false);
   });
 
   it('starts at startAt (the barrier across workers)', async () => {
@@ -167,6 +176,8 @@ describe('runStage closed model', () => {
     expect(byClient(1)).toEqual([expect.objectContaining({ ok: false, error: 'cut', duration: 400 })]);
     expect(summary.ops[0]!.errorsByClass.cut).toBe(1);
     expect(summary.ops[0]!.errors).toBe(0);
+    // summary.json accounts for every pass: one completed (client 0), one cut (client 1).
+    expect({ completed: summary.completed, cut: summary.cut }).toEqual({ completed: 1, cut: 1 });
     // The stage ended at 100 ms and the grace period at 400 ms, not later.
     expect(summary.end - summary.start).toBe(400);
   });

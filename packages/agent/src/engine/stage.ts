@@ -16,6 +16,7 @@ import {
   type AssignmentMode,
   type Job,
   type StageSummary,
+  stageCounts,
   type ThinkTimeMs,
   type Tick,
 } from '@e3/model';
@@ -28,7 +29,7 @@ import { resolveScript } from '../script/registry.js';
 import { systemClock, type StageClock } from './clock.js';
 import { runClosed } from './closed.js';
 import type { StageRun } from './context.js';
-import { noArrivals, runOpen, type ArrivalCounts } from './open.js';
+import { noArrivals, openPool, runOpen, type ArrivalCounts } from './open.js';
 import { runTeardowns } from './teardown.js';
 
 /** One job of a workload, as in the workload file (`Job` of @e3/model). */
@@ -135,7 +136,8 @@ function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(
     const extra = arrivals ? { arrivals: arrivals.tick.scheduled, late: arrivals.tick.late, dropped: arrivals.tick.dropped } : {};
     if (arrivals) arrivals.tick = { scheduled: 0, late: 0, dropped: 0 };
     const tick = run.recorder.tick({ t: Math.round(t), second: ticks.length, active: run.active, ...extra });
-    ticks.push(tick);
+    // The second's histograms go to the controller only; summary.json keeps the stage's own.
+    ticks.push({ ...tick, ops: tick.ops.map(({ histogram: _histogram, ...op }) => op) });
     try {
       run.options.onTick?.(tick);
     } catch (err) {
@@ -176,6 +178,7 @@ async function endStage(run: StageRun, running: Promise<unknown>[], stopCtl: Abo
 
 function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: ArrivalCounts | undefined): StageSummary {
   const { options, jobs } = run;
+  const ops = run.recorder.summaries();
   const summary: StageSummary = {
     formatVersion: STAGE_SUMMARY_FORMAT_VERSION,
     agentVersion: E3_VERSION,
@@ -191,7 +194,8 @@ function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: Arr
     durationMs: options.durationMs,
     stopped,
     samples: run.recorder.count,
-    ops: run.recorder.summaries(),
+    ...stageCounts(ops),
+    ops,
     ticks,
   };
   if (arrivals) summary.arrivals = { rate: options.rate!, ...arrivals.total, lateThresholdMs: options.lateThresholdMs ?? 10 };
@@ -227,14 +231,15 @@ export async function runStage(options: RunStageOptions): Promise<StageResult> {
   if (options.signal?.aborted) stopCtl.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
-  // Start time (barrier), then load until the stage ends.
+  // The open model's pool is made first; then the start time (barrier), then load until the stage ends.
   const { clock } = run;
+  const pool = options.rate !== undefined ? openPool(run) : undefined;
   if (options.startAt !== undefined && options.startAt > clock.now()) await clock.sleep(options.startAt - clock.now(), stopCtl.signal);
   run.t0 = clock.now();
   run.log('info', startLine(run));
   const arrivals = options.rate !== undefined ? noArrivals() : undefined;
   const ticks = startTicks(run, arrivals);
-  const running = arrivals ? [runOpen(run, arrivals)] : runClosed(run);
+  const running = arrivals ? [runOpen(run, arrivals, pool)] : runClosed(run);
   const { stopped } = await endStage(run, running, stopCtl, cutCtl);
   const tickList = ticks.stop();
 

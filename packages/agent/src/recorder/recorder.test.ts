@@ -35,6 +35,8 @@ describe('createRecorder', () => {
     expect(summaries.find((s) => s.kind === 'transaction')).toMatchObject({ op: 'Dashboard', count: 1, errors: 0 });
     expect(tick.ops).toHaveLength(2);
     expect(tick.ops.find((o) => o.kind === 'request')).toMatchObject({ count: 102, errors: 1, max: 100 });
+    // The second's histogram travels with the tick (cut samples are not in it, as in the stage's).
+    expect(hdr.decodeFromCompressedBase64(tick.ops.find((o) => o.kind === 'request')!.histogram!).totalCount).toBe(101);
     expect(rec.tick({ t: 3000, second: 1, active: 0 }).ops).toEqual([]);
   });
 

@@ -144,6 +144,7 @@ export async function createRecorder(samplesFile: string, options: { flushMs?: n
           p50: h ? toMs(h.getValueAtPercentile(50)) : 0,
           p95: h ? toMs(h.getValueAtPercentile(95)) : 0,
           max: s.tick.max,
+          ...(h ? { histogram: hdr.encodeIntoCompressedBase64(h) } : {}),
         });
         s.tick.count = 0;
         s.tick.errors = 0;

@@ -55,6 +55,12 @@ export const TickOpSchema = Type.Object(
     p50: Type.Number({ description: 'Median duration (ms) in this second.' }),
     p95: Type.Number({ description: '95th percentile duration (ms) in this second.' }),
     max: Type.Number({ description: 'Longest duration (ms) in this second.' }),
+    histogram: Type.Optional(
+      Type.String({
+        description:
+          "HDR histogram of this second's durations in microseconds, encoded as OpSummary.histogram. Sent in tick messages, so that the controller merges the workers' percentiles; not kept in summary.json.",
+      }),
+    ),
   },
   { description: 'One (test, op, kind) in one second.' },
 );

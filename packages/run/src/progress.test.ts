@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import type { TickMessage } from '@e3/model';
+import * as hdr from 'hdr-histogram-js';
+
+import { combineTicks, formatProgress, type ThreadProgress } from './progress.js';
+
+/** A worker's tick for one second whose requests took `ms` (one entry per sample), with their histogram as the agent sends it. */
+function tick(ms: number[]): TickMessage {
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  for (const v of ms) h.recordValue(v * 1000);
+  const sorted = [...ms].sort((a, b) => a - b);
+  const ownP95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+  return {
+    type: 'tick', t: 1000, second: 0, active: 0,
+    ops: [
+      { test: 'T', op: 'GET /x', kind: 'request', count: ms.length, errors: 0, p50: 0, p95: ownP95, max: sorted.at(-1)!, histogram: hdr.encodeIntoCompressedBase64(h) },
+      { test: 'T', op: 'T', kind: 'transaction', count: ms.length, errors: 0, p50: 0, p95: ownP95, max: sorted.at(-1)! },
+    ],
+  };
+}
+
+const times = (n: number, ms: number) => Array.from({ length: n }, () => ms);
+
+describe('combineTicks', () => {
+  it("takes p95 from the workers' merged histograms, not the largest per-worker p95", () => {
+    // Worker a: 90 requests of 10 ms and 10 of 500 ms (its own p95: 500 ms). Worker b: 100 of 20 ms.
+    // All 200 sorted: 1–90 are 10 ms, 91–190 are 20 ms, 191–200 are 500 ms; the 95th percentile is the
+    // 190th value, 20 ms.
+    const a = tick([...times(90, 10), ...times(10, 500)]);
+    const b = tick(times(100, 20));
+    expect(a.ops[0]!.p95).toBe(500);
+    const c = combineTicks([a, b]);
+    expect(c.p95).toBeGreaterThanOrEqual(20);
+    expect(c.p95).toBeLessThan(20.05);
+    expect(c.tps).toBe(200);
+  });
+
+  it('uses the p95 of a tick op without a histogram (an older agent) as a lower bound', () => {
+    const a = tick(times(100, 20));
+    const old = tick(times(10, 300));
+    delete old.ops[0]!.histogram;
+    expect(combineTicks([a, old]).p95).toBe(300);
+    expect(combineTicks([a]).p95).toBeLessThan(20.05);
+  });
+});
+
+describe('formatProgress', () => {
+  const p: ThreadProgress = {
+    thread: 0, name: 'open', stage: 1, stages: 3, load: '40/s', phase: 'load', elapsedMs: 12_000, durationMs: 30_000,
+    tps: 38.5, errorRate: 0, p95: 120.4, workersLost: 0,
+  };
+  it('shows the dropped share for the open model, and nothing of it for the closed model', () => {
+    expect(formatProgress({ ...p, dropRate: 0.125 })).toMatch(/TPS 38\.5 {2}err 0\.0% {2}p95 120 ms {2}drop 12\.5%$/);
+    expect(formatProgress(p)).not.toMatch(/drop/);
+  });
+});
