@@ -19,11 +19,13 @@ import {
 import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
+import { verdictLines } from './answer.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
 import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
+import { readTimeSeries, TIMESERIES_FILE, timeSeriesCharts, timeSeriesCsv, type ThreadSeries } from './timeseries.js';
 import { arrivals, buildTable, evaluateThresholds, rowOf, stageCounts, threadTps, type Table } from './summary.js';
 import { accountingNote, checkSampleFiles } from './trust.js';
 
@@ -72,6 +74,8 @@ export interface Analysis {
   summary: AnalysisSummary;
   metrics: NodeMetrics[];
   charts: ChartSpec[];
+  /** Per-second series of every thread, from the agents' ticks. */
+  series: ThreadSeries[];
 }
 
 function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSummary {
@@ -211,8 +215,9 @@ export async function computeAnalysis(
   lap('summary');
   const metrics = await readNodeMetrics(info, { warnings: summary.warnings });
   lap('metrics');
-  const charts = buildCharts({ info, agg, table, summary, metrics });
-  return { info, agg, table, summary, metrics, charts };
+  const series = await readTimeSeries(info);
+  const charts = [...buildCharts({ info, agg, table, summary, metrics }), ...timeSeriesCharts(series)];
+  return { info, agg, table, summary, metrics, charts, series };
 }
 
 /**
@@ -251,6 +256,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     t = performance.now();
     const summaryFile = join(analysisDir, ANALYSIS_SUMMARY_FILE);
     await writeJsonAtomic(summaryFile, a.summary);
+    await writeFileAtomic(join(analysisDir, TIMESERIES_FILE), timeSeriesCsv(a.series));
     let reportFile: string | undefined;
     if (options.report !== false) {
       reportFile = join(analysisDir, ANALYSIS_REPORT_FILE);
@@ -312,12 +318,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
     }
   }
   for (const w of s.warnings) lines.push(`warning: ${w}`);
-  if (s.verdict.thresholds === 0) lines.push('verdict: no thresholds');
-  else if (s.verdict.passed) lines.push(`verdict: passed (${s.verdict.checks.length} checks of ${s.verdict.thresholds} thresholds)`);
-  else {
-    lines.push(`verdict: FAILED (${s.verdict.failed.length} of ${s.verdict.checks.length} checks)`);
-    for (const f of s.verdict.failed) lines.push(`  ${f}`);
-  }
+  lines.push(...verdictLines(s.verdict));
   lines.push(`report: ${r.reportFile ?? '(not written)'}`, `summary: ${r.summaryFile}`);
   return lines.join('\n');
 }

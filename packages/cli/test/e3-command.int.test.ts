@@ -15,7 +15,7 @@ async function userHome(): Promise<{ dir: string; sub: string }> {
 
 // Child processes of these tests must not look like `pnpm e3` unless the test says so.
 const cleanEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'INIT_CWD') delete env[k];
   return env;
 };
