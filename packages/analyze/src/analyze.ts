@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import {
   ANALYSIS_REPORT_FILE,
@@ -20,6 +20,7 @@ import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { verdictLines } from './answer.js';
+import { junitXml } from './junit.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
 import { renderCharts } from './render-png.js';
@@ -327,6 +328,7 @@ export interface AnalyzeArgs {
   run: string;
   open: boolean;
   force: boolean;
+  junit?: string;
 }
 
 /** `e3 analyze -r <run> [--open] [--json]`: exit 0, or 5 when a threshold failed. */
@@ -337,10 +339,12 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
     run: { type: 'string', alias: 'r', required: true, description: 'Run name (in e3-home/runs or archive), or the path of a run folder' },
     force: { type: 'boolean', default: false, description: 'Analyse even though the run failed or is still running' },
     open: { type: 'boolean', default: false, description: 'Open report.html when done (--no-open, the default, launches nothing)' },
+    junit: { type: 'string', description: 'Also write the thresholds verdict as JUnit XML to this file (one test case per check; failed checks are failures)' },
   },
   examples: [
     ['e3 analyze -r demo-20261125T093000Z', 'analyse a run; prints the verdict and where report.html is'],
     ['e3 analyze -r runs/demo-20261125T093000Z --json', 'the summary as JSON'],
+    ['e3 analyze -r demo-20261125T093000Z --junit e3-verdict.xml', 'the verdict for CI as JUnit XML'],
   ],
   async run(args, ctx) {
     if (!args.run) throw new E3Error('USAGE', 'missing --run', { hint: 'Pass the run: `e3 analyze -r <run>` (see `e3 list runs`)' });
@@ -348,6 +352,7 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
       run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, force: args.force, signal: ctx.signal, log: ctx.log,
       onProgress: (e) => ctx.event({ event: 'analyze.progress', ...e }),
     });
+    if (args.junit) await writeFileAtomic(resolve(ctx.cwd, args.junit), junitXml(r.summary));
     return { text: formatAnalyzeResult(r), data: r.summary, exitCode: r.exitCode };
   },
 });

@@ -44,6 +44,8 @@ export { compareStats, type CommonShift, type Finding, type RunStats, type Stats
 
 /** The experiment's question and answer (top-stage throughput per thread) and the verdict lines, shared by the report and the CLI. */
 export { experimentAnswer, formatTopStage, topStageThroughput, verdictLines, type TopStage } from './answer.js';
+/** The thresholds verdict as JUnit XML (`e3 analyze --junit <file>`). */
+export { junitXml } from './junit.js';
 /** Per-second series per thread from the agents' ticks (analysis/timeseries.csv). */
 export { readTimeSeries, timeSeriesCsv, TIMESERIES_FILE, type SeriesPoint, type ThreadSeries } from './timeseries.js';
 
