@@ -44,6 +44,7 @@ export type { Problems, RuleContext } from './validate/rules.js';
 export { kindOfPath, validateHome, validatePaths } from './validate/paths.js';
 export {
   builtinHome,
+  requireHomeFile,
   findHomeFile,
   homeFilePath,
   homeRuleContext,
