@@ -1,9 +1,12 @@
 import type { AnalysisSummary } from '@e3/model';
 
+// eslint-disable-next-line no-control-regex -- these control characters are exactly what is matched
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
 const xml = (s: unknown): string =>
   String(s)
     // Characters XML 1.0 cannot hold at all.
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(INVALID_XML_CHARS, '\uFFFD')
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /**
