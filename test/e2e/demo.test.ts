@@ -46,6 +46,19 @@ describe('e3 demo', () => {
     expect(topTps[more]).toBeGreaterThan(topTps[fewer]!);
     expect(r.stdout).toMatch(new RegExp(`^top stage .*, transactions per second, every test: .* — "${threads[more]!.name}" held the most`, 'm'));
 
+    // The archived run is found by name: listed (marked) and re-analysed.
+    const listed = await runE3(repoRoot, ['list', 'runs', '--home', home]);
+    expectExit(listed, 0);
+    expect(listed.stdout).toContain(`${run}  (archived)`);
+    const listedJson = await runE3(repoRoot, ['list', 'runs', '--home', home, '--json']);
+    expect(JSON.parse(listedJson.stdout)).toEqual([{ name: run, archived: true }]);
+    const again = await runE3(repoRoot, ['analyze', '-r', run!, '--home', home, '--json'], { timeoutMs: 200_000 });
+    expectExit(again, 0);
+    const reanalysed = JSON.parse(again.stdout);
+    expect(reanalysed.run).toBe(run);
+    expect(reanalysed.samples).toBe(summary.samples);
+    expect(reanalysed.generatedAt > summary.generatedAt).toBe(true);
+
     // Deprovision stopped both targets and removed their data; the seeded base stays for the next run.
     expect(await readdir(join(home, 'tmp/local-targets'))).toEqual(['local-small']);
     expect(await targetPids()).toEqual(before);

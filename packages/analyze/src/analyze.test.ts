@@ -89,7 +89,7 @@ describe('analyze', () => {
     expect(code).toBe(5);
     const text = out.join('');
     expect(text).toContain('verdict: FAILED (1 of 2 checks)');
-    expect(text).toMatch(/FAILED: only stage 0 T \/ a \(request\): p95 95(\.\d+)? ms ≤ 50 ms/);
+    expect(text).toMatch(/FAILED: only stage 0 T \/ a \(request\): p95 95(\.\d+)? ms exceeds 50 ms/);
 
     const passing = await smallRun([{ test: 'T', op: 'a', p95: 200, errorRate: 0.1 }, { minTps: 4 }]);
     const code2 = await runCli({ scriptName: 'e3-analyze', version: '0', single: true, commands: [analyzeCommand], argv: ['-r', passing.runDir, '--json'], stdout: { write: () => true } as never });
@@ -132,7 +132,7 @@ describe('analyze', () => {
   only (thread-001): peak 9 TPS at load 5; did not break
     stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
 verdict: FAILED (1 of 1 checks)
-  FAILED: only stage 0 T / a (request): p95 95.039 ms ≤ 50 ms
+  FAILED: only stage 0 T / a (request): p95 95.039 ms exceeds 50 ms
 report: <run>/analysis/report.html
 summary: <run>/analysis/summary.json"
 `);

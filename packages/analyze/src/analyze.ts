@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import {
   ANALYSIS_REPORT_FILE,
@@ -19,11 +19,14 @@ import {
 import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
+import { verdictLines } from './answer.js';
+import { junitXml } from './junit.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
 import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
+import { readTimeSeries, TIMESERIES_FILE, timeSeriesCharts, timeSeriesCsv, type ThreadSeries } from './timeseries.js';
 import { arrivals, buildTable, evaluateThresholds, rowOf, stageCounts, threadTps, type Table } from './summary.js';
 import { accountingNote, checkSampleFiles } from './trust.js';
 
@@ -72,6 +75,8 @@ export interface Analysis {
   summary: AnalysisSummary;
   metrics: NodeMetrics[];
   charts: ChartSpec[];
+  /** Per-second series of every thread, from the agents' ticks. */
+  series: ThreadSeries[];
 }
 
 function buildSummary(info: RunInfo, agg: Aggregation, table: Table): AnalysisSummary {
@@ -211,8 +216,9 @@ export async function computeAnalysis(
   lap('summary');
   const metrics = await readNodeMetrics(info, { warnings: summary.warnings });
   lap('metrics');
-  const charts = buildCharts({ info, agg, table, summary, metrics });
-  return { info, agg, table, summary, metrics, charts };
+  const series = await readTimeSeries(info);
+  const charts = [...buildCharts({ info, agg, table, summary, metrics }), ...timeSeriesCharts(series)];
+  return { info, agg, table, summary, metrics, charts, series };
 }
 
 /**
@@ -251,6 +257,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     t = performance.now();
     const summaryFile = join(analysisDir, ANALYSIS_SUMMARY_FILE);
     await writeJsonAtomic(summaryFile, a.summary);
+    await writeFileAtomic(join(analysisDir, TIMESERIES_FILE), timeSeriesCsv(a.series));
     let reportFile: string | undefined;
     if (options.report !== false) {
       reportFile = join(analysisDir, ANALYSIS_REPORT_FILE);
@@ -312,12 +319,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
     }
   }
   for (const w of s.warnings) lines.push(`warning: ${w}`);
-  if (s.verdict.thresholds === 0) lines.push('verdict: no thresholds');
-  else if (s.verdict.passed) lines.push(`verdict: passed (${s.verdict.checks.length} checks of ${s.verdict.thresholds} thresholds)`);
-  else {
-    lines.push(`verdict: FAILED (${s.verdict.failed.length} of ${s.verdict.checks.length} checks)`);
-    for (const f of s.verdict.failed) lines.push(`  ${f}`);
-  }
+  lines.push(...verdictLines(s.verdict));
   lines.push(`report: ${r.reportFile ?? '(not written)'}`, `summary: ${r.summaryFile}`);
   return lines.join('\n');
 }
@@ -326,6 +328,7 @@ export interface AnalyzeArgs {
   run: string;
   open: boolean;
   force: boolean;
+  junit?: string;
 }
 
 /** `e3 analyze -r <run> [--open] [--json]`: exit 0, or 5 when a threshold failed. */
@@ -336,10 +339,12 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
     run: { type: 'string', alias: 'r', required: true, description: 'Run name (in e3-home/runs or archive), or the path of a run folder' },
     force: { type: 'boolean', default: false, description: 'Analyse even though the run failed or is still running' },
     open: { type: 'boolean', default: false, description: 'Open report.html when done (--no-open, the default, launches nothing)' },
+    junit: { type: 'string', description: 'Also write the thresholds verdict as JUnit XML to this file (one test case per check; failed checks are failures)' },
   },
   examples: [
     ['e3 analyze -r demo-20261125T093000Z', 'analyse a run; prints the verdict and where report.html is'],
     ['e3 analyze -r runs/demo-20261125T093000Z --json', 'the summary as JSON'],
+    ['e3 analyze -r demo-20261125T093000Z --junit e3-verdict.xml', 'the verdict for CI as JUnit XML'],
   ],
   async run(args, ctx) {
     if (!args.run) throw new E3Error('USAGE', 'missing --run', { hint: 'Pass the run: `e3 analyze -r <run>` (see `e3 list runs`)' });
@@ -347,6 +352,7 @@ export const analyzeCommand = defineCommand<AnalyzeArgs>({
       run: args.run, home: args.home, cwd: ctx.cwd, env: ctx.env, open: args.open, force: args.force, signal: ctx.signal, log: ctx.log,
       onProgress: (e) => ctx.event({ event: 'analyze.progress', ...e }),
     });
+    if (args.junit) await writeFileAtomic(resolve(ctx.cwd, args.junit), junitXml(r.summary));
     return { text: formatAnalyzeResult(r), data: r.summary, exitCode: r.exitCode };
   },
 });

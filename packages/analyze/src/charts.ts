@@ -13,7 +13,7 @@ import type { Table } from './summary.js';
 export interface ChartSpec {
   /** PNG file name in analysis/. */
   file: string;
-  group: 'throughput' | 'time' | 'breakdown' | 'gantt' | 'times' | 'metrics';
+  group: 'throughput' | 'time' | 'breakdown' | 'gantt' | 'times' | 'metrics' | 'timeseries';
   title: string;
   width: number;
   height: number;

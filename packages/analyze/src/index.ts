@@ -42,6 +42,13 @@ export {
 } from './compare.js';
 export { compareStats, type CommonShift, type Finding, type RunStats, type StatsResult, type Tolerance } from './compare-stats.js';
 
+/** The experiment's question and answer (top-stage throughput per thread) and the verdict lines, shared by the report and the CLI. */
+export { experimentAnswer, formatTopStage, topStageThroughput, verdictLines, type TopStage } from './answer.js';
+/** The thresholds verdict as JUnit XML (`e3 analyze --junit <file>`). */
+export { junitXml } from './junit.js';
+/** Per-second series per thread from the agents' ticks (analysis/timeseries.csv). */
+export { readTimeSeries, timeSeriesCsv, TIMESERIES_FILE, type SeriesPoint, type ThreadSeries } from './timeseries.js';
+
 /** The Chart.js specification of one chart (rendered to PNG and inlined in report.html). */
 export type { ChartSpec } from './charts.js';
 /** System metrics read from collectd CSV or RRD. */

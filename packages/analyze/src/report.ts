@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { AnalysisSummary, SummaryRow } from '@e3/model';
 
 import type { Analysis } from './analyze.js';
+import { experimentAnswer } from './answer.js';
 import { bandsPlugin, type ChartSpec } from './charts.js';
 
 let chartJsSource: string | undefined;
@@ -30,10 +31,10 @@ const iso = (t?: number) => (t === undefined ? '–' : new Date(t).toISOString()
 
 export const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; }
-body { margin: 0 auto; max-width: 1480px; padding: 16px 24px 64px; }
+body { margin: 0 auto; max-width: 1480px; padding: 16px 24px 64px; overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; margin-bottom: 4px; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { margin-top: 1.4rem; } .muted { color: #666; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.86rem; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.86rem; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; white-space: nowrap; }
 td.wrap { white-space: normal; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; }
@@ -44,6 +45,8 @@ tr.tx td { background: #fafaf0; } tr.bad td { background: #fdecea; }
 figure { margin: 12px 0 24px; } figure canvas { max-width: 100%; }
 nav a { margin-right: 12px; } code { background: #f4f4f4; padding: 0 3px; }
 details > summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
+#answer { border: 1px solid #ddd; border-radius: 6px; padding: 4px 16px; margin: 12px 0; } #answer p { margin: 8px 0; }
+@media print { details { display: block; } figure { break-inside: avoid; } nav { display: none; } }
 `;
 
 function verdictHtml(v: AnalysisSummary['verdict']): string {
@@ -71,6 +74,22 @@ function glanceHtml(s: AnalysisSummary): string {
   );
 }
 
+/** The first screen: the experiment's question (its description), the answer with its deciding numbers, the verdict. */
+function answerHtml(s: AnalysisSummary): string {
+  const { question, answer } = experimentAnswer(s);
+  return (
+    `<section id="answer"><p class="question"><strong>Question:</strong> ${esc(question)}</p>` +
+    `<p class="answer"><strong>Answer:</strong> ${answer.length ? answer.map(esc).join('<br>') : 'no stage measured a throughput'}</p>${verdictHtml(s.verdict)}</section>`
+  );
+}
+
+/** Per-second throughput, errors, active clients and percentiles per thread over the whole run (analysis/timeseries.csv). */
+function timeSeriesHtml(specs: ChartSpec[], fig: (c: ChartSpec) => string): string {
+  const cs = specs.filter((c) => c.group === 'timeseries');
+  const intro = `<h2 id="over-time">Over time</h2><p class="muted">Per second, every worker of a thread, from the agents' ticks; shaded bands are the stages. The same series, per test too, are in <code>timeseries.csv</code>.</p>`;
+  return intro + (cs.length ? `<div id="over-time-charts">${cs.map(fig).join('')}</div>` : `<p class="muted">No per-second ticks were gathered (the workers' stage summary.json).</p>`);
+}
+
 function rowsTable(rows: SummaryRow[]): string {
   const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'cut', 'in drain', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
   return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
@@ -88,7 +107,7 @@ function figure(spec: ChartSpec, index: number, pngs: boolean): string {
   }</figure>`;
 }
 
-/** The script that draws the charts from the inlined data, lazily as they scroll into view. */
+/** The script that draws every chart from the inlined data when the page loads. */
 export function chartBootstrap(): string {
   return `
 (function () {
@@ -103,12 +122,9 @@ export function chartBootstrap(): string {
     new Chart(canvas, cfg);
   }
   var canvases = Array.prototype.slice.call(document.querySelectorAll('canvas[data-chart]'));
-  if ('IntersectionObserver' in window) {
-    var io = new IntersectionObserver(function (entries) {
-      entries.forEach(function (e) { if (e.isIntersecting) { io.unobserve(e.target); draw(e.target); } });
-    }, { rootMargin: '400px' });
-    canvases.forEach(function (c) { io.observe(c); });
-  } else canvases.forEach(draw);
+  // Every chart is drawn at once, so that printing or saving as PDF has them all.
+  canvases.forEach(draw);
+  window.addEventListener('beforeprint', function () { canvases.forEach(draw); });
   window.e3DrawAll = function () { canvases.forEach(draw); return canvases.length; };
 })();`;
 }
@@ -123,17 +139,18 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
   parts.push(`<title>e3 report: ${esc(s.run)}</title><style>${STYLE}</style></head><body>`);
   parts.push(`<h1>e3 report: ${esc(s.run)}</h1><div class="muted">${esc(s.description ?? '')} · experiment ${esc(s.experiment ?? '–')} · ${s.samples.toLocaleString('en-US')} samples · analysed ${esc(s.generatedAt)} by @e3/analyze ${esc(s.version)}</div>`);
-  parts.push(verdictHtml(s.verdict));
+  parts.push(answerHtml(s));
   parts.push(glanceHtml(s));
   if (!s.complete || s.warnings.length) {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
     parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run: the stages noted here are incomplete or their samples cannot be trusted'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
   }
-  parts.push(`<nav><a href="#charts">Load charts</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
+  parts.push(`<nav><a href="#charts">Load charts</a><a href="#over-time">Over time</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
 
   // The answer first: throughput against load, then times and the breakdown.
   parts.push(`<h2 id="charts">Load charts</h2>`);
   for (const c of specs.filter((c) => c.group === 'throughput' || c.group === 'time' || c.group === 'breakdown')) parts.push(fig(c));
+  parts.push(timeSeriesHtml(specs, fig));
 
   // Run and experiment facts.
   parts.push(`<h2 id="facts">Run and experiment</h2>`);
@@ -158,7 +175,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
     for (const st of t.stages) {
       const rows = s.rows.filter((r) => r.thread === t.index && r.stage === st.index);
       if (!rows.length) continue;
-      parts.push(`<details open><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
+      parts.push(`<details><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
     }
   }
 

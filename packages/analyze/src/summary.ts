@@ -140,6 +140,12 @@ export function runThresholds(info: RunInfo): Array<{ threshold: Threshold; thre
 const describeScope = (t: Threshold) =>
   [t.thread && `thread "${t.thread}"`, t.test && `test "${t.test}"`, t.op && `op "${t.op}"`, t.stage !== undefined && `stage ${t.stage}`].filter(Boolean).join(', ') || 'every test';
 
+/** How a check reads: a pass as the rule it met (≤, ≥), a failure as what went wrong ("exceeds", "is below"). */
+function checkWord(metric: string, passed: boolean): string {
+  if (metric === 'minTps') return passed ? '≥' : 'is below';
+  return passed ? '≤' : 'exceeds';
+}
+
 /**
  * Applies every threshold to every aggregate it matches (each test separately when `test` is absent;
  * the test level when `op` is absent). Missing stages are skipped; a threshold that matches nothing fails.
@@ -173,7 +179,7 @@ export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary
             checks.push({
               threshold: th, index, metric, limit, actual: actual === null ? null : r3(actual), passed,
               thread: thread.name, stage: stage.index, test, op: cell.op, kind: cell.kind,
-              message: `${passed ? 'ok' : 'FAILED'}: ${what}: ${metric} ${shown} ${metric === 'minTps' ? '≥' : '≤'} ${lim}`,
+              message: `${passed ? 'ok' : 'FAILED'}: ${what}: ${metric} ${shown} ${checkWord(metric, passed)} ${lim}`,
             });
           }
         }

@@ -94,6 +94,29 @@ describe('the e3 bin', () => {
     });
   });
 
+  it('prints a usage error as JSON on stdout with --json, nothing on stderr', async () => {
+    const r = await e3(['frobnicate', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).error.code).toBe('E3_USAGE');
+  });
+
+  it('prints a bash completion script with `e3 completion`, and completes command names', async () => {
+    const r = await e3(['completion']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('complete -o bashdefault -o default -F _e3_yargs_completions e3');
+    const words = await e3(['--get-yargs-completions', 'e3', '']);
+    expect(words.stdout.split('\n')).toEqual(expect.arrayContaining(['analyze', 'orchestrate', 'list', 'completion']));
+  });
+
+  it('suggests the closest experiment name when -e names none (exit 2, nothing created)', async () => {
+    const home = await makeTree({ 'experiments/nightly-scaling.json': { threads: [] } });
+    const r = await e3(['orchestrate', '-e', 'nightly-scalin', '--home', home]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('experiment "nightly-scalin" not found in ' + join(home, 'experiments') + ' (did you mean "nightly-scaling"?)');
+    expect(await readdir(home)).toEqual(['experiments']);
+  });
+
   it('shows help for every command', async () => {
     for (const cmd of ['validate', 'list']) {
       const r = await e3([cmd, '--help']);

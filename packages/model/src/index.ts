@@ -46,6 +46,7 @@ export { assertAllValid, validateWithReferences } from './validate/tree.js';
 export { KNOWN_TEMPLATES, LIBRARY_SCRIPT_NAMES, libraryScriptName } from './scripts/library-names.js';
 export {
   builtinHome,
+  requireHomeFile,
   findHomeFile,
   homeFilePath,
   homeRunDir,

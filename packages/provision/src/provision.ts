@@ -7,12 +7,12 @@ import {
   HOME_DIRS,
   assertAllValid,
   durationMs,
-  findHomeFile,
   homeFilePath,
   isE3Error,
   isSafeName,
   loadFile,
   readRunFile,
+  requireHomeFile,
   resolveHome,
   runDirPaths,
   runName,
@@ -76,7 +76,7 @@ interface Plan {
 /** Finds the experiment file: a path (absolute, or containing a slash or .json) or a name in e3-home. */
 function experimentFile(home: string, experiment: string, cwd: string): string {
   if (isAbsolute(experiment) || experiment.includes('/') || experiment.endsWith('.json')) return resolve(cwd, experiment);
-  return findHomeFile(home, 'experiment', experiment) ?? homeFilePath(home, 'experiment', experiment);
+  return requireHomeFile(home, 'experiment', experiment);
 }
 
 /**

@@ -143,6 +143,7 @@ export async function createRecorder(samplesFile: string, options: { flushMs?: n
           test: s.test, op: s.op, kind: s.kind, count: s.tick.count, errors: s.tick.errors,
           p50: h ? toMs(h.getValueAtPercentile(50)) : 0,
           p95: h ? toMs(h.getValueAtPercentile(95)) : 0,
+          p99: h ? toMs(h.getValueAtPercentile(99)) : 0,
           max: s.tick.max,
           ...(h ? { histogram: hdr.encodeIntoCompressedBase64(h) } : {}),
         });

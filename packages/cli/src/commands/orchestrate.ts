@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-import { analyze, type AnalyzeResult } from '@e3/analyze';
+import { analyze, formatAnalyzeResult, formatTopStage, topStageThroughput, type AnalyzeResult } from '@e3/analyze';
 import { gather } from '@e3/gather';
 import { EXIT, isE3Error, renderError, resolveHome, runName } from '@e3/model';
 import { COMMAND_HELP, defineCommand, type CommandContext } from '@e3/model/cli';
@@ -124,6 +124,19 @@ export function formatOrchestrate(r: OrchestrateResult): string {
   return lines.join('\n');
 }
 
+/**
+ * What `e3 demo` and `e3 orchestrate` print at the end: the analysis (stages, verdict and failed checks),
+ * which thread held the most at the top stage, then each phase's outcome and where the report is.
+ */
+export function formatOutcome(r: OrchestrateResult): string {
+  const lines: string[] = [];
+  if (r.analysis) lines.push(formatAnalyzeResult(r.analysis), '');
+  const compared = formatTopStage(topStageThroughput(r.analysis?.summary));
+  if (compared.length) lines.push(...compared, '');
+  lines.push(formatOrchestrate(r));
+  return lines.join('\n');
+}
+
 export const orchestrateCommand = defineCommand<OrchestrateArgs>({
   name: 'orchestrate',
   description: COMMAND_HELP.orchestrate,
@@ -140,6 +153,6 @@ export const orchestrateCommand = defineCommand<OrchestrateArgs>({
       return { text: formatPlan(plan), data: plan };
     }
     const result = await orchestrate(args, ctx);
-    return { text: formatOrchestrate(result), data: result, exitCode: result.exitCode };
+    return { text: formatOutcome(result), data: result, exitCode: result.exitCode };
   },
 });

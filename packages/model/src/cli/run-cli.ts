@@ -128,6 +128,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
       .option('home', { type: 'string', describe: 'e3-home folder (default: $E3_HOME, the nearest e3-home/ upwards, then the repository\'s)', global: true })
       .option('json', { type: 'boolean', default: false, describe: 'Print results and errors as JSON', global: true })
       .strict()
+      .completion('completion', 'Print a bash/zsh completion script: `e3 completion >> ~/.bashrc` (or ~/.zshrc)')
       .help()
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       .exitProcess(false)
@@ -155,7 +156,8 @@ export async function runCli(options: RunCliOptions): Promise<number> {
     void out;
     if (usage !== undefined) {
       const err = new E3Error('USAGE', usage, { hint: `Run \`${options.scriptName} --help\` to see the commands and options` });
-      stderr.write(renderError(err, { json }).text + '\n');
+      // As every error: on stdout as JSON with --json (docs/cli.md), else on stderr.
+      (json ? stdout : stderr).write(renderError(err, { json }).text + '\n');
       return err.exitCode;
     }
     if (helpText && result === undefined && failure === undefined) stdout.write(helpText + '\n');

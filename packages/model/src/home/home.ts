@@ -8,7 +8,7 @@ import { runFileName } from '../run-dir/layout.js';
 import { assertSafeName } from '../run-dir/naming.js';
 import { HOME_DIRS, type HomeKind } from '../schemas/index.js';
 import { workloadJobs, type Workload, type WorkloadFile } from '../schemas/workload.js';
-import type { RuleContext } from '../validate/rules.js';
+import { suggest, type RuleContext } from '../validate/rules.js';
 import { validateText } from '../validate/validate.js';
 
 export const HOME_DIR_NAME = 'e3-home';
@@ -95,6 +95,28 @@ export function findHomeFile(home: string, kind: HomeKind, name: string): string
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/**
+ * `findHomeFile`, or E3_FILE_NOT_FOUND naming where it looked and the closest name of that kind in `home`
+ * and e3's own e3-home (`-e local-dem` → did you mean "local-demo"?).
+ */
+export function requireHomeFile(home: string, kind: Exclude<HomeKind, 'run'>, name: string): string {
+  const found = findHomeFile(home, kind, name);
+  if (found) return found;
+  const names = new Set<string>();
+  const builtin = kind === 'instance' ? undefined : builtinHome();
+  for (const h of [home, builtin]) {
+    if (!h) continue;
+    try {
+      for (const f of readdirSync(join(h, HOME_DIRS[kind]))) if (f.endsWith('.json')) names.add(f.slice(0, -5));
+    } catch {
+      /* folder absent */
+    }
+  }
+  throw new E3Error('FILE_NOT_FOUND', `${kind} "${name}" not found in ${join(home, HOME_DIRS[kind])}${suggest(name, [...names].sort())}`, {
+    hint: `Run \`e3 list ${HOME_DIRS[kind]}\` to see the names, or pass the path of a file`,
+  });
 }
 
 /**

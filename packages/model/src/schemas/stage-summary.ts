@@ -54,6 +54,7 @@ export const TickOpSchema = Type.Object(
     errors: Type.Integer({ minimum: 0, description: 'Failed samples among them (cut excluded).' }),
     p50: Type.Number({ description: 'Median duration (ms) in this second.' }),
     p95: Type.Number({ description: '95th percentile duration (ms) in this second.' }),
+    p99: Type.Optional(Type.Number({ description: '99th percentile duration (ms) in this second (absent in ticks of older agents).' })),
     max: Type.Number({ description: 'Longest duration (ms) in this second.' }),
     histogram: Type.Optional(
       Type.String({
