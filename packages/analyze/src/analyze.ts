@@ -21,6 +21,7 @@ import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
+import { generatorBound, metricsSummary } from './vitals.js';
 import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
@@ -210,6 +211,8 @@ export async function computeAnalysis(
   const summary = buildSummary(info, agg, table);
   lap('summary');
   const metrics = await readNodeMetrics(info, { warnings: summary.warnings });
+  summary.metrics = await metricsSummary(info, metrics);
+  summary.generatorBound = generatorBound(info);
   lap('metrics');
   const charts = buildCharts({ info, agg, table, summary, metrics });
   return { info, agg, table, summary, metrics, charts };

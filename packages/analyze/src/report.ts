@@ -129,6 +129,9 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
     parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run: the stages noted here are incomplete or their samples cannot be trusted'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
   }
+  if (s.generatorBound?.length) {
+    parts.push(`<div class="warn" id="generator-bound"><strong>Generator-bound: during these stages a worker, not the server, may have been the bottleneck (agent CPU above 85 % of a core or event-loop delay above 100 ms). Add workers or lower the load per worker.</strong><ul>${s.generatorBound.map((g) => `<li>${esc(g.message)}</li>`).join('')}</ul></div>`);
+  }
   parts.push(`<nav><a href="#charts">Load charts</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
 
   // The answer first: throughput against load, then times and the breakdown.
@@ -175,6 +178,10 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(`<h2 id="metrics">Nodes: system metrics</h2><p class="muted">Shaded bands are the stage windows from stages.json.</p>`);
   const metricCharts = specs.filter((c) => c.group === 'metrics');
   if (!metricCharts.length) parts.push(`<p class="muted">No collectd CSV or RRD files were gathered for this run.</p>`);
+  const missing = s.metrics?.missing ?? [];
+  if (missing.length) {
+    parts.push(`<div class="warn" id="metrics-missing"><strong>Nodes without system metrics</strong><ul>${missing.map((m) => `<li>${esc(s.threads[m.thread]?.name ?? String(m.thread))} · ${esc(m.node)}: ${esc(m.reason)}</li>`).join('')}</ul></div>`);
+  }
   for (const t of s.threads) {
     for (const node of t.nodes) {
       const cs = metricCharts.filter((c) => c.thread === t.index && c.node === node);

@@ -1,4 +1,4 @@
-import type { TickMessage } from '@e3/model';
+import { GENERATOR_BOUND_LIMITS, type TickMessage } from '@e3/model';
 
 /** What one thread is doing, for the live display. */
 export interface ThreadProgress {
@@ -18,10 +18,12 @@ export interface ThreadProgress {
   /** Largest per-worker p95 of requests in the last second (ms). */
   p95: number;
   workersLost: number;
+  /** Set when a worker's agent was over GENERATOR_BOUND_LIMITS in the last second: the highest figures. */
+  generatorBound?: string;
 }
 
 /** Sums the ticks of one second from several workers. */
-export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number } {
+export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number; generatorBound?: string } {
   let tx = 0;
   let count = 0;
   let errors = 0;
@@ -34,7 +36,15 @@ export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: nu
       else if (op.count > 0) p95 = Math.max(p95, op.p95);
     }
   }
-  return { tps: tx, errorRate: count ? errors / count : 0, p95 };
+  const bound = generatorBoundNow(ticks);
+  return { tps: tx, errorRate: count ? errors / count : 0, p95, ...(bound ? { generatorBound: bound } : {}) };
+}
+
+/** `agent CPU 97 %, loop delay 412 ms` when a worker's last second passed GENERATOR_BOUND_LIMITS, else undefined. */
+function generatorBoundNow(ticks: TickMessage[]): string | undefined {
+  const over = ticks.flatMap((t) => (t.health && (t.health.processCpuPercent > GENERATOR_BOUND_LIMITS.cpuPercent || t.health.eventLoopDelayMs > GENERATOR_BOUND_LIMITS.eventLoopDelayMs) ? [t.health] : []));
+  if (!over.length) return undefined;
+  return `agent CPU ${Math.round(Math.max(...over.map((h) => h.processCpuPercent)))} %, loop delay ${Math.round(Math.max(...over.map((h) => h.eventLoopDelayMs)))} ms`;
 }
 
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
@@ -43,7 +53,7 @@ const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 export function formatProgress(p: ThreadProgress): string {
   const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
   if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
-  const lost = p.workersLost ? `  ${p.workersLost} worker(s) lost` : '';
+  const lost = (p.workersLost ? `  ${p.workersLost} worker(s) lost` : '') + (p.generatorBound ? `  WARNING generator-bound (${p.generatorBound})` : '');
   return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${lost}`;
 }
 

@@ -12,6 +12,7 @@ import {
   SAMPLES_FILE,
   STAGE_SUMMARY_FILE,
   STAGE_SUMMARY_FORMAT_VERSION,
+  stageHealth,
   writeJsonAtomic,
   type AssignmentMode,
   type Job,
@@ -27,6 +28,7 @@ import type { Script } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 import { systemClock, type StageClock } from './clock.js';
 import { runClosed } from './closed.js';
+import { startHealth } from './health.js';
 import type { StageRun } from './context.js';
 import { noArrivals, runOpen, type ArrivalCounts } from './open.js';
 import { runTeardowns } from './teardown.js';
@@ -131,10 +133,12 @@ async function prepareStage(options: RunStageOptions, stop: AbortSignal, cut: Ab
 function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(): Tick[] } {
   const ticks: Tick[] = [];
   const ended = new AbortController();
+  const health = startHealth();
   const emit = (t: number) => {
     const extra = arrivals ? { arrivals: arrivals.tick.scheduled, late: arrivals.tick.late, dropped: arrivals.tick.dropped } : {};
     if (arrivals) arrivals.tick = { scheduled: 0, late: 0, dropped: 0 };
     const tick = run.recorder.tick({ t: Math.round(t), second: ticks.length, active: run.active, ...extra });
+    tick.health = health.read();
     ticks.push(tick);
     try {
       run.options.onTick?.(tick);
@@ -149,6 +153,7 @@ function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(
     stop() {
       ended.abort();
       emit(run.clock.now());
+      health.stop();
       return ticks;
     },
   };
@@ -195,6 +200,8 @@ function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: Arr
     ticks,
   };
   if (arrivals) summary.arrivals = { rate: options.rate!, ...arrivals.total, lateThresholdMs: options.lateThresholdMs ?? 10 };
+  const health = stageHealth(ticks);
+  if (health) summary.health = health;
   return summary;
 }
 

@@ -1,0 +1,84 @@
+import { nodeDataDir, nodePaths, type StackMachines } from '@e3/model';
+import { isRunning, startDetached, stopByPidFile, type NodeHandle } from '@e3/remote';
+
+import { shipAgent } from './agents.js';
+import type { RunContext } from './context.js';
+import type { ThreadPlan } from './plan.js';
+
+/** The built-in samplers e3 started for a run; `stop()` stops each once, by its pid file. */
+export interface RunMonitors {
+  /** Nodes sampled by e3's sampler, and nodes left to the collectd already running there. */
+  started: string[];
+  collectd: string[];
+  stop(): Promise<void>;
+}
+
+interface Started {
+  handle: NodeHandle;
+  pidFile: string;
+}
+
+/** pid of a running collectd, the way `e3 nodes check` probes it; empty when none. */
+const COLLECTD_PID = "p=$(pidof collectd 2>/dev/null | awk '{print $1}'); [ -z \"$p\" ] && command -v pgrep >/dev/null 2>&1 && p=$(pgrep -x collectd | head -n 1); echo \"$p\"";
+
+/**
+ * Makes sure every machine of the run is sampled for the whole run: on each worker and cluster node
+ * (once per host name, whichever thread names it first) where collectd does not run, starts
+ * `e3-agent monitor` detached, writing collectd's CSV layout every second to `<dataDir>/collectd-csv`
+ * (nodePaths().collectdCsvDir, where gather looks) with its pid in nodePaths().monitorPidFile. A cluster
+ * node e3 cannot reach or start the sampler on is logged, never fatal: the run goes on and the report
+ * names the node without metrics.
+ */
+export async function startMonitors(ctx: RunContext, plans: ThreadPlan[]): Promise<RunMonitors> {
+  const seen = new Set<string>();
+  const targets: Array<{ machines: StackMachines; node: string; role: 'worker' | 'cluster' }> = [];
+  const add = (machines: StackMachines, node: string, role: 'worker' | 'cluster') => {
+    if (seen.has(node)) return;
+    seen.add(node);
+    targets.push({ machines, node, role });
+  };
+  for (const p of plans) {
+    for (const node of p.workers.instance.ClusterNodes) add(p.workers, node, 'worker');
+    for (const node of p.sut.instance.ClusterNodes) add(p.sut, node, 'cluster');
+  }
+  const started: Started[] = [];
+  const out: RunMonitors = { started: [], collectd: [], stop: () => stopMonitors(started) };
+  await Promise.all(
+    targets.map(async (t) => {
+      try {
+        const s = await startMonitor(ctx, t.machines, t.node);
+        if (s) {
+          started.push(s);
+          out.started.push(t.node);
+        } else out.collectd.push(t.node);
+      } catch (err) {
+        ctx.log(`${t.role} ${t.node}: no system metrics: the built-in sampler could not start (${(err as Error).message.split('\n')[0]})`);
+      }
+    }),
+  );
+  if (out.started.length) ctx.log(`sampling system metrics with e3-agent monitor on ${out.started.join(', ')}`);
+  return out;
+}
+
+async function startMonitor(ctx: RunContext, machines: StackMachines, node: string): Promise<Started | undefined> {
+  const handle = await ctx.connector.connect(machines, node);
+  const collectd = await handle.exec(COLLECTD_PID, { timeoutMs: 30_000, signal: ctx.signal });
+  if (collectd.stdout.trim()) return undefined;
+  const dataDir = nodeDataDir(machines.instance, node);
+  const np = nodePaths(dataDir, ctx.run);
+  // A sampler left by an interrupted attempt of this run is replaced, so one host never has two.
+  if (await isRunning(handle, np.monitorPidFile)) await stopByPidFile(handle, np.monitorPidFile, { graceMs: 2000 });
+  const agentPath = await shipAgent(handle, ctx.bundle, dataDir, ctx.run, ctx.signal);
+  const nodeBin = handle.kind === 'local' ? process.execPath : 'node';
+  await startDetached(handle, {
+    command: [nodeBin, agentPath, 'monitor', '--out', np.collectdCsvDir, '--interval', '1s'],
+    pidFile: np.monitorPidFile,
+    logFile: `${np.pidDir}/${ctx.run}-monitor.log`,
+  });
+  return { handle, pidFile: np.monitorPidFile };
+}
+
+async function stopMonitors(started: Started[]): Promise<void> {
+  const all = started.splice(0);
+  await Promise.all(all.map((s) => stopByPidFile(s.handle, s.pidFile, { graceMs: 3000 }).catch(() => undefined)));
+}
