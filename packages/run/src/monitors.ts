@@ -18,12 +18,21 @@ interface Started {
   pidFile: string;
 }
 
-/** pid of a running collectd, the way `e3 nodes check` probes it; empty when none. */
-const COLLECTD_PID = "p=$(pidof collectd 2>/dev/null | awk '{print $1}'); [ -z \"$p\" ] && command -v pgrep >/dev/null 2>&1 && p=$(pgrep -x collectd | head -n 1); echo \"$p\"";
+/** collectd's CSV folder on a node, as e3's collectd configs write it and gather reads it by default. */
+const COLLECTD_CSV_ROOT = '/var/lib/collectd/csv';
+
+/**
+ * Prints a file collectd wrote in the last 2 minutes when it runs (its pid probed the way `e3 nodes check`
+ * does); nothing when collectd does not run or does not write its CSV where gather looks.
+ */
+const COLLECTD_WRITING =
+  "p=$(pidof collectd 2>/dev/null | awk '{print $1}'); [ -z \"$p\" ] && command -v pgrep >/dev/null 2>&1 && p=$(pgrep -x collectd | head -n 1); " +
+  `[ -n "$p" ] && find ${COLLECTD_CSV_ROOT} -type f -mmin -2 2>/dev/null | head -n 1`;
 
 /**
  * Makes sure every machine of the run is sampled for the whole run: on each worker and cluster node
- * (once per host name, whichever thread names it first) where collectd does not run, starts
+ * (once per host name, whichever thread names it first) where collectd does not run or does not write
+ * its CSV to /var/lib/collectd/csv, starts
  * `e3-agent monitor` detached, writing collectd's CSV layout every second to `<dataDir>/collectd-csv`
  * (nodePaths().collectdCsvDir, where gather looks) with its pid in nodePaths().monitorPidFile. A cluster
  * node e3 cannot reach or start the sampler on is logged, never fatal: the run goes on and the report
@@ -57,12 +66,13 @@ export async function startMonitors(ctx: RunContext, plans: ThreadPlan[]): Promi
     }),
   );
   if (out.started.length) ctx.log(`sampling system metrics with e3-agent monitor on ${out.started.join(', ')}`);
+  if (out.collectd.length) ctx.log(`system metrics from the collectd running on ${out.collectd.join(', ')}`);
   return out;
 }
 
 async function startMonitor(ctx: RunContext, machines: StackMachines, node: string): Promise<Started | undefined> {
   const handle = await ctx.connector.connect(machines, node);
-  const collectd = await handle.exec(COLLECTD_PID, { timeoutMs: 30_000, signal: ctx.signal });
+  const collectd = await handle.exec(COLLECTD_WRITING, { timeoutMs: 30_000, signal: ctx.signal });
   if (collectd.stdout.trim()) return undefined;
   const dataDir = nodeDataDir(machines.instance, node);
   const np = nodePaths(dataDir, ctx.run);
