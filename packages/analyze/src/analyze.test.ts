@@ -187,5 +187,7 @@ describe('vital signs in the analysis', () => {
     expect(report).toContain('worker-node-002: gather failed on host-b');
     expect(report).toContain('cluster-node-001: no collectd CSV or RRD files');
     expect(report).toContain('only stage 000: worker 2 was generator-bound (event-loop delay 350 ms &gt; 100 ms)');
+    expect(report).toContain('<tr class="bad"><td class="l">only</td><td>000</td><td>2</td><td>60</td><td>70</td><td>350</td><td>400</td><td>3</td>');
+    expect(report).toContain('<tr class=""><td class="l">only</td><td>000</td><td>1</td><td>60</td><td>85</td><td>100</td>');
   });
 });

@@ -82,6 +82,25 @@ function rowsTable(rows: SummaryRow[]): string {
     .join('')}</tbody></table>`;
 }
 
+/** Per stage, every worker agent's vital signs (summary.json `health`): one stage across the workers at once. */
+function healthHtml(a: Analysis): string {
+  const rows = a.info.threads.flatMap((t) =>
+    t.stages.flatMap((st) =>
+      st.agents.flatMap((ag) => {
+        const h = ag.health;
+        if (!h) return [];
+        const bound = a.summary.generatorBound?.some((b) => b.thread === t.index && b.stage === st.index && b.worker === ag.worker);
+        return [`<tr class="${bound ? 'bad' : ''}"><td class="l">${esc(t.name)}</td><td>${st.key}</td><td>${ag.worker + 1}</td><td>${h.hostCpuPercent}</td><td>${h.processCpuPercent}</td><td>${h.eventLoopDelayMs}</td><td>${h.maxEventLoopDelayMs}</td><td>${h.maxActive}</td><td class="l">${bound ? 'generator-bound' : ''}</td></tr>`];
+      }),
+    ),
+  );
+  if (!rows.length) return '';
+  return (
+    `<h3 id="agent-health">Load generators per stage</h3><p class="muted">Each worker agent's own vital signs over the stage: host CPU and agent CPU are means (agent: % of one core), event-loop delay the median and the largest per-second p99.</p>` +
+    `<table><thead><tr><th class="l">thread</th><th>stage</th><th>worker</th><th>host CPU %</th><th>agent CPU %</th><th>loop delay ms</th><th>max loop delay ms</th><th>max in flight</th><th class="l"></th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
 function figure(spec: ChartSpec, index: number, pngs: boolean): string {
   return `<figure><canvas id="chart-${index}" data-chart="${index}" width="${spec.width}" height="${spec.height}" style="aspect-ratio:${spec.width}/${spec.height};width:100%"></canvas>${
     pngs ? `<noscript><img src="${esc(spec.file)}" alt="${esc(spec.title)}" width="${spec.width}" height="${spec.height}"></noscript>` : ''
@@ -178,6 +197,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(`<h2 id="metrics">Nodes: system metrics</h2><p class="muted">Shaded bands are the stage windows from stages.json.</p>`);
   const metricCharts = specs.filter((c) => c.group === 'metrics');
   if (!metricCharts.length) parts.push(`<p class="muted">No collectd CSV or RRD files were gathered for this run.</p>`);
+  parts.push(healthHtml(a));
   const missing = s.metrics?.missing ?? [];
   if (missing.length) {
     parts.push(`<div class="warn" id="metrics-missing"><strong>Nodes without system metrics</strong><ul>${missing.map((m) => `<li>${esc(s.threads[m.thread]?.name ?? String(m.thread))} · ${esc(m.node)}: ${esc(m.reason)}</li>`).join('')}</ul></div>`);
