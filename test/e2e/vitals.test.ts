@@ -63,7 +63,7 @@ describe('vital signs of a bring-your-own run on a localhost worker', () => {
     // worker's CSV under its data dir, then was stopped by its pid file.
     if (logs.includes('sampling system metrics with e3-agent monitor on localhost')) expect((await readdir(join(dataDir, 'collectd-csv'))).length).toBe(1);
     else expect(logs).toContain('system metrics from the collectd running on localhost');
-    await expect(readFile(join(dataDir, 'pids', `${run}-monitor.pid`), 'utf8')).rejects.toThrow();
+    await expect(readFile(join(dataDir, 'pids', `${run}-monitor-localhost.pid`), 'utf8')).rejects.toThrow();
 
     await gather({ run, home });
     const r = await analyze({ run, home, charts: false });

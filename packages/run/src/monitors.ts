@@ -76,16 +76,19 @@ async function startMonitor(ctx: RunContext, machines: StackMachines, node: stri
   if (collectd.stdout.trim()) return undefined;
   const dataDir = nodeDataDir(machines.instance, node);
   const np = nodePaths(dataDir, ctx.run);
+  const pidFile = np.monitorPidFile(node);
   // A sampler left by an interrupted attempt of this run is replaced, so one host never has two.
-  if (await isRunning(handle, np.monitorPidFile)) await stopByPidFile(handle, np.monitorPidFile, { graceMs: 2000 });
+  if (await isRunning(handle, pidFile)) await stopByPidFile(handle, pidFile, { graceMs: 2000 });
   const agentPath = await shipAgent(handle, ctx.bundle, dataDir, ctx.run, ctx.signal);
   const nodeBin = handle.kind === 'local' ? process.execPath : 'node';
+  // Host folder: the host name, as collectd's; a remote node's own name, so nodes sharing a data dir never mix.
+  const host = handle.kind === 'local' ? [] : ['--host', node.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '_')];
   await startDetached(handle, {
-    command: [nodeBin, agentPath, 'monitor', '--out', np.collectdCsvDir, '--interval', '1s'],
-    pidFile: np.monitorPidFile,
-    logFile: `${np.pidDir}/${ctx.run}-monitor.log`,
+    command: [nodeBin, agentPath, 'monitor', '--out', np.collectdCsvDir, '--interval', '1s', ...host],
+    pidFile,
+    logFile: pidFile.replace(/\.pid$/, '.log'),
   });
-  return { handle, pidFile: np.monitorPidFile };
+  return { handle, pidFile };
 }
 
 async function stopMonitors(started: Started[]): Promise<void> {

@@ -155,7 +155,7 @@ export function nodePaths(dataDir: string, run: string) {
     pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,
     collectdCsvDir: nodeCollectdCsvDir(dataDir),
-    /** Pid file of the built-in sampler e3 started on this node for the run (one per host). */
-    monitorPidFile: `${dataDir}/pids/${run}-monitor.pid`,
+    /** Pid file of the built-in sampler e3 started on `node` for the run (named by node: data dirs may be shared). */
+    monitorPidFile: (node: string) => `${dataDir}/pids/${run}-monitor-${node.replace(/[^A-Za-z0-9._-]+/g, '_')}.pid`,
   };
 }
