@@ -59,6 +59,17 @@ describe('e3 demo', () => {
     expect(reanalysed.samples).toBe(summary.samples);
     expect(reanalysed.generatedAt > summary.generatedAt).toBe(true);
 
+    // Both targets' hosting tickets (in use and queued) are charted from the series the target wrote.
+    const report = await readFile(join(runDir, 'analysis/report.html'), 'utf8');
+    const metricNodes: Array<{ thread: number; node: string; charts: Array<{ id: string; title: string; series: string[] }> }> = summary.metrics.nodes;
+    for (const thread of [0, 1]) {
+      const tickets = metricNodes.filter((n) => n.thread === thread && n.node === 'cluster-node-001').flatMap((n) => n.charts).find((c) => c.title === 'Hosting tickets');
+      expect(tickets?.series).toEqual(expect.arrayContaining(['Used', 'QueuedRequests']));
+      const dir = `thread-00${thread + 1}`;
+      expect(report).toMatch(new RegExp(`metrics-${dir}-cluster-node-001(-[^"]*)?-jmx-GenericJMX-com-atlassian-bitbucket-HostingTickets\\.png`));
+      expect(existsSync(join(runDir, 'analysis', summary.charts.find((f: string) => f.startsWith(`metrics-${dir}-cluster-node-001`) && f.endsWith('HostingTickets.png'))))).toBe(true);
+    }
+
     // Deprovision stopped both targets and removed their data; the seeded base stays for the next run.
     expect(await readdir(join(home, 'tmp/local-targets'))).toEqual(['local-small']);
     expect(await targetPids()).toEqual(before);

@@ -1,11 +1,11 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { ANALYSIS_SUMMARY_FILE, renderError, type E3Error, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, writePhaseStatus } from '@e3/model';
+import { ANALYSIS_SUMMARY_FILE, renderError, type E3Error, type AnalysisSummary, type SampleRow, loadFile, readPhaseStatus, runDirPaths, writeGatherManifest, writePhaseStatus } from '@e3/model';
 import { runCli } from '@e3/model/cli';
-import { makeTmpDir } from '@e3/test-utils';
+import { makeTmpDir, writeTree } from '@e3/test-utils';
 
 import { generateRun } from '../test/helpers/generate-run.js';
 import { analyze, analyzeCommand, formatAnalyzeResult, glance } from './analyze.js';
@@ -154,5 +154,40 @@ summary: <run>/analysis/summary.json"
 
 Run \`e3 list runs\` to see the runs in e3-home, or pass the path of a run folder"
 `);
+  });
+});
+
+describe('vital signs in the analysis', () => {
+  it('names every node without metrics with its reason, and flags the stage whose worker agent was overloaded', async () => {
+    const g = await smallRun();
+    const paths = runDirPaths(g.runDir);
+    await writeTree(join(paths.workerNodeDir(0, 0), 'collectd-csv/localhost'), {
+      'load/load-2026-11-25': `epoch,shortterm,midterm,longterm\n${T0 / 1000},1,2,3\n${T0 / 1000 + 5},2,2,3\n`,
+    });
+    await writeGatherManifest(g.runDir, {
+      nodes: [
+        { thread: 0, role: 'worker', index: 0, node: 'host-a', dir: 'thread-001/worker-node-001', files: {} },
+        { thread: 0, role: 'worker', index: 1, node: 'host-b', dir: 'thread-001/worker-node-002', files: {}, error: { code: 'E3_NODE_UNREACHABLE', message: 'host-b: connection refused' } },
+        { thread: 0, role: 'cluster', index: 0, node: 'bitbucket-1', dir: 'thread-001/cluster-node-001', files: {} },
+      ],
+    });
+    // Worker 2's agent measured a 350 ms event-loop delay in its median second.
+    const health = { hostCpuPercent: 60, processCpuPercent: 70, eventLoopDelayMs: 350, maxEventLoopDelayMs: 400, maxActive: 3 };
+    await writeFile(paths.stageSummaryFile(0, 1, 0), JSON.stringify({ samples: rows(1).length, health }));
+    await writeFile(paths.stageSummaryFile(0, 0, 0), JSON.stringify({ samples: rows(0).length, health: { ...health, eventLoopDelayMs: 100, processCpuPercent: 85 } }));
+
+    const r = await analyze({ run: g.runDir, charts: false });
+    expect(r.summary.metrics!.nodes.map((n) => [n.node, n.charts.map((c) => c.id)])).toEqual([['worker-node-001', ['load']]]);
+    expect(r.summary.metrics!.missing).toEqual([
+      { thread: 0, node: 'cluster-node-001', reason: 'no collectd CSV or RRD files in the stage windows (node bitbucket-1)' },
+      { thread: 0, node: 'worker-node-002', reason: 'gather failed on host-b: [E3_NODE_UNREACHABLE] host-b: connection refused' },
+    ]);
+    expect(r.summary.generatorBound!.map((b) => [b.stage, b.worker, b.cpuPercent, b.eventLoopDelayMs])).toEqual([[0, 1, 70, 350]]);
+    const report = await readFile(r.reportFile!, 'utf8');
+    expect(report).toContain('worker-node-002: gather failed on host-b');
+    expect(report).toContain('cluster-node-001: no collectd CSV or RRD files');
+    expect(report).toContain('only stage 000: worker 2 was generator-bound (event-loop delay 350 ms &gt; 100 ms)');
+    expect(report).toContain('<tr class="bad"><td class="l">only</td><td>000</td><td>2</td><td>60</td><td>70</td><td>350</td><td>400</td><td>3</td>');
+    expect(report).toContain('<tr class=""><td class="l">only</td><td>000</td><td>1</td><td>60</td><td>85</td><td>100</td>');
   });
 });

@@ -23,6 +23,7 @@ import { verdictLines } from './answer.js';
 import { junitXml } from './junit.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
+import { generatorBound, metricsSummary } from './vitals.js';
 import { renderCharts } from './render-png.js';
 import { renderReport } from './report.js';
 import { readRun, resolveRunDir, type RunInfo } from './run-dir.js';
@@ -215,6 +216,8 @@ export async function computeAnalysis(
   const summary = buildSummary(info, agg, table);
   lap('summary');
   const metrics = await readNodeMetrics(info, { warnings: summary.warnings });
+  summary.metrics = await metricsSummary(info, metrics);
+  summary.generatorBound = generatorBound(info);
   lap('metrics');
   const series = await readTimeSeries(info);
   const charts = [...buildCharts({ info, agg, table, summary, metrics }), ...timeSeriesCharts(series)];

@@ -60,6 +60,32 @@ ${s + 10},400
   });
 });
 
+describe('the E³ chart set beyond CPU, memory, load and network', () => {
+  it('charts the CPU sum, swap and swap I/O, git CPU time and git disk I/O from their collectd files', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({ dir, startAt: T0, collectd: false, tests: [{ test: 't', ops: [{ op: 'o', medianMs: 100 }] }], threads: [{ name: 'x', workers: 1, stages: [{ clients: 1, durationMs: 20_000 }] }] });
+    const s = T0 / 1000;
+    await writeTree(`${g.runDir}/thread-001/worker-node-001/collectd-csv/localhost`, {
+      // +200 and +100 jiffies per 10 s: 20 % user + 10 % system = 30 % busy
+      'aggregation-cpu-average/cpu-user-2026-11-25': `epoch,value\n${s},0\n${s + 10},200\n`,
+      'aggregation-cpu-average/cpu-system-2026-11-25': `epoch,value\n${s},0\n${s + 10},100\n`,
+      'swap/swap-used-2026-11-25': `epoch,value\n${s},${2 ** 30}\n`,
+      'swap/swap_io-in-2026-11-25': `epoch,value\n${s},0\n${s + 10},20000000\n`,
+      // 5 s of user CPU time in 10 s = 50 % of a core; 4 MB written in 10 s = 0.4 MB/s
+      'processes-git/ps_cputime-2026-11-25': `epoch,user,syst\n${s},0,0\n${s + 10},5000000,1000000\n`,
+      'processes-git/io_octets-2026-11-25': `epoch,rx,tx\n${s},0,0\n${s + 10},0,4000000\n`,
+    });
+    const [m] = await readNodeMetrics(await readRun(g.runDir));
+    const strip = (id: string) => m!.strips.find((x) => x.id === id)!;
+    expect(strip('cpu-sum').series).toEqual([{ label: 'busy', points: [[T0 + 10_000, 30]] }]);
+    expect(strip('swap').series).toEqual([{ label: 'used', points: [[T0, 1]] }]);
+    expect(strip('swap-io').series).toEqual([{ label: 'in', points: [[T0 + 10_000, 2]] }]);
+    expect(strip('git-cpu').series.map((x) => [x.label, x.points[0]![1]])).toEqual([['user', 50], ['syst', 10]]);
+    expect(strip('git-disk').series.map((x) => x.label)).toEqual(['rx', 'tx']);
+    expect(strip('git-disk').series[1]!.points[0]![1]).toBeCloseTo(0.4, 9);
+  });
+});
+
 describe('errorClass', () => {
   it('folds ids and long numbers so that the same failure groups together', () => {
     expect(errorClass('git 128: fatal: repository \'/tmp/x/4f3c2a\' not found')).toBe("git 128: fatal: repository '#' not found");

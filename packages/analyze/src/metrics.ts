@@ -156,6 +156,29 @@ const CPU_STATES = ['user', 'system', 'wait', 'nice', 'softirq', 'interrupt', 's
 const GiB = 1 / 2 ** 30;
 const MB = 1 / 1e6;
 
+/** E³'s cpu-all-sum: the busy share (the states of `cpu` summed per timestamp), one series. */
+function cpuSum(cpu: Strip): Strip {
+  const sum = new Map<number, number>();
+  for (const s of cpu.series) for (const [t, y] of s.points) sum.set(t, (sum.get(t) ?? 0) + y);
+  return { id: 'cpu-sum', title: 'CPU busy (sum of states)', unit: '%', stacked: false, max: 100, series: [{ label: 'busy', points: [...sum.entries()].sort((a, b) => a[0] - b[0]) }] };
+}
+
+/** Swap use (GiB, stacked) and swap I/O (MB/s) when collectd's swap plugin (or the sampler) wrote them. */
+async function swapStrips(src: Source, push: (s: Strip) => void): Promise<void> {
+  const swap: Strip = { id: 'swap', title: 'Swap', unit: 'GiB', stacked: true, series: [] };
+  for (const st of ['used', 'cached', 'free']) {
+    const raw = await src.load('swap', `swap-${st}`);
+    if (raw) swap.series.push({ label: st, points: gauge(raw, 0, GiB) });
+  }
+  push(swap);
+  const io: Strip = { id: 'swap-io', title: 'Swap I/O', unit: 'MB/s', stacked: false, series: [] };
+  for (const dir of ['in', 'out']) {
+    const raw = await src.load('swap', `swap_io-${dir}`);
+    if (raw) io.series.push({ label: dir, points: rate(raw, 0, MB) });
+  }
+  push(io);
+}
+
 /** The strips of one host, in the E³ report order; only what has data. */
 async function strips(src: Source): Promise<Strip[]> {
   const out: Strip[] = [];
@@ -192,6 +215,7 @@ async function strips(src: Source): Promise<Strip[]> {
     }
   }
   push(cpu);
+  push(cpuSum(cpu));
 
   // memory
   if (has('memory')) {
@@ -202,6 +226,8 @@ async function strips(src: Source): Promise<Strip[]> {
     }
     push(mem);
   }
+
+  if (has('swap')) await swapStrips(src, push);
 
   // load
   if (has('load')) {
@@ -233,6 +259,11 @@ async function strips(src: Source): Promise<Strip[]> {
     push(procs);
     const rss = await src.load('processes-git', 'ps_rss');
     if (rss) push({ id: 'git-rss', title: 'git resident memory', unit: 'GiB', stacked: false, series: [{ label: 'rss', points: gauge(rss, 0, GiB) }] });
+    // ps_cputime: microseconds of CPU per second → % of one core.
+    const cputime = await src.load('processes-git', 'ps_cputime');
+    if (cputime) push({ id: 'git-cpu', title: 'git CPU time', unit: '% of a core', stacked: true, series: cputime.columns.map((c, i) => ({ label: c, points: rate(cputime, i, 1e-4) })) });
+    const io = (await src.load('processes-git', 'io_octets')) ?? (await src.load('processes-git', 'ps_disk_octets'));
+    if (io) push({ id: 'git-disk', title: 'git disk I/O', unit: 'MB/s', stacked: false, series: io.columns.map((c, i) => ({ label: c, points: rate(io, i, MB) })) });
   }
 
   // JMX: hosting tickets first, then every other GenericJMX folder

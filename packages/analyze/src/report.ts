@@ -101,6 +101,25 @@ function rowsTable(rows: SummaryRow[]): string {
     .join('')}</tbody></table>`;
 }
 
+/** Per stage, every worker agent's vital signs (summary.json `health`): one stage across the workers at once. */
+function healthHtml(a: Analysis): string {
+  const rows = a.info.threads.flatMap((t) =>
+    t.stages.flatMap((st) =>
+      st.agents.flatMap((ag) => {
+        const h = ag.health;
+        if (!h) return [];
+        const bound = a.summary.generatorBound?.some((b) => b.thread === t.index && b.stage === st.index && b.worker === ag.worker);
+        return [`<tr class="${bound ? 'bad' : ''}"><td class="l">${esc(t.name)}</td><td>${st.key}</td><td>${ag.worker + 1}</td><td>${h.hostCpuPercent}</td><td>${h.processCpuPercent}</td><td>${h.eventLoopDelayMs}</td><td>${h.maxEventLoopDelayMs}</td><td>${h.maxActive}</td><td class="l">${bound ? 'generator-bound' : ''}</td></tr>`];
+      }),
+    ),
+  );
+  if (!rows.length) return '';
+  return (
+    `<h3 id="agent-health">Load generators per stage</h3><p class="muted">Each worker agent's own vital signs over the stage: host CPU and agent CPU are means (agent: % of one core), event-loop delay the median and the largest per-second p99.</p>` +
+    `<table><thead><tr><th class="l">thread</th><th>stage</th><th>worker</th><th>host CPU %</th><th>agent CPU %</th><th>loop delay ms</th><th>max loop delay ms</th><th>max in flight</th><th class="l"></th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
 function figure(spec: ChartSpec, index: number, pngs: boolean): string {
   return `<figure><canvas id="chart-${index}" data-chart="${index}" width="${spec.width}" height="${spec.height}" style="aspect-ratio:${spec.width}/${spec.height};width:100%"></canvas>${
     pngs ? `<noscript><img src="${esc(spec.file)}" alt="${esc(spec.title)}" width="${spec.width}" height="${spec.height}"></noscript>` : ''
@@ -144,6 +163,9 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   if (!s.complete || s.warnings.length) {
     const notes = s.threads.flatMap((t) => t.stages.filter((st) => st.notes.length).map((st) => `${t.name} stage ${st.key}: ${st.notes.join('; ')}`));
     parts.push(`<div class="warn" id="partial"><strong>${s.complete ? 'Notes' : 'Partial run: the stages noted here are incomplete or their samples cannot be trusted'}</strong><ul>${[...notes, ...s.warnings].map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
+  }
+  if (s.generatorBound?.length) {
+    parts.push(`<div class="warn" id="generator-bound"><strong>Generator-bound: during these stages a worker, not the server, may have been the bottleneck (agent CPU above 85 % of a core or event-loop delay above 100 ms). Add workers or lower the load per worker.</strong><ul>${s.generatorBound.map((g) => `<li>${esc(g.message)}</li>`).join('')}</ul></div>`);
   }
   parts.push(`<nav><a href="#charts">Load charts</a><a href="#over-time">Over time</a><a href="#facts">Run</a><a href="#summary">Summary</a><a href="#stages">Stages</a><a href="#metrics">Nodes</a><a href="#errors">Errors</a><a href="#checks">Thresholds</a></nav>`);
 
@@ -192,6 +214,11 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   parts.push(`<h2 id="metrics">Nodes: system metrics</h2><p class="muted">Shaded bands are the stage windows from stages.json.</p>`);
   const metricCharts = specs.filter((c) => c.group === 'metrics');
   if (!metricCharts.length) parts.push(`<p class="muted">No collectd CSV or RRD files were gathered for this run.</p>`);
+  parts.push(healthHtml(a));
+  const missing = s.metrics?.missing ?? [];
+  if (missing.length) {
+    parts.push(`<div class="warn" id="metrics-missing"><strong>Nodes without system metrics</strong><ul>${missing.map((m) => `<li>${esc(s.threads[m.thread]?.name ?? String(m.thread))} · ${esc(m.node)}: ${esc(m.reason)}</li>`).join('')}</ul></div>`);
+  }
   for (const t of s.threads) {
     for (const node of t.nodes) {
       const cs = metricCharts.filter((c) => c.thread === t.index && c.node === node);

@@ -14,12 +14,14 @@ import {
   runDirPaths,
   stageAttemptOf,
   stageDirName,
+  stageHealth,
   stageKey,
   threadDirName,
   threadName,
   type RunDirPaths,
   type RunFile,
   type GatherManifest,
+  type StageHealth,
   type StageRecord,
   type StageSummary,
   type Threshold,
@@ -69,6 +71,8 @@ export interface AgentAccount {
   worker: number;
   samples: number;
   arrivals?: { scheduled: number; started: number; late: number; dropped: number };
+  /** The agent's vital signs over the stage (agents before the health field: computed from ticks, or none). */
+  health?: StageHealth;
 }
 
 export interface ThreadInfo {
@@ -115,7 +119,8 @@ async function readAgentAccount(file: string, worker: number, notes: string[]): 
     const s = JSON.parse(text) as Partial<StageSummary>;
     if (typeof s.samples !== 'number') throw new Error('no samples count');
     const a = s.arrivals;
-    return { worker, samples: s.samples, ...(a ? { arrivals: { scheduled: a.scheduled, started: a.started, late: a.late, dropped: a.dropped } } : {}) };
+    const health = s.health ?? (Array.isArray(s.ticks) ? stageHealth(s.ticks) : undefined);
+    return { worker, samples: s.samples, ...(a ? { arrivals: { scheduled: a.scheduled, started: a.started, late: a.late, dropped: a.dropped } } : {}), ...(health ? { health } : {}) };
   } catch (err) {
     notes.push(`worker ${worker + 1}: ${basename(file)} unreadable (${(err as Error).message}): its row count cannot be checked`);
     return undefined;

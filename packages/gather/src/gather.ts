@@ -10,6 +10,7 @@ import {
   nodePaths,
   readGatherManifest,
   readPhaseStatus,
+  COLLECTD_CSV_DIR,
   readRunFile,
   readStages,
   requirePhase,
@@ -188,8 +189,10 @@ async function gatherIn(home: string, runDir: string, runFile: RunFile, options:
   const to = windowEnd + margin;
   const csvDir = options.collectdCsvDir ?? DEFAULT_COLLECTD_CSV_DIR;
   const rrdDir = options.collectdRrdDir ?? DEFAULT_COLLECTD_RRD_DIR;
+  // e3's own CSV on a node (built-in sampler, local target): same run-dir folder as collectd's.
+  const e3Csv = (src: string): Source => ({ src, dest: COLLECTD_CSV_DIR, include: collectdDayGlobs(from, to) });
   const metrics = (): Source[] => [
-    { src: csvDir, dest: 'collectd-csv', include: collectdDayGlobs(from, to) },
+    { src: csvDir, dest: COLLECTD_CSV_DIR, include: collectdDayGlobs(from, to) },
     { src: rrdDir, dest: 'collectd-rrd', newerThan: from },
   ];
 
@@ -203,7 +206,7 @@ async function gatherIn(home: string, runDir: string, runFile: RunFile, options:
         thread: t, role: 'worker', index: w, node, machines: workers,
         dir: relative(runDir, paths.workerNodeDir(t, w)),
         // Local workers write their stages straight into the run dir.
-        sources: [...(local ? [] : [{ src: np.workerDir(t, w), dest: '' }]), { src: np.collectdCsvDir, dest: 'collectd-csv', include: collectdDayGlobs(from, to) }, ...metrics()],
+        sources: [...(local ? [] : [{ src: np.workerDir(t, w), dest: '' }]), e3Csv(np.collectdCsvDir), ...metrics()],
       });
     });
     const sut = await threadMachines(home, runDir, runFile, t, 'instance');
@@ -214,6 +217,7 @@ async function gatherIn(home: string, runDir: string, runFile: RunFile, options:
         dir: relative(runDir, paths.clusterNodeDir(t, c)),
         sources: [
           ...logDirs.map((d, i) => ({ src: d, dest: logDirs.length > 1 ? `log/${i + 1}` : 'log', newerThan: from, expected: Boolean(sut.instance.logDirs) })),
+          e3Csv(nodePaths(nodeDataDir(sut.instance, node), options.run).collectdCsvDir),
           ...metrics(),
         ],
       });

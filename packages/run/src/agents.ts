@@ -65,7 +65,7 @@ export async function checkWorker(handle: NodeHandle, signal?: AbortSignal): Pro
 }
 
 /** Ships the agent bundle unless the worker already has the same bytes. Returns its path there. */
-async function shipAgent(handle: NodeHandle, bundle: AgentBundle, dataDir: string, run: string, signal?: AbortSignal): Promise<string> {
+export async function shipAgent(handle: NodeHandle, bundle: AgentBundle, dataDir: string, run: string, signal?: AbortSignal): Promise<string> {
   if (handle.kind === 'local') return bundle.path;
   const target = nodePaths(dataDir, run).agentBundle;
   const have = await handle.exec(`sha256sum ${shellQuote(target)} 2>/dev/null || true`, { signal });

@@ -1,4 +1,4 @@
-import type { TickMessage } from '@e3/model';
+import { GENERATOR_BOUND_LIMITS, type TickMessage } from '@e3/model';
 import * as hdr from 'hdr-histogram-js';
 
 /** What one thread is doing, for the live display. */
@@ -21,6 +21,8 @@ export interface ThreadProgress {
   /** Open model: share of the arrivals so far that were dropped, all workers. */
   dropRate?: number;
   workersLost: number;
+  /** Set when a worker's agent was over GENERATOR_BOUND_LIMITS in the last second: the highest figures. */
+  generatorBound?: string;
 }
 
 /** Histograms of tick ops: microseconds from 1 µs to 1 h, 3 significant digits (as the agent records them). */
@@ -31,7 +33,7 @@ const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackab
  * samples, and the p95 of all requests from the workers' histograms merged (a tick op without a histogram,
  * from an older agent, contributes its own p95 as a lower bound).
  */
-export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number } {
+export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: number; p95: number; generatorBound?: string } {
   let tx = 0;
   let count = 0;
   let errors = 0;
@@ -47,7 +49,15 @@ export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: nu
     }
   }
   const p95 = merged.totalCount ? Math.round(merged.getValueAtPercentile(95)) / 1000 : 0;
-  return { tps: tx, errorRate: count ? errors / count : 0, p95: Math.max(p95, floor) };
+  const bound = generatorBoundNow(ticks);
+  return { tps: tx, errorRate: count ? errors / count : 0, p95: Math.max(p95, floor), ...(bound ? { generatorBound: bound } : {}) };
+}
+
+/** `agent CPU 97 %, loop delay 412 ms` when a worker's last second passed GENERATOR_BOUND_LIMITS, else undefined. */
+function generatorBoundNow(ticks: TickMessage[]): string | undefined {
+  const over = ticks.flatMap((t) => (t.health && (t.health.processCpuPercent > GENERATOR_BOUND_LIMITS.cpuPercent || t.health.eventLoopDelayMs > GENERATOR_BOUND_LIMITS.eventLoopDelayMs) ? [t.health] : []));
+  if (!over.length) return undefined;
+  return `agent CPU ${Math.round(Math.max(...over.map((h) => h.processCpuPercent)))} %, loop delay ${Math.round(Math.max(...over.map((h) => h.eventLoopDelayMs)))} ms`;
 }
 
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
@@ -59,7 +69,7 @@ const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 export function formatProgress(p: ThreadProgress): string {
   const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
   if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
-  const lost = p.workersLost ? `  ${p.workersLost} worker(s) lost` : '';
+  const lost = (p.workersLost ? `  ${p.workersLost} worker(s) lost` : '') + (p.generatorBound ? `  WARNING generator-bound (${p.generatorBound})` : '');
   const drop = p.dropRate !== undefined ? `  drop ${(p.dropRate * 100).toFixed(1)}%` : '';
   return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${drop}${lost}`;
 }

@@ -21,6 +21,7 @@ import { checkWorker } from './agents.js';
 import { createBarrier } from './barrier.js';
 import { systemClock, type AgentBundle, type RunContext } from './context.js';
 import { createInputs, type RunInputs } from './inputs.js';
+import { startMonitors } from './monitors.js';
 import { plan, snapshotOf, type ThreadPlan } from './plan.js';
 import type { ThreadProgress } from './progress.js';
 import { removeRunScratch } from './scratch.js';
@@ -105,7 +106,9 @@ async function runIn(home: string, runDir: string, options: RunOptions): Promise
   let failure: unknown;
   let interrupted: boolean;
   try {
+    const monitors = await startMonitors(ctx, plans);
     const results = await Promise.allSettled(plans.map((p) => runThread(ctx, p, records)));
+    await monitors.stop();
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
     interrupted = Boolean(signal?.aborted) || failed.some((e) => isE3Error(e) && e.code === 'E3_INTERRUPTED');
     if (failed.length) failure = interrupted ? new E3Error('INTERRUPTED', `run ${options.run} interrupted; every agent was stopped and the data so far is kept`, { hint: `Continue with \`e3 run -r ${options.run} --resume\`` }) : failed.length === 1 ? failed[0] : combine(failed);

@@ -2,11 +2,16 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { nodeCollectdCsvDir } from '@e3/model';
+
 import type { TargetState } from './http/context.js';
 
-/** `<data>/log/collectd-csv/<host>`: collectd CSV layout (`<plugin>/<type>-<instance>-YYYY-MM-DD`, `epoch,value`). */
+/**
+ * `<data>/collectd-csv/<host>` (model's nodeCollectdCsvDir, which gather copies from every cluster node whose
+ * instance `dataDir` is `<data>`): collectd CSV layout (`<plugin>/<type>-<instance>-YYYY-MM-DD`, `epoch,value`).
+ */
 export function metricsDir(dataDir: string, host = 'localhost'): string {
-  return join(dataDir, 'log', 'collectd-csv', host);
+  return join(nodeCollectdCsvDir(dataDir), host);
 }
 
 async function appendSample(dir: string, plugin: string, name: string, epoch: number, value: number): Promise<void> {

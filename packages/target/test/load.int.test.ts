@@ -56,7 +56,7 @@ describe('load: 200 concurrent clones (SSH + HTTP) and 20 concurrent pushes with
     const statuses = access.trim().split('\n').map((l) => Number(l.split(' | ')[7]));
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     expect(statuses.length).toBeGreaterThanOrEqual(200);
-    const metrics = join(fx.data, 'log', 'collectd-csv', 'localhost', 'GenericJMX-com.atlassian.bitbucket_HostingTickets');
+    const metrics = join(fx.data, 'collectd-csv', 'localhost', 'GenericJMX-com.atlassian.bitbucket_HostingTickets');
     const files = await readdir(metrics);
     const queuedFile = files.find((f) => f.startsWith('gauge-QueuedRequests-'))!;
     const queued = (await readFile(join(metrics, queuedFile), 'utf8')).trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));

@@ -12,6 +12,7 @@ import {
   SAMPLES_FILE,
   STAGE_SUMMARY_FILE,
   STAGE_SUMMARY_FORMAT_VERSION,
+  stageHealth,
   writeJsonAtomic,
   type AssignmentMode,
   type Job,
@@ -28,6 +29,7 @@ import type { Script } from '../script/api.js';
 import { resolveScript } from '../script/registry.js';
 import { systemClock, type StageClock } from './clock.js';
 import { runClosed } from './closed.js';
+import { startHealth } from './health.js';
 import type { StageRun } from './context.js';
 import { noArrivals, openPool, runOpen, type ArrivalCounts } from './open.js';
 import { runTeardowns } from './teardown.js';
@@ -132,10 +134,12 @@ async function prepareStage(options: RunStageOptions, stop: AbortSignal, cut: Ab
 function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(): Tick[] } {
   const ticks: Tick[] = [];
   const ended = new AbortController();
+  const health = startHealth();
   const emit = (t: number) => {
     const extra = arrivals ? { arrivals: arrivals.tick.scheduled, late: arrivals.tick.late, dropped: arrivals.tick.dropped } : {};
     if (arrivals) arrivals.tick = { scheduled: 0, late: 0, dropped: 0 };
     const tick = run.recorder.tick({ t: Math.round(t), second: ticks.length, active: run.active, ...extra });
+    tick.health = health.read();
     // The second's histograms go to the controller only; summary.json keeps the stage's own.
     ticks.push({ ...tick, ops: tick.ops.map(({ histogram: _histogram, ...op }) => op) });
     try {
@@ -151,6 +155,7 @@ function startTicks(run: StageRun, arrivals: ArrivalCounts | undefined): { stop(
     stop() {
       ended.abort();
       emit(run.clock.now());
+      health.stop();
       return ticks;
     },
   };
@@ -199,6 +204,8 @@ function summarize(run: StageRun, ticks: Tick[], stopped: boolean, arrivals: Arr
     ticks,
   };
   if (arrivals) summary.arrivals = { rate: options.rate!, ...arrivals.total, lateThresholdMs: options.lateThresholdMs ?? 10 };
+  const health = stageHealth(ticks);
+  if (health) summary.health = health;
   return summary;
 }
 

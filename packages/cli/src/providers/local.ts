@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { E3Error, findHomeFile, homeFilePath, type Instance } from '@e3/model';
+import { E3Error, findHomeFile, homeFilePath, nodeCollectdCsvDir, type Instance } from '@e3/model';
 import type { DeletedResource, Provider, ProviderContext, ProvisionedParts, ProvisionRequest } from '@e3/provision';
 import { keygen } from '@e3/snapshot';
 import { seedTarget, startDetachedTarget, stopTarget } from '@e3/target';
@@ -89,6 +89,7 @@ export function localProvider(): Provider {
           await mkdir(join(data, '..'), { recursive: true });
           await cp(base, data, { recursive: true });
           await rm(join(data, 'log'), { recursive: true, force: true });
+          await rm(nodeCollectdCsvDir(data), { recursive: true, force: true });
           return startDetachedTarget({
             data,
             httpPort: 0,
@@ -111,6 +112,8 @@ export function localProvider(): Provider {
         reset: 'restore',
         healthTimeoutMs: 60_000,
         logDirs: [join(data, 'log')],
+        // The target writes its JMX-style series to nodeCollectdCsvDir(data), where gather looks.
+        dataDir: data,
       } as Instance;
       return out;
     },

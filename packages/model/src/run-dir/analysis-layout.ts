@@ -6,7 +6,7 @@ export const ANALYSIS_SUMMARY_FILE = 'summary.json';
 export const ANALYSIS_REPORT_FILE = 'report.html';
 export const ANALYSIS_SCREENSHOT_FILE = 'report.png';
 /** collectd's CSV writer output inside a node folder: `collectd-csv/<host>/<plugin-instance>/<type-instance>-YYYY-MM-DD`. */
-export const COLLECTD_CSV_DIR = 'collectd-csv';
+export { NODE_COLLECTD_CSV_DIR as COLLECTD_CSV_DIR } from './layout.js';
 /** collectd's RRD writer output inside a node folder: `collectd-rrd/<host>/<plugin-instance>/<type-instance>.rrd`. */
 export const COLLECTD_RRD_DIR = 'collectd-rrd';
 /** Node folder names inside a thread folder: worker-node-NNN, cluster-node-NNN, file-server-NNN. */

@@ -129,6 +129,17 @@ export function runDirPaths(root: string, run: string = root.split(/[\\/]/).filt
   };
 }
 
+/**
+ * collectd-CSV folder name, both on a node (`<dataDir>/collectd-csv/<host>/…`, where the agent's built-in
+ * sampler and the local target write) and in a run-dir node folder (`<node>/collectd-csv/<host>/…`, where
+ * gather puts every node's CSV and analyze reads it). Same string as analysis-layout's COLLECTD_CSV_DIR.
+ */
+export const NODE_COLLECTD_CSV_DIR = 'collectd-csv';
+/** `<dataDir>/collectd-csv`: the collectd-CSV root e3 writes on a node (sampler, local target). */
+export function nodeCollectdCsvDir(dataDir: string): string {
+  return `${dataDir}/${NODE_COLLECTD_CSV_DIR}`;
+}
+
 /** e3's folder on a remote worker or cluster node when the instance file sets no `dataDir`. */
 export const DEFAULT_NODE_DATA_DIR = '/tmp/e3';
 
@@ -158,6 +169,8 @@ export function nodePaths(dataDir: string, run: string) {
     workDir: (t: number, w: number) => `${dataDir}/scratch/${run}/${threadDirName(t)}/${workerNodeDirName(w)}`,
     pidFile: (t: number, w: number) => `${dataDir}/pids/${run}-${threadDirName(t)}-${workerNodeDirName(w)}.pid`,
     pidDir: `${dataDir}/pids`,
-    collectdCsvDir: `${dataDir}/collectd-csv`,
+    collectdCsvDir: nodeCollectdCsvDir(dataDir),
+    /** Pid file of the built-in sampler e3 started on `node` for the run (named by node: data dirs may be shared). */
+    monitorPidFile: (node: string) => `${dataDir}/pids/${run}-monitor-${node.replace(/[^A-Za-z0-9._-]+/g, '_')}.pid`,
   };
 }

@@ -125,6 +125,41 @@ const Check = Type.Object(
   { description: 'One threshold applied to one aggregate.' },
 );
 
+const MetricsNode = Type.Object(
+  {
+    thread: Type.Integer({ description: 'Thread index (0-based).' }),
+    node: Type.String({ description: 'Node folder: worker-node-NNN, cluster-node-NNN or file-server-NNN.' }),
+    host: Type.String({ description: 'Host folder inside collectd-csv/ or collectd-rrd/.' }),
+    source: Type.String({ description: 'csv or rrd.' }),
+    charts: Type.Array(
+      Type.Object({ id: Type.String({ description: 'Strip id (cpu, memory, load, network, jmx-…).' }), title: Type.String({ description: 'Chart title.' }), series: Type.Array(Type.String(), { description: 'Series labels.' }) }),
+      { description: 'The metric charts drawn for this node and host.' },
+    ),
+  },
+  { description: 'A node with system metrics.' },
+);
+
+const MissingMetrics = Type.Object(
+  {
+    thread: Type.Integer({ description: 'Thread index (0-based).' }),
+    node: Type.String({ description: 'Node folder, or the node name when gather never created one.' }),
+    reason: Type.String({ description: 'Why there are no charts: the gather error, or no collectd CSV/RRD files in the stage windows.' }),
+  },
+  { description: 'A node of the run without system metrics.' },
+);
+
+const GeneratorBound = Type.Object(
+  {
+    thread: Type.Integer({ description: 'Thread index (0-based).' }),
+    stage: Type.Integer({ description: 'Stage index.' }),
+    worker: Type.Integer({ description: 'Worker index (0-based) whose agent was overloaded.' }),
+    cpuPercent: Type.Optional(Num('Highest host CPU use (%) the agent measured during the stage.')),
+    eventLoopDelayMs: Type.Optional(Num('Highest event-loop delay (p99 per second, ms) the agent measured during the stage.')),
+    message: Type.String({ description: 'One line for people.' }),
+  },
+  { description: 'A stage whose load generator, not the server, may have been the bottleneck.' },
+);
+
 export const AnalysisSummary = Type.Object(
   {
     formatVersion: Type.Integer({ minimum: 1, description: 'Run-directory format version.' }),
@@ -149,6 +184,18 @@ export const AnalysisSummary = Type.Object(
     ),
     charts: Type.Array(Type.String(), { description: 'PNG files written to analysis/.' }),
     warnings: Type.Array(Type.String(), { description: 'What was skipped or could not be read, for people.' }),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          nodes: Type.Array(MetricsNode, { description: 'Nodes with system metrics, thread and node order.' }),
+          missing: Type.Array(MissingMetrics, { description: 'Nodes of the run without system metrics, and why.' }),
+        },
+        { description: 'System metrics (collectd CSV/RRD, or the agent sampler in the same layout) per node.' },
+      ),
+    ),
+    generatorBound: Type.Optional(
+      Type.Array(GeneratorBound, { description: 'Stages during which a worker ran above 85 % CPU or had event-loop delay above 100 ms: its measurements may reflect the load generator, not the server.' }),
+    ),
   },
   { additionalProperties: true, description: 'runs/<run>/analysis/summary.json, written by the analyze phase.' },
 );

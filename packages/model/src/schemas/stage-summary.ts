@@ -67,6 +67,31 @@ export const TickOpSchema = Type.Object(
 );
 export type TickOp = Static<typeof TickOpSchema>;
 
+export const HealthSchema = Type.Object(
+  {
+    hostCpuPercent: Type.Number({ minimum: 0, description: 'CPU use of the whole host over the second (%, all cores).' }),
+    processCpuPercent: Type.Number({ minimum: 0, description: "CPU use of the agent's own process over the second (% of one core)." }),
+    eventLoopDelayMs: Type.Number({ minimum: 0, description: "99th percentile of the agent's event-loop delay over the second (ms, perf_hooks.monitorEventLoopDelay)." }),
+  },
+  { description: "The agent's own vital signs in one second; `active` is its in-flight work." },
+);
+export type Health = Static<typeof HealthSchema>;
+
+/** A stage is generator-bound when a worker's stage figure (stageHealth) passes one of these. */
+export const GENERATOR_BOUND_LIMITS = { cpuPercent: 85, eventLoopDelayMs: 100 } as const;
+
+export const StageHealthSchema = Type.Object(
+  {
+    hostCpuPercent: Type.Number({ description: 'Mean host CPU use over the stage (%).' }),
+    processCpuPercent: Type.Number({ description: "Mean CPU use of the agent's process over the stage (% of one core)." }),
+    eventLoopDelayMs: Type.Number({ description: 'Median over the seconds of the per-second p99 event-loop delay (ms).' }),
+    maxEventLoopDelayMs: Type.Number({ description: 'Largest per-second p99 event-loop delay (ms).' }),
+    maxActive: Type.Integer({ minimum: 0, description: 'Most operations in flight at the end of a second.' }),
+  },
+  { description: "The agent's vital signs over the stage (from the ticks' health)." },
+);
+export type StageHealth = Static<typeof StageHealthSchema>;
+
 export const TickSchema = Type.Object(
   {
     t: Type.Number({ description: 'End of the second (epoch ms).' }),
@@ -76,6 +101,7 @@ export const TickSchema = Type.Object(
     late: Type.Optional(Type.Integer({ minimum: 0, description: 'Open model: arrivals started later than the late threshold in this second.' })),
     dropped: Type.Optional(Type.Integer({ minimum: 0, description: 'Open model: arrivals dropped in this second.' })),
     ops: Type.Array(TickOpSchema, { description: 'Every (test, op, kind) that ended a sample in this second.' }),
+    health: Type.Optional(HealthSchema),
   },
   { description: 'One second of a stage, as sent to the controller.' },
 );
@@ -126,6 +152,7 @@ export const StageSummarySchema = Type.Object(
     ops: Type.Array(OpSummarySchema, { description: 'One entry per (test, op, kind), sorted by test, kind, op.' }),
     arrivals: Type.Optional(ArrivalsSchema),
     ticks: Type.Array(TickSchema, { description: 'Every second of the stage.' }),
+    health: Type.Optional(StageHealthSchema),
   },
   { description: 'summary.json of one stage on one worker.' },
 );
@@ -145,4 +172,28 @@ export function stageCounts(ops: readonly OpSummary[]): { completed: number; cut
     completed += o.count - o.errorsByClass.cut;
   }
   return { completed, cut };
+}
+
+/** The stage figures of the ticks' health; undefined when no tick has one. */
+export function stageHealth(ticks: readonly Tick[]): StageHealth | undefined {
+  const h = ticks.flatMap((t) => (t.health ? [t.health] : []));
+  if (!h.length) return undefined;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const delays = h.map((x) => x.eventLoopDelayMs).sort((a, b) => a - b);
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    hostCpuPercent: r1(mean(h.map((x) => x.hostCpuPercent))),
+    processCpuPercent: r1(mean(h.map((x) => x.processCpuPercent))),
+    eventLoopDelayMs: r1(delays[Math.floor((delays.length - 1) / 2)]!),
+    maxEventLoopDelayMs: r1(delays.at(-1)!),
+    maxActive: Math.max(0, ...ticks.map((t) => t.active)),
+  };
+}
+
+/** Why a stage health is generator-bound, one phrase per limit passed; empty when it is not. */
+export function generatorBoundReasons(h: StageHealth): string[] {
+  const out: string[] = [];
+  if (h.processCpuPercent > GENERATOR_BOUND_LIMITS.cpuPercent) out.push(`agent CPU ${h.processCpuPercent} % of a core > ${GENERATOR_BOUND_LIMITS.cpuPercent} %`);
+  if (h.eventLoopDelayMs > GENERATOR_BOUND_LIMITS.eventLoopDelayMs) out.push(`event-loop delay ${h.eventLoopDelayMs} ms > ${GENERATOR_BOUND_LIMITS.eventLoopDelayMs} ms`);
+  return out;
 }
