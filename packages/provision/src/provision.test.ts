@@ -2,7 +2,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { E3Error, readPhaseStatus, readRunFile, type Instance } from '@e3/model';
+import { E3_VERSION, E3Error, readPhaseStatus, readRunFile, validateValue, type Instance } from '@e3/model';
 
 import { awsHome, counterHex, withSnapshots } from '../test/support/home.js';
 import { fakeAws, fakeClock } from '../test/support/fake-aws.js';
@@ -247,7 +247,10 @@ describe('provision with byo instance files', () => {
     const err = (await p.catch((e: unknown) => e)) as E3Error;
     expect(err.code).toBe('E3_ENVIRONMENT');
     expect(err.hint).toBe('Check the security group; then run `e3 deprovision -r r1` to delete whatever was created');
-    expect((await readPhaseStatus(join(home, 'runs/r1'), 'provision'))?.status).toBe('failed');
+    const status = await readPhaseStatus(join(home, 'runs/r1'), 'provision');
+    expect(validateValue('phase', status, 'provision.json').errors).toEqual([]);
+    expect(status).toMatchObject({ status: 'failed', version: E3_VERSION, error: { code: 'E3_ENVIRONMENT', message: 'ubuntu@w: unreachable', hint: err.hint } });
+    expect(status?.pid).toBeUndefined();
   });
 });
 
