@@ -40,7 +40,7 @@ describe('e3-target bin', () => {
       expect.objectContaining({ username: 'ssh-user-0001', public_key: expect.stringMatching(/^ssh-rsa /), private_key: expect.stringContaining('PRIVATE KEY') }),
       expect.objectContaining({ username: 'ssh-user-0002' }),
     ]);
-    expect(JSON.parse(await readFile(join(home, 'instances', 'cli.json'), 'utf8'))).toEqual({ URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), ClusterNodes: ['localhost'], snapshot: 'cli', RunConfig: { admin_password: 'admin' } });
+    expect(JSON.parse(await readFile(join(home, 'instances', 'cli.json'), 'utf8'))).toEqual({ URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), ClusterNodes: ['localhost'], snapshot: 'cli', RunConfig: { admin_password: 'admin' }, SshPort: 7999 });
 
     const started = await cli(['start', '--data', data, '--detach', '--http-port', '0', '--ssh-port', '0', '--context', '/bitbucket', '--json']);
     expect(started.code).toBe(0);
