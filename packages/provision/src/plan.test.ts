@@ -3,14 +3,14 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { validatePaths } from '@e3/model';
-import { makeTree, repoRoot } from '@e3/test-utils';
+import { e3OriginalHome, makeTree, repoRoot } from '@e3/test-utils';
 
 import { fakeAws, fakeClock } from '../test/support/fake-aws.js';
 import { provisionCommandWith } from './commands.js';
 import { HOURLY_USD, formatPlan, planProvision } from './plan.js';
 
 const SHIPPED = ['adaptive-scaling', 'cluster-scaling-ssh', 'mixed-test', 'pull-request'];
-const original = (name: string) => join('/work/shared/fixtures/e3-original-home/experiments', `${name}.json`);
+const original = (name: string) => join(e3OriginalHome, 'experiments', `${name}.json`);
 const home = join(repoRoot, 'e3-home');
 
 describe("E³'s shipped experiments", () => {
