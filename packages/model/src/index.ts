@@ -2,6 +2,7 @@ export { EXIT, ERROR_CODES, exitCodeFor, type E3Code, type ExitCode } from './er
 export { E3Error, isE3Error, type E3ErrorOptions } from './errors/e3-error.js';
 export { renderError, type RenderedError } from './errors/render.js';
 export { writeFileAtomic, writeJsonAtomic } from './run-dir/atomic.js';
+export { sshMpint, sshString, sshUint32 } from './keys/ssh-wire.js';
 export { assertSafeName, isSafeName, parseRunName, runName } from './run-dir/naming.js';
 export * from './run-dir/layout.js';
 export {

@@ -1,5 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
+import { sshMpint as mpint, sshString, sshUint32 as u32 } from '@e3/model';
+
 export type KeyType = 'ed25519' | 'rsa';
 
 export interface KeyPair {
@@ -9,22 +11,6 @@ export interface KeyPair {
   private_key: string;
 }
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
-const sshString = (data: Buffer | string): Buffer => {
-  const b = typeof data === 'string' ? Buffer.from(data) : data;
-  return Buffer.concat([u32(b.length), b]);
-};
-/** SSH mpint of an unsigned big-endian integer. */
-const mpint = (raw: Buffer): Buffer => {
-  let i = 0;
-  while (i < raw.length - 1 && raw[i] === 0) i++;
-  const v = raw.subarray(i);
-  return sshString(v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
-};
 const b64url = (s: string): Buffer => Buffer.from(s, 'base64url');
 
 function wrap(b64: string, width: number): string {

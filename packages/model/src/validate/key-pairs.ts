@@ -1,20 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
-const sshString = (data: Buffer | string): Buffer => {
-  const b = typeof data === 'string' ? Buffer.from(data) : data;
-  return Buffer.concat([u32(b.length), b]);
-};
-const mpint = (raw: Buffer): Buffer => {
-  let i = 0;
-  while (i < raw.length - 1 && raw[i] === 0) i++;
-  const v = raw.subarray(i);
-  return sshString(v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
-};
+import { sshMpint as mpint, sshString } from '../keys/ssh-wire.js';
+
 const b64url = (s: string): Buffer => Buffer.from(s, 'base64url');
 
 const PEM = /-----BEGIN ([A-Z ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/;
