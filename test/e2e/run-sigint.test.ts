@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -85,8 +85,12 @@ describe('Ctrl-C during e3 run', () => {
     const first = e3Run(['-r', run, '--home', home]);
     for (let i = 0; i < 300 && (await readStages(runDir, 0).catch(() => undefined))?.stages[0]?.status !== 'running'; i++) await sleep(100);
     expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'running' });
-    const pidFile = nodePaths(join(tmpdir(), 'e3'), run).pidFile(0, 0);
-    const agent = Number((await readFile(pidFile, 'utf8')).trim());
+    const paths = nodePaths(join(tmpdir(), 'e3'), run);
+    const agent = Number((await readFile(paths.pidFile(0, 0), 'utf8')).trim());
+    // The built-in sampler e3 starts on this machine unless a collectd already writes its CSV here.
+    const sampler = await readFile(paths.monitorPidFile('localhost'), 'utf8').then((t) => Number(t.trim()), () => undefined);
+    if (sampler === undefined) expect(execFileSync('sh', ['-c', 'pidof collectd || true'], { encoding: 'utf8' }).trim()).not.toBe('');
+    else expect(existsSync(`/proc/${sampler}`)).toBe(true);
     // Requests in flight now hang, so the clean stop the first Ctrl-C starts takes the agents' 5 s grace.
     hang = true;
     await sleep(300);
@@ -97,9 +101,10 @@ describe('Ctrl-C during e3 run', () => {
     expectExit({ code: await first.exited, stderr: first.stderr() }, 130);
     // The forced quit wrote it (a clean stop says only "interrupted").
     expect(await readPhaseStatus(runDir, 'run')).toMatchObject({ status: 'aborted', error: { code: 'E3_INTERRUPTED', message: expect.stringContaining('forced') } });
-    // The forced quit killed the agent's process group before it exited.
-    for (let i = 0; i < 50 && existsSync(`/proc/${agent}`); i++) await sleep(100);
+    // The forced quit killed the agent's and the sampler's process groups before it exited.
+    for (let i = 0; i < 50 && (existsSync(`/proc/${agent}`) || existsSync(`/proc/${sampler}`)); i++) await sleep(100);
     expect(existsSync(`/proc/${agent}`)).toBe(false);
+    expect(existsSync(`/proc/${sampler}`)).toBe(false);
     hang = false;
     server.closeAllConnections();
   }, 120_000);

@@ -1,4 +1,4 @@
-import { nodeDataDir, nodePaths, type StackMachines } from '@e3/model';
+import { nodeDataDir, nodePaths, onForcedExit, type StackMachines } from '@e3/model';
 import { isRunning, startDetached, stopByPidFile, type NodeHandle } from '@e3/remote';
 
 import { shipAgent } from './agents.js';
@@ -16,6 +16,19 @@ export interface RunMonitors {
 interface Started {
   handle: NodeHandle;
   pidFile: string;
+  /** Unregisters the forced-exit kill of a local sampler. */
+  unregister?: () => void;
+}
+
+/**
+ * How long a sampler may run at most: every stage's load time plus 15 min per stage (resets, health
+ * waits, barriers) and 30 min. It stops itself then, so a controller that died without stopping it
+ * (kill -9, a forced second Ctrl-C on a remote node) never leaves it sampling for ever; a resumed run
+ * starts a new one.
+ */
+export function samplerLifetimeMs(plans: ThreadPlan[]): number {
+  const threadMs = plans.map((p) => p.stages.reduce((a, s) => a + s.durationMs + 15 * 60_000, 0));
+  return Math.max(0, ...threadMs) + 30 * 60_000;
 }
 
 /** collectd's CSV folder on a node, as e3's collectd configs write it and gather reads it by default. */
@@ -55,7 +68,7 @@ export async function startMonitors(ctx: RunContext, plans: ThreadPlan[]): Promi
   await Promise.all(
     targets.map(async (t) => {
       try {
-        const s = await startMonitor(ctx, t.machines, t.node);
+        const s = await startMonitor(ctx, t.machines, t.node, samplerLifetimeMs(plans));
         if (s) {
           started.push(s);
           out.started.push(t.node);
@@ -70,7 +83,7 @@ export async function startMonitors(ctx: RunContext, plans: ThreadPlan[]): Promi
   return out;
 }
 
-async function startMonitor(ctx: RunContext, machines: StackMachines, node: string): Promise<Started | undefined> {
+async function startMonitor(ctx: RunContext, machines: StackMachines, node: string, lifetimeMs: number): Promise<Started | undefined> {
   const handle = await ctx.connector.connect(machines, node);
   const collectd = await handle.exec(COLLECTD_WRITING, { timeoutMs: 30_000, signal: ctx.signal });
   if (collectd.stdout.trim()) return undefined;
@@ -83,15 +96,22 @@ async function startMonitor(ctx: RunContext, machines: StackMachines, node: stri
   const nodeBin = handle.kind === 'local' ? process.execPath : 'node';
   // Host folder: the host name, as collectd's; a remote node's own name, so nodes sharing a data dir never mix.
   const host = handle.kind === 'local' ? [] : ['--host', node.replace(/^.*@/, '').replace(/[^A-Za-z0-9._-]+/g, '_')];
-  await startDetached(handle, {
-    command: [nodeBin, agentPath, 'monitor', '--out', np.collectdCsvDir, '--interval', '1s', ...host],
+  const pid = await startDetached(handle, {
+    command: [nodeBin, agentPath, 'monitor', '--out', np.collectdCsvDir, '--interval', '1s', '--duration', `${Math.ceil(lifetimeMs / 1000)}s`, ...host],
     pidFile,
     logFile: pidFile.replace(/\.pid$/, '.log'),
   });
-  return { handle, pidFile };
+  // A forced exit leaves no time to stop it by its pid file; a local one is killed by its process group.
+  const unregister = handle.kind === 'local' ? onForcedExit(() => process.kill(-pid, 'SIGKILL')) : undefined;
+  return { handle, pidFile, ...(unregister ? { unregister } : {}) };
 }
 
 async function stopMonitors(started: Started[]): Promise<void> {
   const all = started.splice(0);
-  await Promise.all(all.map((s) => stopByPidFile(s.handle, s.pidFile, { graceMs: 3000 }).catch(() => undefined)));
+  await Promise.all(
+    all.map(async (s) => {
+      await stopByPidFile(s.handle, s.pidFile, { graceMs: 3000 }).catch(() => undefined);
+      s.unregister?.();
+    }),
+  );
 }
