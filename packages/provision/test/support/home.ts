@@ -41,8 +41,15 @@ export const byoExperiment = {
 /** The templates e3 ships, as the repository has them. */
 export const shippedTemplate = (name: 'WorkerCluster' | 'PublicNetwork'): string => readFileSync(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
 
-/** Parameters the test experiments (and E³'s cluster-scaling-ssh) set through `parameters` beyond what e3 passes itself. */
-const OVERRIDDEN = ['ClusterNodeMin', 'ClusterNodeMax'];
+/** Data Center parameters the test experiments and E³'s shipped ones set through `parameters` beyond what e3 passes itself, with defaults. */
+const OVERRIDDEN: Record<string, string> = {
+  ClusterNodeMin: '1',
+  ClusterNodeMax: '1',
+  DBInstanceClass: 'db.m5.large',
+  FileServerInstanceType: 'm5.xlarge',
+  HomeIops: '1000',
+  HomeVolumeType: 'Provisioned IOPS',
+};
 
 const PARAMETER_TYPES: Record<string, string> = {
   KeyName: 'AWS::EC2::KeyPair::KeyName',
@@ -71,8 +78,8 @@ export function bitbucketStub(template: 'BitbucketDataCenter' | 'BitbucketServer
     ingress: ['192.0.2.1/32', '192.0.2.2/32', '192.0.2.3/32', '192.0.2.4/32'],
     randomHex: () => '00',
   });
-  const param = (k: string) => ({ Type: PARAMETER_TYPES[k] ?? 'String', ...(k in always ? {} : { Default: k.startsWith('Cluster') ? '1' : '' }) });
-  const keys = [...new Set([...Object.keys(sometimes), ...(template === 'BitbucketDataCenter' ? OVERRIDDEN : [])])];
+  const param = (k: string) => ({ Type: PARAMETER_TYPES[k] ?? 'String', ...(k in always ? {} : { Default: OVERRIDDEN[k] ?? '' }) });
+  const keys = [...new Set([...Object.keys(sometimes), ...(template === 'BitbucketDataCenter' ? Object.keys(OVERRIDDEN) : [])])];
   const outputs = template === 'BitbucketDataCenter' ? ['URL', 'ClusterNodeGroup', 'FileServer'] : ['URL', 'PublicIp', 'PrivateIp'];
   return JSON.stringify({
     AWSTemplateFormatVersion: '2010-09-09',
