@@ -121,8 +121,8 @@ describe('deprovision -r <run>', () => {
       },
     });
     const aws = fakeAws();
-    await aws.clients.cloudformation.send(new (await import('@aws-sdk/client-cloudformation')).CreateStackCommand({ StackName: 'stack-network-bob-bbbbbb', TemplateBody: '{}', Tags: [{ Key: 'e3:template', Value: 'PublicNetwork' }] }));
-    await aws.clients.cloudformation.send(new (await import('@aws-sdk/client-cloudformation')).CreateStackCommand({ StackName: 'stack-worker-bob-aaaaaa', TemplateBody: '{}', Parameters: [{ ParameterKey: 'VPC', ParameterValue: 'vpc-1' }] }));
+    await aws.clients.cloudformation.send(new (await import('@aws-sdk/client-cloudformation')).CreateStackCommand({ StackName: 'stack-network-bob-bbbbbb', TemplateURL: 'https://example.com/PublicNetwork.template', Tags: [{ Key: 'e3:template', Value: 'PublicNetwork' }] }));
+    await aws.clients.cloudformation.send(new (await import('@aws-sdk/client-cloudformation')).CreateStackCommand({ StackName: 'stack-worker-bob-aaaaaa', TemplateURL: 'https://example.com/WorkerCluster.template', Parameters: [{ ParameterKey: 'VPC', ParameterValue: 'vpc-1' }] }));
     aws.keyPairs.set('stack-worker-bob-aaaaaa', { name: 'stack-worker-bob-aaaaaa', id: 'k', tags: [] });
     await deprovision({ run: 'old', home, env, clients: aws.clients, clock: fakeClock() });
     expect(aws.live()).toEqual([]);

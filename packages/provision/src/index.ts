@@ -52,4 +52,5 @@ export { memoryLedger, openLedger, outstandingResources, readLedger, type Ledger
 export { poll, systemClock, type PollOptions } from './wait.js';
 /** Run-file update under the run-file lock. */
 export { updateRunFile } from './context.js';
-export { HOURLY_USD, formatPlan, planProvision, type PlanOptions, type PlannedStack, type ProvisionPlan } from './plan.js';
+export { HOURLY_USD, VCPUS, formatPlan, planProvision, type PlanOptions, type PlannedStack, type ProvisionPlan } from './plan.js';
+export type { QuotaCheck } from './aws/quotas.js';

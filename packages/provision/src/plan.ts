@@ -6,6 +6,7 @@ import { E3Error, TEMPLATES_DIR, builtinHome, findHomeFile, homeFilePath, homeRu
 import { awsFailure, lazyClients, type AwsClients } from './aws/clients.js';
 import { WORLD_WARNING, resolveIngress } from './aws/ingress.js';
 import type { AwsProviderOptions } from './aws/runtime.js';
+import { checkQuotas, type QuotaCheck, type QuotaNeeds } from './aws/quotas.js';
 import { checkSnapshot } from './aws/snapshots.js';
 import { STACK_PREFIX, SECRET_PARAMETERS, isAwsTemplate, stackParameters, type AwsTemplate } from './aws/templates.js';
 import { defaultOwner } from './context.js';
@@ -33,6 +34,25 @@ export const HOURLY_USD: Record<string, number> = {
   'db.m5.xlarge': 0.342,
   'db.r5.large': 0.25,
   'application-load-balancer': 0.0225,
+};
+
+/**
+ * vCPUs of the EC2 instance types in {@link HOURLY_USD} (all of the standard on-demand families A, C, D,
+ * H, I, M, R, T, Z), for the plan's quota check. A planned type missing here is named as unknown.
+ */
+export const VCPUS: Record<string, number> = {
+  't3.medium': 2,
+  't3.large': 2,
+  'c5.large': 2,
+  'c5.xlarge': 4,
+  'c5.2xlarge': 8,
+  'c5.4xlarge': 16,
+  'm5.large': 2,
+  'm5.xlarge': 4,
+  'm5.2xlarge': 8,
+  'm5.4xlarge': 16,
+  'r5.large': 2,
+  'r5.xlarge': 4,
 };
 
 /** What a template leaves to its own defaults that the estimate needs (E³'s Data Center stack: nodes, RDS, file server, load balancer). */
@@ -63,6 +83,8 @@ export interface ProvisionPlan {
   /** Parts provisioned by other providers (byo, local): nothing is created for them in AWS. */
   others: Array<{ thread: string; part: string; provider: string }>;
   cidrs: string[];
+  /** Read-only quota checks for the AWS stacks (empty when the plan makes none). */
+  quotas: QuotaCheck[];
   warnings: string[];
   usdPerHour: number;
 }
@@ -75,6 +97,8 @@ export interface PlanOptions {
   owner?: string;
   aws?: Omit<AwsProviderOptions, 'clients' | 'env'>;
   clients?: Partial<AwsClients>;
+  /** Bound of each quota check (default 20 s). */
+  quotaTimeoutMs?: number;
 }
 
 const REDACTED = `<generated at provision, kept in runs/<run>/${SECRETS_FILE}>`;
@@ -125,8 +149,31 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
   for (const t of new Set(stacks.filter((s) => s.templateSource.startsWith('not found')).map((s) => s.template))) {
     warnings.push(`no ${t} template: e3 ships none yet; put Atlassian's (or your own) ${t}.template in e3-home/templates, or pass --template-url`);
   }
+  const quotas = stacks.length ? await checkQuotas({ clients, region, needs: quotaNeeds(stacks), vcpusOf: (t) => VCPUS[t], timeoutMs: options.quotaTimeoutMs }) : [];
+  for (const q of quotas.filter((x) => x.problem)) warnings.push(`quota ${q.quota}: ${q.outcome}`);
   const usdPerHour = stacks.reduce((a, s) => a + s.usdPerHour, 0);
-  return { experiment: file, region, stacks, others, cidrs: ingress.cidrs, warnings, usdPerHour };
+  return { experiment: file, region, stacks, others, cidrs: ingress.cidrs, quotas, warnings, usdPerHour };
+}
+
+/** What the planned stacks add to the account: EC2 vCPUs (RDS classes and load balancers are not EC2), a VPC per network, an RDS instance per Data Center. */
+export function quotaNeeds(stacks: PlannedStack[]): QuotaNeeds {
+  let vcpus = 0;
+  const unknown = new Set<string>();
+  let loadBalancers = 0;
+  for (const m of stacks.flatMap((s) => s.machines)) {
+    if (m.type === 'application-load-balancer') loadBalancers += m.count;
+    else if (m.type.startsWith('db.')) continue;
+    else if (VCPUS[m.type] !== undefined) vcpus += VCPUS[m.type]! * m.count;
+    else unknown.add(m.type);
+  }
+  return {
+    vcpus,
+    unknownTypes: [...unknown],
+    vpcs: stacks.filter((s) => s.template === 'PublicNetwork').length,
+    dbInstances: stacks.filter((s) => s.template === 'BitbucketDataCenter').length,
+    stacks: stacks.length,
+    loadBalancers,
+  };
 }
 
 interface PlanCtx {
@@ -243,6 +290,7 @@ export function formatPlan(plan: ProvisionPlan): string {
     lines.push('');
   }
   for (const o of plan.others) lines.push(`thread ${o.thread} ${o.part}: ${o.provider} (nothing created in AWS)`);
+  if (plan.quotas.length) lines.push(`quotas in ${plan.region} (read-only checks):`, ...plan.quotas.map((q) => `  ${q.quota}: ${q.outcome}`), '');
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   if (plan.cidrs.includes('0.0.0.0/0') && !plan.warnings.includes(WORLD_WARNING)) lines.push(`warning: ${WORLD_WARNING}`);
   lines.push(`estimated cost: ${usd(plan.usdPerHour)} per hour while the machines exist (on-demand compute in us-east-1; storage, IOPS, data transfer extra — an estimate, not a quote)`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { E3_VERSION, E3Error, readPhaseStatus, readRunFile, validateValue, type Instance } from '@e3/model';
+import { repoRoot } from '@e3/test-utils';
 
 import { awsHome, counterHex, withSnapshots } from '../test/support/home.js';
 import { fakeAws, fakeClock } from '../test/support/fake-aws.js';
@@ -175,6 +176,72 @@ describe('provision with aws templates', () => {
   it('refuses an existing run name', async () => {
     const home = await awsHome({ 'e3-home/runs/r1/r1.json': '{}' });
     await expect(run(home, 'byo').then((r) => r.p)).rejects.toMatchObject({ code: 'E3_USAGE', message: expect.stringContaining('run r1 already exists') });
+  });
+});
+
+describe("E³'s cluster-scaling-ssh against the fake AWS with the shipped templates", () => {
+  it('passes every parameter the experiment and the e3-small snapshot imply, and CloudFormation accepts them all', async () => {
+    const shipped = (f: string) => readFile(join(repoRoot, 'e3-home', f), 'utf8');
+    const home = await awsHome({
+      'e3-home/experiments/cluster-scaling-ssh.json': await shipped('experiments/cluster-scaling-ssh.json'),
+      'e3-home/snapshots/e3-small.json': await shipped('snapshots/e3-small.json'),
+    });
+    const experiment = JSON.parse(await shipped('experiments/cluster-scaling-ssh.json')) as {
+      threads: Array<{ name: string; instance: { version: string; properties: string[]; parameters: Record<string, string> }; worker: { parameters: Record<string, string> } }>;
+    };
+    const snapshot = JSON.parse(await shipped('snapshots/e3-small.json')) as { ebs: Record<string, string>; rds: { account: string; id: string } };
+    const aws = fakeAws();
+    aws.snapshots.add(snapshot.ebs['us-east-1']!);
+    const dbArn = `arn:aws:rds:us-east-1:${snapshot.rds.account}:snapshot:${snapshot.rds.id}`;
+    aws.dbSnapshots.add(dbArn);
+    const logs: string[] = [];
+    const result = await provision({ experiment: 'cluster-scaling-ssh', run: 'r1', home, env, owner: 'al', clients: aws.clients, clock: fakeClock(), randomHex: counterHex(), log: (m) => logs.push(m) });
+
+    // Every stack was created from a template body (the shipped WorkerCluster and PublicNetwork; the Data Center stand-in) and completed.
+    expect(aws.stacks.map((s) => `${s.template} ${s.status} ${s.hasBody}`).sort()).toEqual([
+      ...Array(4).fill('BitbucketDataCenter CREATE_COMPLETE true'),
+      'PublicNetwork CREATE_COMPLETE true',
+      ...Array(4).fill('WorkerCluster CREATE_COMPLETE true'),
+    ]);
+    const network = aws.stacks.find((s) => s.template === 'PublicNetwork')!.outputs;
+    const rf = await readRunFile(join(home, 'runs/r1'));
+    expect(result.threads.map((t) => t.name)).toEqual(experiment.threads.map((t) => t.name));
+    for (const [i, t] of experiment.threads.entries()) {
+      const dc = aws.stacks.find((s) => s.name === result.threads[i]!.instance)!;
+      const worker = aws.stacks.find((s) => s.name === result.threads[i]!.worker)!;
+      const subnets = `${network.Subnet1},${network.Subnet2}`;
+      expect(dc.params).toEqual({
+        ...t.instance.parameters,
+        BitbucketVersion: t.instance.version,
+        BitbucketProperties: [...t.instance.properties, 'jmx.enabled=true'].join(','),
+        HomeVolumeSnapshotId: snapshot.ebs['us-east-1'],
+        DBSnapshotId: dbArn,
+        DBPassword: 'stash',
+        DBMasterUserPassword: expect.stringMatching(/^e3[0-9a-f]{24}$/),
+        ClusterNodeInstanceType: 'c5.xlarge',
+        CidrBlock: '198.51.100.7/32',
+        KeyName: dc.name,
+        VPC: network.VPC,
+        ExternalSubnets: subnets,
+        InternalSubnets: subnets,
+        CreateBucket: 'false',
+        StartCollectd: 'true',
+        AMIOpts: 'ATL_FORCE_HOST_NAME=true',
+        AssociatePublicIpAddress: 'true',
+        CatalinaOpts: expect.stringContaining('-Dcom.sun.management.jmxremote.host=127.0.0.1'),
+      });
+      expect(worker.params).toEqual({ ...t.worker.parameters, InstanceType: 'c5.2xlarge', KeyName: worker.name, VPC: network.VPC, Subnets: subnets, CidrBlock: '198.51.100.7/32' });
+      expect([...aws.keyPairs.keys()]).toEqual(expect.arrayContaining([dc.name, worker.name]));
+      // As many nodes as the experiment asks for, from the groups the stacks' outputs name.
+      const inst = rf.threads[i]!.instance.stack as unknown as Instance;
+      const work = rf.threads[i]!.worker.stack as unknown as Instance;
+      expect(inst.ClusterNodes).toHaveLength(Number(t.instance.parameters.ClusterNodeMin));
+      expect(work.ClusterNodes).toHaveLength(Number(t.worker.parameters.ClusterSize));
+      expect(work.ClusterNodes!.every((n) => n.startsWith('ubuntu@'))).toBe(true);
+    }
+    expect(logs.join('\n')).not.toMatch(/DBMasterUserPassword|e3[0-9a-f]{24}/);
+    await deprovision({ run: 'r1', home, env, clients: aws.freshClients(), clock: fakeClock() });
+    expect(aws.live()).toEqual([]);
   });
 });
 

@@ -7,13 +7,14 @@ import { deprovision, provision } from '@e3/provision';
 import { e3OriginalHome, makeTmpDir } from '@e3/test-utils';
 
 import { fakeAws, fakeClock } from './support/fake-aws.js';
+import { bitbucketStub } from './support/home.js';
 
 describe("E³'s own experiments", () => {
   it.each(['adaptive-scaling', 'mixed-test'])('%s provisions unchanged against E³ snapshot ids, and deprovisions to nothing', async (experiment) => {
     const home = join(await makeTmpDir(), 'e3-home');
     await cp(e3OriginalHome, home, { recursive: true });
     await mkdir(join(home, 'templates'));
-    for (const t of ['BitbucketDataCenter', 'BitbucketServer']) await writeFile(join(home, `templates/${t}.template`), '{"Resources": {}}');
+    for (const t of ['BitbucketDataCenter', 'BitbucketServer'] as const) await writeFile(join(home, `templates/${t}.template`), bitbucketStub(t));
     const aws = fakeAws();
     aws.snapshots.add('snap-6ff61170');
     aws.dbSnapshots.add('arn:aws:rds:us-east-1:098706035825:snapshot:e3-small');

@@ -3,6 +3,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { E3Error, isE3Error } from '@e3/model';
 
 import { checkipPublicIp, type DiscoverPublicIp } from './ingress.js';
@@ -14,6 +15,8 @@ export interface AwsClients {
   rds: RDSClient;
   s3: S3Client;
   autoscaling: AutoScalingClient;
+  /** Read-only quota lookups for the plan. */
+  serviceQuotas: ServiceQuotasClient;
   /** Read-only lookup of the controller's public address (default: AWS's checkip endpoint); the fake answers it in tests. */
   discoverPublicIp: DiscoverPublicIp;
 }
@@ -27,6 +30,7 @@ export function lazyClients(region: string, injected: Partial<AwsClients> = {}):
     rds: () => new RDSClient({ region }),
     s3: () => new S3Client({ region }),
     autoscaling: () => new AutoScalingClient({ region }),
+    serviceQuotas: () => new ServiceQuotasClient({ region }),
     discoverPublicIp: () => checkipPublicIp,
   };
   const proxy = {} as AwsClients;
