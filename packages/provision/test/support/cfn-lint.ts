@@ -179,7 +179,7 @@ function checkOne(c: Ctx, v: Json, type: PropertyType, path: string): void {
       return shape(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean', 'a string');
     case 'number':
     case 'integer':
-      return shape(typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))), `a ${type.type}`);
+      return shape(typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))), type.type === 'integer' ? 'an integer' : 'a number');
     case 'boolean':
       return shape(typeof v === 'boolean' || v === 'true' || v === 'false', 'a boolean');
     case 'null':
