@@ -59,8 +59,8 @@ describe('e3 provision --plan', () => {
       expect(s.cidrs).toEqual(['198.51.100.7/32']);
       expect(s.snapshot).toMatchObject({ name: 'e3-small', ebs: 'snap-cd3373ab' });
     }
-    // Cost by hand: each DC stack = N × c5.xlarge + db.m5.large + m5.xlarge + ALB; its workers W × c5.2xlarge (E³'s file: W = 4, 4, 12, 4).
-    const byHand = [[1, 4], [3, 4], [6, 12], [10, 4]].reduce((a, [n, w]) => a + n! * 0.17 + 0.171 + 0.192 + 0.0225 + w! * 0.34, 0);
+    // Cost by hand: each DC stack = N × c5.xlarge + db.m5.large + m5.xlarge + 2 ALBs + 1 NLB; its workers W × c5.2xlarge (E³'s file: W = 4, 4, 12, 4).
+    const byHand = [[1, 4], [3, 4], [6, 12], [10, 4]].reduce((a, [n, w]) => a + n! * 0.17 + 0.171 + 0.192 + 3 * 0.0225 + w! * 0.34, 0);
     expect(plan.usdPerHour).toBeCloseTo(byHand, 6);
     expect(HOURLY_USD['c5.xlarge']).toBe(0.17);
     const text = out.text!;

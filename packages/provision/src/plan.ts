@@ -33,10 +33,9 @@ export const HOURLY_USD: Record<string, number> = {
   'db.m5.xlarge': 0.342,
   'db.r5.large': 0.25,
   'application-load-balancer': 0.0225,
+  'network-load-balancer': 0.0225,
 };
 
-/** What a template leaves to its own defaults that the estimate needs (E³'s Data Center stack: nodes, RDS, file server, load balancer). */
-const PLAN_DEFAULTS: Record<string, string> = { ClusterNodeMin: '1', DBInstanceClass: 'db.m5.large', FileServerInstanceType: 'm5.xlarge' };
 
 export interface PlannedStack {
   thread: string;
@@ -160,7 +159,7 @@ async function planStack(ctx: PlanCtx, thread: string, part: PlannedStack['part'
   });
   for (const k of Object.keys(params)) if (SECRET_PARAMETERS.has(k) && !(k === 'DBPassword' && snapshot?.rds)) params[k] = REDACTED;
   const defaults = templateDefaults(body);
-  const machines = machinesOf(template, (k) => params[k] ?? defaults[k] ?? PLAN_DEFAULTS[k]);
+  const machines = machinesOf(template, (k) => params[k] ?? defaults[k]);
   return {
     thread,
     part,
@@ -187,7 +186,8 @@ function machinesOf(template: AwsTemplate, p: (key: string) => string | undefine
     case 'BitbucketServer':
       return [m(p('InstanceType'), 1)];
     case 'BitbucketDataCenter':
-      return [m(p('ClusterNodeInstanceType'), Number(p('ClusterNodeMin') ?? 1)), m(p('DBInstanceClass'), 1), m(p('FileServerInstanceType'), 1), m('application-load-balancer', 1)];
+      // The shipped template: nodes, RDS, file server, an internet-facing and an internal ALB, an internal NLB.
+      return [m(p('ClusterNodeInstanceType'), Number(p('ClusterNodeMin') ?? 1)), m(p('DBInstanceClass'), 1), m(p('FileServerInstanceType'), 1), m('application-load-balancer', 2), m('network-load-balancer', 1)];
   }
 }
 
