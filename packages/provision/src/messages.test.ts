@@ -43,7 +43,7 @@ Check that snap-home exists in us-east-1 and is shared with your account, then f
 ).toMatchInlineSnapshot(`
 "[E3_PROVISION] no CloudFormation template BitbucketDataCenter.template in <home>/tpl
 
-Put BitbucketDataCenter.template in <home>/tpl (Atlassian's atlassian-aws-deployment repository has the Bitbucket ones), or pass --template-url"
+Put BitbucketDataCenter.template in <home>/tpl (e3 ships every one in its own e3-home/templates: copy it from there), or pass --template-url"
 `);
   });
 
