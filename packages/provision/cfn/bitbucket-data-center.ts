@@ -101,6 +101,7 @@ jdbc.url=jdbc:postgresql://\${Database.Endpoint.Address}:\${Database.Endpoint.Po
 jdbc.user=\${DBUser}
 jdbc.password=\${DBPassword}
 hazelcast.network.aws=true
+hazelcast.network.aws.iam.role=\${NodeRole}
 hazelcast.network.aws.region=\${AWS::Region}
 hazelcast.network.aws.tag.key=e3-cluster
 hazelcast.network.aws.tag.value=\${AWS::StackName}
@@ -198,8 +199,9 @@ function database(): JsonObject {
         EngineVersion: ifThen('HasDBSnapshot', ref('AWS::NoValue'), ref('DBEngineVersion')),
         DBInstanceClass: ref('DBInstanceClass'),
         DBSnapshotIdentifier: ifThen('HasDBSnapshot', ref('DBSnapshotId')),
+        // A restore takes neither (RDS rejects them): the snapshot keeps its own master user.
         MasterUsername: ifThen('HasDBSnapshot', ref('AWS::NoValue'), 'postgres'),
-        MasterUserPassword: ref('DBMasterUserPassword'),
+        MasterUserPassword: ifThen('HasDBSnapshot', ref('AWS::NoValue'), ref('DBMasterUserPassword')),
         AllocatedStorage: ifThen('HasDBSnapshot', ref('AWS::NoValue'), ref('DBAllocatedStorage')),
         StorageType: ifThen('HasDBIops', 'io1', 'gp3'),
         Iops: ifThen('HasDBIops', ref('DBIops')),

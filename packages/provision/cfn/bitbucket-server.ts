@@ -32,6 +32,9 @@ echo "\${BitbucketProperties}" | tr ',' '\\n' >> "$home/shared/bitbucket.propert
 chown -R atlbitbucket:atlbitbucket "$home"
 mkdir -p /var/atlassian/application-data
 ln -sfn "$home" /var/atlassian/application-data/bitbucket
+# Bitbucket's bundled search (OpenSearch) needs this.
+sysctl -w vm.max_map_count=262144
+echo vm.max_map_count=262144 > /etc/sysctl.d/90-opensearch.conf
 `;
 
 /** The UserData script of the one instance (an Fn::Sub string). */

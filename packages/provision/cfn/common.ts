@@ -170,6 +170,7 @@ EnvironmentFile=/etc/default/atlbitbucket
 ExecStart=/opt/atlassian/bitbucket/bin/start-bitbucket.sh ${startArgs}
 ExecStop=/opt/atlassian/bitbucket/bin/stop-bitbucket.sh
 TimeoutStartSec=600
+LimitNOFILE=65536
 [Install]
 WantedBy=multi-user.target
 EOF
