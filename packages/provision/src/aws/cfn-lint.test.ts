@@ -134,6 +134,27 @@ describe('the CloudFormation lint', () => {
     );
   });
 
+  it('catches a conditional resource named outside its condition, and accepts it inside Fn::If or under the same Condition', () => {
+    const t = base();
+    t.Resources.Group.Condition = 'HasCidr';
+    expect(lint(t)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Resources\.Node\.Properties\.SecurityGroupIds\[0\]\.Fn::GetAtt: Group exists only when HasCidr/), expect.stringMatching(/UserData.*Group exists only when HasCidr/)]),
+    );
+    const ok = base();
+    ok.Resources.Group.Condition = 'HasCidr';
+    ok.Resources.Node.Condition = 'HasCidr';
+    ok.Outputs.Ip.Condition = 'HasCidr';
+    ok.Outputs.Group = { Value: { 'Fn::If': ['HasCidr', { Ref: 'Group' }, 'none'] } };
+    expect(lint(ok)).toEqual([]);
+  });
+
+  it('catches cfn-signal for a resource with no CreationPolicy, and a CreationPolicy nobody signals', () => {
+    const t = base();
+    t.Resources.Node.Properties.UserData['Fn::Base64']['Fn::Sub'] += 'cfn-signal -e 0 --stack ${AWS::StackName} --resource Nodes --region ${AWS::Region}\n';
+    t.Resources.Group.CreationPolicy = { ResourceSignal: { Count: 1, Timeout: 'PT5M' } };
+    expect(lint(t)).toEqual([expect.stringMatching(/UserData: cfn-signal --resource Nodes names no resource with a CreationPolicy/), 'Resources.Group.CreationPolicy: no UserData runs cfn-signal --resource Group']);
+  });
+
   it('catches an unused parameter (W2001)', () => {
     const t = base();
     t.Parameters.Unused = { Type: 'String', Default: 'x' };

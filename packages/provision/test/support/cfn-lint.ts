@@ -17,6 +17,8 @@ export const CHECKS = [
   'every Fn::GetAtt names a resource of the template and an attribute the specification lists for its type',
   'every ${Name} and ${Resource.Attribute} in Fn::Sub resolves the same way (${!literal} skipped)',
   'every Condition and Fn::If names a declared condition; DependsOn names resources; no unknown Fn:: function',
+  'a resource that has a Condition is referenced only under that condition (its own Condition, or the true branch of an Fn::If on it)',
+  'every cfn-signal --resource in a UserData script names a resource with a CreationPolicy, and every ResourceSignal CreationPolicy is signalled by some UserData',
   'parameter Types are CloudFormation parameter types; a Default satisfies AllowedValues, AllowedPattern, Min/MaxValue and Min/MaxLength',
   'every parameter is used (cfn-lint W2001)',
   'parameters that are secrets (password, secret, license in the name) have NoEcho true',
@@ -76,6 +78,8 @@ interface Ctx {
   conditions: Obj;
   used: Set<string>;
   issues: string[];
+  /** Conditions known true where the walk is (a resource's or output's Condition, an Fn::If's true branch). */
+  active: ReadonlySet<string>;
 }
 
 export interface LintOptions {
@@ -96,6 +100,7 @@ export function lintTemplate(template: unknown, options: LintOptions = {}): stri
     conditions: isObj(template.Conditions) ? template.Conditions : {},
     used: new Set(),
     issues: [],
+    active: new Set(),
   };
   for (const k of Object.keys(template)) if (!TOP_LEVEL.has(k)) c.issues.push(`${k}: not a template section`);
   if (Object.keys(c.resources).length === 0) c.issues.push('Resources: none (CloudFormation needs at least one)');
@@ -106,13 +111,18 @@ export function lintTemplate(template: unknown, options: LintOptions = {}): stri
   const text = options.text ?? `${JSON.stringify(template, null, 2)}\n`;
   const size = Buffer.byteLength(text);
   if (size > TEMPLATE_BODY_LIMIT) c.issues.push(`template: ${size} bytes, over CloudFormation's ${TEMPLATE_BODY_LIMIT}-byte TemplateBody limit`);
-  for (const [path, userData] of findUserData(c.resources, 'Resources')) lintUserData(c, path, userData, options.bash ?? true);
+  const signalled = new Set<string>();
+  for (const [path, userData] of findUserData(c.resources, 'Resources')) lintUserData(c, path, userData, options.bash ?? true, signalled);
+  for (const [name, r] of Object.entries(c.resources)) {
+    if (isObj(r) && isObj(r.CreationPolicy) && r.CreationPolicy.ResourceSignal !== undefined && !signalled.has(name)) c.issues.push(`Resources.${name}.CreationPolicy: no UserData runs cfn-signal --resource ${name}`);
+  }
   return c.issues;
 }
 
-function lintResource(c: Ctx, name: string, r: Json): void {
+function lintResource(outer: Ctx, name: string, r: Json): void {
   const path = `Resources.${name}`;
-  if (!isObj(r)) return void c.issues.push(`${path}: not an object`);
+  if (!isObj(r)) return void outer.issues.push(`${path}: not an object`);
+  const c: Ctx = typeof r.Condition === 'string' ? { ...outer, active: new Set([r.Condition]) } : outer;
   for (const k of Object.keys(r)) if (!RESOURCE_KEYS.has(k)) c.issues.push(`${path}.${k}: not a resource attribute`);
   if (r.Condition !== undefined) checkCondition(c, r.Condition, `${path}.Condition`);
   for (const dep of r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn]) {
@@ -126,9 +136,10 @@ function lintResource(c: Ctx, name: string, r: Json): void {
   checkObject(c, (r.Properties ?? {}) as Obj, res.properties, `${path}.Properties`, type);
 }
 
-function lintOutput(c: Ctx, name: string, o: Json): void {
+function lintOutput(outer: Ctx, name: string, o: Json): void {
   const path = `Outputs.${name}`;
-  if (!isObj(o) || o.Value === undefined) return void c.issues.push(`${path}: needs a Value`);
+  if (!isObj(o) || o.Value === undefined) return void outer.issues.push(`${path}: needs a Value`);
+  const c: Ctx = typeof o.Condition === 'string' ? { ...outer, active: new Set([o.Condition]) } : outer;
   if (o.Condition !== undefined) checkCondition(c, o.Condition, `${path}.Condition`);
   walk(c, o.Value, `${path}.Value`);
   if (o.Export !== undefined) walk(c, o.Export, `${path}.Export`);
@@ -216,8 +227,13 @@ function walk(c: Ctx, v: Json, path: string): void {
     if (k === 'Ref' && Object.keys(v).length === 1) checkRef(c, arg, at);
     else if (k === 'Fn::GetAtt') checkGetAtt(c, arg, at);
     else if (k === 'Fn::Sub') checkSub(c, arg, at);
-    else if (k === 'Fn::If' && Array.isArray(arg)) checkCondition(c, arg[0] ?? null, `${at}[0]`);
-    else if (k === 'Condition' && typeof arg === 'string' && Object.keys(v).length === 1) checkCondition(c, arg, at);
+    else if (k === 'Fn::If' && Array.isArray(arg)) {
+      checkCondition(c, arg[0] ?? null, `${at}[0]`);
+      const cond = typeof arg[0] === 'string' ? arg[0] : '';
+      walk({ ...c, active: new Set([...c.active, cond]) }, arg[1] ?? null, `${at}[1]`);
+      walk(c, arg[2] ?? null, `${at}[2]`);
+      continue;
+    } else if (k === 'Condition' && typeof arg === 'string' && Object.keys(v).length === 1) checkCondition(c, arg, at);
     if (k !== 'Fn::Sub') walk(c, arg, at);
   }
 }
@@ -225,7 +241,15 @@ function walk(c: Ctx, v: Json, path: string): void {
 function checkRef(c: Ctx, name: Json, path: string): void {
   if (typeof name !== 'string') return void c.issues.push(`${path}: Ref needs a name`);
   if (name in c.params) c.used.add(name);
-  else if (!(name in c.resources) && !PSEUDO.has(name)) c.issues.push(`${path}: Ref ${name} names no parameter, resource or pseudo parameter`);
+  else if (name in c.resources) checkConditional(c, name, path);
+  else if (!PSEUDO.has(name)) c.issues.push(`${path}: Ref ${name} names no parameter, resource or pseudo parameter`);
+}
+
+/** A resource created only under a condition may be named only where that condition holds. */
+function checkConditional(c: Ctx, name: string, path: string): void {
+  const r = c.resources[name];
+  const cond = isObj(r) && typeof r.Condition === 'string' ? r.Condition : undefined;
+  if (cond && !c.active.has(cond)) c.issues.push(`${path}: ${name} exists only when ${cond}, but is named outside Fn::If ${cond}`);
 }
 
 function checkGetAtt(c: Ctx, arg: Json, path: string): void {
@@ -233,6 +257,7 @@ function checkGetAtt(c: Ctx, arg: Json, path: string): void {
   if (typeof res !== 'string' || typeof attr !== 'string') return void c.issues.push(`${path}: Fn::GetAtt needs [resource, attribute]`);
   const r = c.resources[res];
   if (!isObj(r)) return void c.issues.push(`${path}: Fn::GetAtt ${res}.${attr}: no resource ${res}`);
+  checkConditional(c, res, path);
   const spec = resourceType(c.db, String(r.Type));
   if (spec && !(attr in spec.attributes)) c.issues.push(`${path}: Fn::GetAtt ${res}.${attr}: ${r.Type} has no attribute ${attr} (it has ${Object.keys(spec.attributes).join(', ') || 'none'})`);
 }
@@ -297,9 +322,14 @@ export function userDataScript(userData: Json, params: Obj): string | undefined 
   });
 }
 
-function lintUserData(c: Ctx, path: string, userData: Json, bash: boolean): void {
+function lintUserData(c: Ctx, path: string, userData: Json, bash: boolean, signalled: Set<string>): void {
   const script = userDataScript(userData, c.params);
   if (script === undefined) return void c.issues.push(`${path}: not Fn::Base64 of a string or of an Fn::Sub string, so it cannot be checked`);
+  for (const [, name] of script.matchAll(/cfn-signal\b[^\n]*--resource\s+([A-Za-z0-9]+)/g)) {
+    signalled.add(name!);
+    const r = c.resources[name!];
+    if (!isObj(r) || !isObj(r.CreationPolicy)) c.issues.push(`${path}: cfn-signal --resource ${name} names no resource with a CreationPolicy`);
+  }
   const size = Buffer.byteLength(script);
   if (size > USER_DATA_LIMIT) c.issues.push(`${path}: the script is ${size} bytes, over EC2's ${USER_DATA_LIMIT}-byte UserData limit`);
   if (!bash) return;
