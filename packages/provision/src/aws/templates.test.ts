@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -49,6 +49,21 @@ describe('shipped templates', () => {
     expect(Object.keys(t.Outputs)).toEqual(expect.arrayContaining([...outputs]));
     expect(passed).toMatchObject({ CidrBlock: '198.51.100.7/32', CidrBlock2: '10.9.0.0/16', BitbucketVersion: '9.4.5', BitbucketProperties: 'a=b,jmx.enabled=true' });
     expect(passed).not.toHaveProperty('CreateBucket');
+  });
+
+  it("declares every parameter E³'s shipped experiments give their Bitbucket and worker parts", async () => {
+    const dir = join(repoRoot, 'e3-home/experiments');
+    let checked = 0;
+    for (const f of (await readdir(dir)).filter((x) => x.endsWith('.json'))) {
+      const e = JSON.parse(await readFile(join(dir, f), 'utf8')) as { threads: Array<Record<string, { template?: string; parameters?: Record<string, unknown> }>> };
+      for (const part of e.threads.flatMap((t) => [t.instance!, t.worker!])) {
+        if (!part.template || !AWS_TEMPLATES.includes(part.template as never)) continue;
+        const declared = (await shipped(part.template)).Parameters ?? {};
+        for (const k of Object.keys(part.parameters ?? {})) expect(`${f} ${part.template}.${k}: ${k in declared}`).toBe(`${f} ${part.template}.${k}: true`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 
   it('Data Center from a snapshot passes stash as the database user and password, and the search snapshot', () => {
