@@ -29,9 +29,9 @@ Pass --region <region> or set AWS_REGION (e.g. \`export AWS_REGION=us-east-1\`)"
   it('EBS snapshot missing', async () => {
     const home = await awsHome();
     expect(await printed(home, provision({ experiment: 'aws-dc', run: 'r1', home, env, clients: fakeAws().clients, clock: fakeClock() }))).toMatchInlineSnapshot(`
-"[E3_PROVISION] <home>/snapshots/aws-small.json: /ebs/us-east-1: EBS snapshot snap-home cannot be used: InvalidSnapshot.NotFound: The snapshot 'snap-home' does not exist.
+"[E3_PROVISION] <home>/snapshots/aws-small.json: /ebs/us-east-1: EBS snapshot snap-0e3a0b0c cannot be used: InvalidSnapshot.NotFound: The snapshot 'snap-0e3a0b0c' does not exist.
 
-Check that snap-home exists in us-east-1 and is shared with your account, then fix <home>/snapshots/aws-small.json"
+Check that snap-0e3a0b0c exists in us-east-1 and is shared with your account, then fix <home>/snapshots/aws-small.json"
 `);
   });
 
@@ -43,7 +43,7 @@ Check that snap-home exists in us-east-1 and is shared with your account, then f
 ).toMatchInlineSnapshot(`
 "[E3_PROVISION] no CloudFormation template BitbucketDataCenter.template in <home>/tpl
 
-Put BitbucketDataCenter.template in <home>/tpl (Atlassian's atlassian-aws-deployment repository has the Bitbucket ones), or pass --template-url"
+Put BitbucketDataCenter.template in <home>/tpl (e3 ships every one in its own e3-home/templates: copy it from there), or pass --template-url"
 `);
   });
 

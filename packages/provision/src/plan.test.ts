@@ -8,7 +8,7 @@ import { e3OriginalHome, makeTree, repoRoot } from '@e3/test-utils';
 import { fakeAws, fakeClock, type FakeAws } from '../test/support/fake-aws.js';
 import type { AwsClients } from './aws/clients.js';
 import { provisionCommandWith } from './commands.js';
-import { HOURLY_USD, VCPUS, formatPlan, planProvision } from './plan.js';
+import { HOURLY_USD, VCPUS, formatPlan, oldReleaseWarnings, planProvision, type PlannedStack } from './plan.js';
 
 const SHIPPED = ['adaptive-scaling', 'cluster-scaling-ssh', 'mixed-test', 'pull-request'];
 const original = (name: string) => join(e3OriginalHome, 'experiments', `${name}.json`);
@@ -60,8 +60,8 @@ describe('e3 provision --plan', () => {
       expect(s.cidrs).toEqual(['198.51.100.7/32']);
       expect(s.snapshot).toMatchObject({ name: 'e3-small', ebs: 'snap-cd3373ab' });
     }
-    // Cost by hand: each DC stack = N × c5.xlarge + db.m5.large + m5.xlarge + ALB; its workers W × c5.2xlarge (E³'s file: W = 4, 4, 12, 4).
-    const byHand = [[1, 4], [3, 4], [6, 12], [10, 4]].reduce((a, [n, w]) => a + n! * 0.17 + 0.171 + 0.192 + 0.0225 + w! * 0.34, 0);
+    // Cost by hand: each DC stack = N × c5.xlarge + db.m5.large + m5.xlarge + 2 ALBs + 1 NLB; its workers W × c5.2xlarge (E³'s file: W = 4, 4, 12, 4).
+    const byHand = [[1, 4], [3, 4], [6, 12], [10, 4]].reduce((a, [n, w]) => a + n! * 0.17 + 0.171 + 0.192 + 3 * 0.0225 + w! * 0.34, 0);
     expect(plan.usdPerHour).toBeCloseTo(byHand, 6);
     expect(HOURLY_USD['c5.xlarge']).toBe(0.17);
     const text = out.text!;
@@ -69,9 +69,11 @@ describe('e3 provision --plan', () => {
     expect(text).toContain(`estimated cost: $${byHand.toFixed(2)} per hour`);
     expect(text).toContain('allows: 198.51.100.7/32');
     expect(text).toContain('resources: ');
+    // E³'s file names Bitbucket 4.11.0: one warning naming every thread that runs it.
+    expect(plan.warnings.filter((w) => w.startsWith('Bitbucket '))).toEqual([expect.stringMatching(/^Bitbucket 4\.11\.0 \(threads 1-node, 3-node, 6-node, 10-node\): e3's templates are built for Bitbucket 8\.0 and later/)]);
     expect(aws.calls.some((c) => /^(Create|Delete)/.test(c))).toBe(false);
     // --json carries the quota checks; without credentials none is made.
-    expect(plan.quotas.map((q) => q.outcome)).toEqual([...Array(4).fill('not checked: no AWS credentials'), 'not checked: e3 does not read the Elastic Load Balancing quota; the plan makes 4']);
+    expect(plan.quotas.map((q) => q.outcome)).toEqual([...Array(4).fill('not checked: no AWS credentials'), 'not checked: e3 does not read the Elastic Load Balancing quota; the plan makes 12']);
     expect(text).toContain('quotas in eu-west-1 (read-only checks):\n  EC2 Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, vCPUs: not checked: no AWS credentials');
   });
 
@@ -119,7 +121,8 @@ describe('quota checks in the plan', () => {
       'VPCs per region': 'ok (need 1 of 5, 3 in use)',
       'RDS DB instances': 'ok (need 4 of 40, 2 in use)',
       'CloudFormation stacks': 'ok (need 9 of 2000, 5 in use)',
-      'Application Load Balancers': 'not checked: e3 does not read the Elastic Load Balancing quota; the plan makes 4',
+      // 4 Data Center stacks × (an internet-facing ALB, an internal ALB, an internal NLB).
+      'Load balancers (application and network)': 'not checked: e3 does not read the Elastic Load Balancing quota; the plan makes 12',
     });
     expect(p.stacks.filter((s) => s.snapshot).every((s) => s.snapshot!.check === 'exists (checked read-only)')).toBe(true);
     expect(p.warnings.filter((w) => w.startsWith('quota'))).toEqual([]);
@@ -192,5 +195,12 @@ describe('quota checks in the plan', () => {
     );
     expect(aws.stacks).toEqual([]);
     expect(aws.keyPairs.size).toBe(0);
+  });
+});
+
+describe('oldReleaseWarnings', () => {
+  const stack = (thread: string, BitbucketVersion?: string) => ({ thread, parameters: BitbucketVersion ? { BitbucketVersion } : {} }) as unknown as PlannedStack;
+  it('warns once per release before 8.0, never for 8.0 and later or stacks without a version', () => {
+    expect(oldReleaseWarnings([stack('a', '7.21.0'), stack('b', '8.0.0'), stack('c', '9.4.5'), stack('d'), stack('e', '7.21.0')])).toEqual([expect.stringMatching(/^Bitbucket 7\.21\.0 \(threads a, e\)/)]);
   });
 });

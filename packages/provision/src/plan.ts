@@ -34,6 +34,7 @@ export const HOURLY_USD: Record<string, number> = {
   'db.m5.xlarge': 0.342,
   'db.r5.large': 0.25,
   'application-load-balancer': 0.0225,
+  'network-load-balancer': 0.0225,
 };
 
 /**
@@ -55,9 +56,6 @@ export const VCPUS: Record<string, number> = {
   'r5.xlarge': 4,
 };
 
-/** What a template leaves to its own defaults that the estimate needs (E³'s Data Center stack: nodes, RDS, file server, load balancer). */
-const PLAN_DEFAULTS: Record<string, string> = { ClusterNodeMin: '1', DBInstanceClass: 'db.m5.large', FileServerInstanceType: 'm5.xlarge' };
-
 export interface PlannedStack {
   thread: string;
   part: 'network' | 'instance' | 'worker';
@@ -69,7 +67,7 @@ export interface PlannedStack {
   parameters: Record<string, string>;
   /** `LogicalId (Type)` of every resource in the template, when it is local. */
   resources: string[];
-  snapshot?: { name: string; ebs?: string; rds?: string; es?: string; check: string };
+  snapshot?: { name: string; ebs?: string; rds?: string; es?: string; search?: { bucket: string; name: string }; check: string };
   cidrs: string[];
   /** Machines and their hourly price; unknown types are listed with no price. */
   machines: Array<{ type: string; count: number; usdPerHour?: number }>;
@@ -147,12 +145,29 @@ export async function planProvision(options: PlanOptions): Promise<ProvisionPlan
     }
   }
   for (const t of new Set(stacks.filter((s) => s.templateSource.startsWith('not found')).map((s) => s.template))) {
-    warnings.push(`no ${t} template: e3 ships none yet; put Atlassian's (or your own) ${t}.template in e3-home/templates, or pass --template-url`);
+    warnings.push(`no ${t} template found: e3 ships one in its own e3-home/templates; check --template-dir, or pass --template-url`);
   }
+  warnings.push(...oldReleaseWarnings(stacks));
   const quotas = stacks.length ? await checkQuotas({ clients, region, needs: quotaNeeds(stacks), vcpusOf: (t) => VCPUS[t], timeoutMs: options.quotaTimeoutMs }) : [];
   for (const q of quotas.filter((x) => x.problem)) warnings.push(`quota ${q.quota}: ${q.outcome}`);
   const usdPerHour = stacks.reduce((a, s) => a + s.usdPerHour, 0);
   return { experiment: file, region, stacks, others, cidrs: ingress.cidrs, quotas, warnings, usdPerHour };
+}
+
+/**
+ * One warning per Bitbucket release older than 8.0: e3's templates give it the Java it needs, but are
+ * built and checked for 8.0 and later (OpenSearch 2 search, the start-up scripts of current releases).
+ */
+export function oldReleaseWarnings(stacks: PlannedStack[]): string[] {
+  const old = new Map<string, string[]>();
+  for (const s of stacks) {
+    const v = s.parameters.BitbucketVersion;
+    if (v && Number(v.split('.')[0]) < 8) old.set(v, [...(old.get(v) ?? []), s.thread]);
+  }
+  return [...old].map(
+    ([v, threads]) =>
+      `Bitbucket ${v} (thread${threads.length > 1 ? 's' : ''} ${threads.join(', ')}): e3's templates are built for Bitbucket 8.0 and later; this release gets the Java it needs, but its search and start-up are not checked — set "version" to a current release, with a snapshot taken from one`,
+  );
 }
 
 /** What the planned stacks add to the account: EC2 vCPUs (RDS classes and load balancers are not EC2), a VPC per network, an RDS instance per Data Center. */
@@ -161,7 +176,7 @@ export function quotaNeeds(stacks: PlannedStack[]): QuotaNeeds {
   const unknown = new Set<string>();
   let loadBalancers = 0;
   for (const m of stacks.flatMap((s) => s.machines)) {
-    if (m.type === 'application-load-balancer') loadBalancers += m.count;
+    if (m.type.endsWith('-load-balancer')) loadBalancers += m.count;
     else if (m.type.startsWith('db.')) continue;
     else if (VCPUS[m.type] !== undefined) vcpus += VCPUS[m.type]! * m.count;
     else unknown.add(m.type);
@@ -202,12 +217,13 @@ async function planStack(ctx: PlanCtx, thread: string, part: PlannedStack['part'
     public: ctx.options.public ?? true,
     homeVolumeSnapshotId: snapshot?.ebs,
     dbSnapshotArn: template === 'BitbucketDataCenter' ? snapshot?.rds : undefined,
+    ...(template === 'BitbucketDataCenter' && snapshot?.search ? { searchSnapshot: snapshot.search } : {}),
     ingress: template === 'PublicNetwork' ? [] : ctx.cidrs,
     randomHex: () => '',
   });
   for (const k of Object.keys(params)) if (SECRET_PARAMETERS.has(k) && !(k === 'DBPassword' && snapshot?.rds)) params[k] = REDACTED;
   const defaults = templateDefaults(body);
-  const machines = machinesOf(template, (k) => params[k] ?? defaults[k] ?? PLAN_DEFAULTS[k]);
+  const machines = machinesOf(template, (k) => params[k] ?? defaults[k]);
   return {
     thread,
     part,
@@ -234,7 +250,8 @@ function machinesOf(template: AwsTemplate, p: (key: string) => string | undefine
     case 'BitbucketServer':
       return [m(p('InstanceType'), 1)];
     case 'BitbucketDataCenter':
-      return [m(p('ClusterNodeInstanceType'), Number(p('ClusterNodeMin') ?? 1)), m(p('DBInstanceClass'), 1), m(p('FileServerInstanceType'), 1), m('application-load-balancer', 1)];
+      // The shipped template: nodes, RDS, file server, an internet-facing and an internal ALB, an internal NLB.
+      return [m(p('ClusterNodeInstanceType'), Number(p('ClusterNodeMin') ?? 1)), m(p('DBInstanceClass'), 1), m(p('FileServerInstanceType'), 1), m('application-load-balancer', 2), m('network-load-balancer', 1)];
   }
 }
 
@@ -271,7 +288,7 @@ async function planSnapshot(ctx: PlanCtx, name: string, template: AwsTemplate): 
     name,
     ...(d.ebs?.[ctx.region] ? { ebs: d.ebs[ctx.region] } : {}),
     ...(template === 'BitbucketDataCenter' && d.rds ? { rds: `arn:aws:rds:${ctx.region}:${d.rds.account}:snapshot:${d.rds.id}` } : {}),
-    ...(d.es?.bucket ? { es: `s3://${d.es.bucket}/snap-${d.es.snapshot ?? d.es.id}.dat` } : {}),
+    ...(d.es?.bucket && (d.es.snapshot ?? d.es.id) ? { es: `s3://${d.es.bucket}/snap-${d.es.snapshot ?? d.es.id}.dat`, search: { bucket: d.es.bucket, name: (d.es.snapshot ?? d.es.id)! } } : {}),
     check: await ctx.snapshotChecks.get(key)!,
   };
 }

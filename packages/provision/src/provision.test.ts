@@ -43,7 +43,7 @@ describe('provision with aws templates', () => {
     const instance = rf.threads[0]!.instance.stack as unknown as Instance;
     expect(worker.ClusterNodes).toEqual(['ubuntu@ec2-i-stack-worker-alice-000003-asg-0.compute.amazonaws.com', 'ubuntu@ec2-i-stack-worker-alice-000003-asg-1.compute.amazonaws.com']);
     expect(instance.ClusterNodes).toHaveLength(2);
-    expect(instance.FileServerConnectionString).toMatch(/^ec2-user@fs-/);
+    expect(instance.FileServerConnectionString).toMatch(/^ubuntu@fs-/);
     expect(instance.RunConfig).toMatchObject({ network: 'stack-network-alice-000001', owner: 'alice', run: 'r1', admin_password: '3last1c', template: 'BitbucketDataCenter' });
     const file = JSON.parse(await readFile(join(home, 'instances/stack-worker-alice-000003.json'), 'utf8'));
     expect(file).toEqual(worker);
@@ -66,7 +66,7 @@ describe('provision with aws templates', () => {
     expect(dc.params).toMatchObject({
       KeyName: dc.name,
       ClusterNodeMin: '2',
-      HomeVolumeSnapshotId: 'snap-home',
+      HomeVolumeSnapshotId: 'snap-0e3a0b0c',
       DBSnapshotId: 'arn:aws:rds:us-east-1:123456789012:snapshot:bb-db',
       BitbucketVersion: '8.9.0',
       BitbucketProperties: 'feature.x=true,jmx.enabled=true',
@@ -97,7 +97,7 @@ describe('provision with aws templates', () => {
     const aws = fakeAws();
     await expect(provision({ experiment: 'aws-dc', run: 'r1', home, env, owner: 'alice', clients: aws.clients, clock: fakeClock() })).rejects.toMatchObject({
       code: 'E3_PROVISION',
-      message: expect.stringContaining('aws-small.json: /ebs/us-east-1: EBS snapshot snap-home cannot be used: InvalidSnapshot.NotFound'),
+      message: expect.stringContaining('aws-small.json: /ebs/us-east-1: EBS snapshot snap-0e3a0b0c cannot be used: InvalidSnapshot.NotFound'),
     });
     expect(aws.calls).toEqual(['DescribeSnapshots']);
     expect(aws.live()).toEqual([]);
@@ -197,7 +197,7 @@ describe("E³'s cluster-scaling-ssh against the fake AWS with the shipped templa
     const logs: string[] = [];
     const result = await provision({ experiment: 'cluster-scaling-ssh', run: 'r1', home, env, owner: 'al', clients: aws.clients, clock: fakeClock(), randomHex: counterHex(), log: (m) => logs.push(m) });
 
-    // Every stack was created from a template body (the shipped WorkerCluster and PublicNetwork; the Data Center stand-in) and completed.
+    // Every stack was created from the body of the template e3 ships, and completed.
     expect(aws.stacks.map((s) => `${s.template} ${s.status} ${s.hasBody}`).sort()).toEqual([
       ...Array(4).fill('BitbucketDataCenter CREATE_COMPLETE true'),
       'PublicNetwork CREATE_COMPLETE true',
@@ -216,6 +216,7 @@ describe("E³'s cluster-scaling-ssh against the fake AWS with the shipped templa
         BitbucketProperties: [...t.instance.properties, 'jmx.enabled=true'].join(','),
         HomeVolumeSnapshotId: snapshot.ebs['us-east-1'],
         DBSnapshotId: dbArn,
+        DBUser: 'stash',
         DBPassword: 'stash',
         DBMasterUserPassword: expect.stringMatching(/^e3[0-9a-f]{24}$/),
         ClusterNodeInstanceType: 'c5.xlarge',
@@ -224,7 +225,6 @@ describe("E³'s cluster-scaling-ssh against the fake AWS with the shipped templa
         VPC: network.VPC,
         ExternalSubnets: subnets,
         InternalSubnets: subnets,
-        CreateBucket: 'false',
         StartCollectd: 'true',
         AMIOpts: 'ATL_FORCE_HOST_NAME=true',
         AssociatePublicIpAddress: 'true',
@@ -238,6 +238,10 @@ describe("E³'s cluster-scaling-ssh against the fake AWS with the shipped templa
       expect(inst.ClusterNodes).toHaveLength(Number(t.instance.parameters.ClusterNodeMin));
       expect(work.ClusterNodes).toHaveLength(Number(t.worker.parameters.ClusterSize));
       expect(work.ClusterNodes!.every((n) => n.startsWith('ubuntu@'))).toBe(true);
+      // What the run needs from the Data Center outputs: the people's URL, the workers' way in, the nodes.
+      expect(inst.ClusterNodes!.every((n) => n.startsWith('ubuntu@'))).toBe(true);
+      expect(inst).toMatchObject({ URL: expect.stringMatching(/^http:\/\//), InternalURL: expect.stringMatching(/^http:\/\//), SshHost: expect.any(String), FileServerConnectionString: expect.stringMatching(/^ubuntu@/) });
+      expect(inst.DirectURL).toBe(`http://${inst.ClusterNodes![0]!.replace(/^ubuntu@/, '')}:7990`);
     }
     expect(logs.join('\n')).not.toMatch(/DBMasterUserPassword|e3[0-9a-f]{24}/);
     await deprovision({ run: 'r1', home, env, clients: aws.freshClients(), clock: fakeClock() });

@@ -1,4 +1,4 @@
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -7,14 +7,12 @@ import { deprovision, provision } from '@e3/provision';
 import { e3OriginalHome, makeTmpDir } from '@e3/test-utils';
 
 import { fakeAws, fakeClock } from './support/fake-aws.js';
-import { bitbucketStub } from './support/home.js';
 
 describe("E³'s own experiments", () => {
   it.each(['adaptive-scaling', 'mixed-test'])('%s provisions unchanged against E³ snapshot ids, and deprovisions to nothing', async (experiment) => {
     const home = join(await makeTmpDir(), 'e3-home');
     await cp(e3OriginalHome, home, { recursive: true });
-    await mkdir(join(home, 'templates'));
-    for (const t of ['BitbucketDataCenter', 'BitbucketServer'] as const) await writeFile(join(home, `templates/${t}.template`), bitbucketStub(t));
+    // No templates folder: provision finds the ones e3 ships (its built-in e3-home/templates).
     const aws = fakeAws();
     aws.snapshots.add('snap-6ff61170');
     aws.dbSnapshots.add('arn:aws:rds:us-east-1:098706035825:snapshot:e3-small');

@@ -27,6 +27,17 @@ describe('createTestData', () => {
     expect(d.defaultBranch(d.repos[1]!)).toBe('master');
   });
 
+  it('sends HTTP to InternalURL when the instance has one (the workers inside the VPC), SSH to SshHost, direct to DirectURL', () => {
+    const instance = { URL: 'http://public-lb.example', InternalURL: 'http://internal-lb.example/', SshHost: 'nlb.example', DirectURL: 'http://node-1.example:7990' };
+    const d = createTestData({ instance, snapshot });
+    const repo = d.repos[0]!;
+    expect(d.baseUrl).toBe('http://internal-lb.example');
+    expect(d.httpCloneUrl(repo)).toBe('http://internal-lb.example/scm/A/one.git');
+    expect(d.httpDirectCloneUrl(repo)).toBe('http://node-1.example:7990/scm/A/one.git');
+    expect(d.sshCloneUrl(repo)).toBe('ssh://git@nlb.example:7999/A/one.git');
+    expect(createTestData({ instance: { URL: 'http://public-lb.example', InternalURL: '' }, snapshot }).baseUrl).toBe('http://public-lb.example');
+  });
+
   it("carries the instance's Bitbucket version; absent or empty is none", () => {
     expect(createTestData({ instance: { URL: 'http://bb.example', version: '7.21.0' }, snapshot }).bitbucketVersion).toBe('7.21.0');
     expect(createTestData({ instance: { URL: 'http://bb.example' }, snapshot }).bitbucketVersion).toBeUndefined();

@@ -28,6 +28,8 @@ export interface RepoRef {
 export interface InstanceData {
   /** Base URL with any context path, e.g. `http://host:7990/bitbucket`. */
   URL: string;
+  /** e3: base URL the agents on the workers use (a load balancer inside the VPC); wins over URL for HTTP. */
+  InternalURL?: string;
   RunConfig?: { admin_password?: string; admin_user?: string; [k: string]: unknown };
   snapshot?: string;
   /** e3: SSH port of the git server (E³ hard-coded 7999). */
@@ -78,7 +80,8 @@ export interface TestData {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
- * Builds the test data from an E³ instance, snapshot and (optional) keys file. SSH users without a key get
+ * Builds the test data from an E³ instance, snapshot and (optional) keys file. HTTP goes to `InternalURL`
+ * when the instance has one (the workers' way in), else to `URL`; the SSH host defaults to URL's host. SSH users without a key get
  * the keys file's pairs in order. Throws E3_INVALID_FILE when the instance has no URL or the snapshot no repo.
  */
 export function createTestData(source: TestDataSource): TestData {
@@ -87,7 +90,7 @@ export function createTestData(source: TestDataSource): TestData {
     throw new E3Error('INVALID_FILE', 'the instance has no "URL"', { hint: 'Add "URL": "http://host:7990" to the instance file in e3-home/instances/.' });
   }
   const base = new URL(inst.URL!);
-  const baseUrl = inst.URL!.replace(/\/+$/, '');
+  const baseUrl = (str(inst.InternalURL) ?? inst.URL!).replace(/\/+$/, '');
   const repos: RepoRef[] = [];
   const projects = Array.isArray(source.snapshot.projects) ? (source.snapshot.projects as Record<string, unknown>[]) : [];
   for (const p of projects) {

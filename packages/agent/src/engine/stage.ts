@@ -42,7 +42,7 @@ export type LogFn = (level: LogLevel, message: string) => void;
 
 export interface RunStageOptions {
   workload: readonly WorkloadJob[];
-  /** E³ instance file content (URL with context path, RunConfig.admin_password; e3: SshPort, SshHost, DirectURL). */
+  /** E³ instance file content (URL with context path, RunConfig.admin_password; e3: InternalURL, SshPort, SshHost, DirectURL). */
   instance: Record<string, unknown>;
   /** E³ snapshot descriptor content. */
   snapshot: Record<string, unknown>;

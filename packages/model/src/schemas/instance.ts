@@ -12,6 +12,9 @@ export const Instance = Type.Object(
       }),
     ),
     URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Bitbucket base URL with any context path, e.g. http://host:7990/bitbucket.' })),
+    InternalURL: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'e3: base URL the agents on the workers use (a load balancer inside the VPC); URL stays the one for people and the controller.' }),
+    ),
     version: Type.Optional(
       Type.String({
         pattern: '^[0-9]+(\\.[0-9]+){0,3}$',

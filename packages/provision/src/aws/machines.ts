@@ -28,11 +28,17 @@ const bitbucketServer: NodesOf = async (_aws, ctx, made, user) => {
   return { nodes: [`${user}@${o.PublicIp ?? o.PrivateIp}`], extra: {} };
 };
 
-/** BitbucketDataCenter: the cluster nodes' group, and the file server as `FileServerConnectionString`. */
+/**
+ * BitbucketDataCenter: the cluster nodes' group, the file server as `FileServerConnectionString`, and
+ * `DirectURL` on the first node's 7990 (the *HttpDirect scripts; inside the VPC its DNS name resolves privately).
+ */
 const bitbucketDataCenter: NodesOf = async (aws, ctx, made, user) => {
   const extra: Record<string, string> = {};
   if (made.outputs.FileServer) extra.FileServerConnectionString = `${user}@${made.outputs.FileServer}`;
-  return { nodes: await groupNodes(aws, ctx, made.name, made.outputs.ClusterNodeGroup ?? '', user), extra };
+  const nodes = await groupNodes(aws, ctx, made.name, made.outputs.ClusterNodeGroup ?? '', user);
+  const first = nodes[0]?.slice(nodes[0].indexOf('@') + 1);
+  if (first) extra.DirectURL = `http://${first}:7990`;
+  return { nodes, extra };
 };
 
 /** The machine stack kinds and how each finds its nodes. */

@@ -250,7 +250,7 @@ export async function checkQuotas(input: QuotaCheckInput): Promise<QuotaCheck[]>
   ];
   const checks = await Promise.all(specs.map((s) => runCheck(s, input.region, timeoutMs)));
   if (needs.loadBalancers > 0) {
-    checks.push({ quota: 'Application Load Balancers', need: needs.loadBalancers, outcome: `not checked: e3 does not read the Elastic Load Balancing quota; the plan makes ${needs.loadBalancers}`, problem: false });
+    checks.push({ quota: 'Load balancers (application and network)', need: needs.loadBalancers, outcome: `not checked: e3 does not read the Elastic Load Balancing quota; the plan makes ${needs.loadBalancers}`, problem: false });
   }
   return checks;
 }

@@ -108,6 +108,6 @@ async function findTemplate(options: AwsProviderOptions, home: string, template:
   }
   if (options.templateUrl) return { TemplateURL: `${options.templateUrl.replace(/\/$/, '')}/${templateFileName(template)}` };
   throw new E3Error('PROVISION', `no CloudFormation template ${templateFileName(template)} in ${dirs.join(' or ')}`, {
-    hint: `Put ${templateFileName(template)} in ${dirs[0]} (Atlassian's atlassian-aws-deployment repository has the Bitbucket ones), or pass --template-url`,
+    hint: `Put ${templateFileName(template)} in ${dirs[0]} (e3 ships every one in its own e3-home/templates: copy it from there), or pass --template-url`,
   });
 }

@@ -16,6 +16,8 @@ function noCredentials(err: unknown): void {
 export interface CheckedSnapshot {
   homeVolumeSnapshotId?: string;
   dbSnapshotArn?: string;
+  /** The descriptor's `es`: an OpenSearch snapshot repository bucket and the snapshot's name in it. */
+  searchSnapshot?: { bucket: string; name: string };
 }
 
 export interface SnapshotCheckInput {
@@ -92,6 +94,7 @@ export async function checkSnapshot(input: SnapshotCheckInput): Promise<CheckedS
         hint: `Check the bucket and object exist and are readable, then fix ${file}`,
       });
     }
+    out.searchSnapshot = { bucket: es.bucket, name: (es.snapshot ?? es.id)! };
   }
   return out;
 }

@@ -80,6 +80,7 @@ async function parametersFor(aws: AwsRuntime, ctx: ProviderContext, template: Aw
     public: aws.options.public ?? true,
     homeVolumeSnapshotId: input.snap?.homeVolumeSnapshotId,
     dbSnapshotArn: input.snap?.dbSnapshotArn,
+    ...(template === 'BitbucketDataCenter' && input.snap?.searchSnapshot ? { searchSnapshot: input.snap.searchSnapshot } : {}),
     ingress: cidrs,
     randomHex: ctx.randomHex,
   });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
@@ -35,8 +35,56 @@ describe('shipped templates', () => {
     for (const i of [2, 3, 4]) expect(t.Resources[`SshIngress${i}`]).toMatchObject({ Type: 'AWS::EC2::SecurityGroupIngress', Condition: `HasCidrBlock${i}` });
   });
 
+  it.each([
+    ['BitbucketServer', {}, ['URL', 'PublicIp', 'PrivateIp', 'SshUser']],
+    ['BitbucketDataCenter', {}, ['URL', 'InternalURL', 'SshHost', 'ClusterNodeGroup', 'FileServer', 'SshUser', 'SecurityGroup']],
+    ['BitbucketDataCenter', { homeVolumeSnapshotId: 'snap-1', dbSnapshotArn: 'arn:aws:rds:eu-west-1:1:snapshot:s', searchSnapshot: { bucket: 'b', name: 'e3-small' } }, ['URL']],
+  ] as const)('%s declares every parameter e3 passes %j, e3 passes every one without a default, and it has the outputs e3 reads', async (name, snap, outputs) => {
+    const t = await shipped(name);
+    const ingress = ['198.51.100.7/32', '10.9.0.0/16'];
+    const passed = stackParameters({ template: name, stackName: 'stack-x', network, public: true, ingress, version: '9.4.5', properties: ['a=b'], randomHex: hex, ...snap });
+    for (const p of Object.keys(passed)) expect(`${p}: ${p in (t.Parameters ?? {})}`).toBe(`${p}: true`);
+    const required = Object.entries(t.Parameters ?? {}).filter(([, v]) => v.Default === undefined).map(([k]) => k);
+    for (const p of required) expect(passed).toHaveProperty(p);
+    expect(Object.keys(t.Outputs)).toEqual(expect.arrayContaining([...outputs]));
+    expect(passed).toMatchObject({ CidrBlock: '198.51.100.7/32', CidrBlock2: '10.9.0.0/16', BitbucketVersion: '9.4.5', BitbucketProperties: 'a=b,jmx.enabled=true' });
+    expect(passed).not.toHaveProperty('CreateBucket');
+  });
+
+  it("declares every parameter E³'s shipped experiments give their Bitbucket and worker parts", async () => {
+    const dir = join(repoRoot, 'e3-home/experiments');
+    let checked = 0;
+    for (const f of (await readdir(dir)).filter((x) => x.endsWith('.json'))) {
+      const e = JSON.parse(await readFile(join(dir, f), 'utf8')) as { threads: Array<Record<string, { template?: string; parameters?: Record<string, unknown> }>> };
+      for (const part of e.threads.flatMap((t) => [t.instance!, t.worker!])) {
+        if (!part.template || !AWS_TEMPLATES.includes(part.template as never)) continue;
+        const declared = (await shipped(part.template)).Parameters ?? {};
+        for (const k of Object.keys(part.parameters ?? {})) expect(`${f} ${part.template}.${k}: ${k in declared}`).toBe(`${f} ${part.template}.${k}: true`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('Data Center from a snapshot passes stash as the database user and password, and the search snapshot', () => {
+    const p = stackParameters({ template: 'BitbucketDataCenter', stackName: 's', network, public: true, randomHex: hex, dbSnapshotArn: 'arn:x', searchSnapshot: { bucket: 'b', name: 'n' } });
+    expect(p).toMatchObject({ DBUser: 'stash', DBPassword: 'stash', DBSnapshotId: 'arn:x', SearchSnapshotBucket: 'b', SearchSnapshotName: 'n' });
+    const fresh = stackParameters({ template: 'BitbucketDataCenter', stackName: 's', network, public: true, randomHex: hex });
+    for (const k of ['DBUser', 'DBSnapshotId', 'SearchSnapshotBucket', 'SearchSnapshotName']) expect(fresh).not.toHaveProperty(k);
+  });
+
+  it('the Bitbucket templates keep JMX off the network and run collectd with e3 config', async () => {
+    for (const name of ['BitbucketServer', 'BitbucketDataCenter']) {
+      const text = await readFile(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
+      expect(text).not.toMatch(/"(FromPort|ToPort)": 3333/);
+      expect(text).toContain('base64 -d | gunzip > /etc/collectd/collectd.conf');
+      expect(text).toContain('systemctl enable --now atlbitbucket');
+      expect(text).toContain('/etc/ld.so.conf.d/e3-libjvm.conf');
+    }
+  });
+
   it('no shipped template lets the world in by default', async () => {
-    for (const name of ['WorkerCluster', 'PublicNetwork']) {
+    for (const name of ['WorkerCluster', 'PublicNetwork', 'BitbucketServer', 'BitbucketDataCenter']) {
       const text = await readFile(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
       const t = JSON.parse(text) as { Parameters?: Record<string, { Default?: string }>; Resources: Record<string, unknown> };
       for (const [k, p] of Object.entries(t.Parameters ?? {})) expect(`${k}=${p.Default ?? ''}`).not.toContain('0.0.0.0/0');

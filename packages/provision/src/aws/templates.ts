@@ -48,6 +48,8 @@ export interface ParameterInput {
   /** Snapshot ids already checked to exist. */
   homeVolumeSnapshotId?: string;
   dbSnapshotArn?: string;
+  /** An OpenSearch snapshot to restore (the descriptor's `es`): its S3 bucket and snapshot name. */
+  searchSnapshot?: { bucket: string; name: string };
   randomHex(bytes: number): string;
 }
 
@@ -62,7 +64,8 @@ const CATALINA_OPTS = [
 ].join(' ');
 
 /**
- * CloudFormation parameters for `input.template`: E³'s defaults, then the spec's overrides. Values are
+ * CloudFormation parameters for `input.template` (exactly ones the shipped templates declare): E³'s
+ * defaults, then the spec's overrides. Values are
  * strings as CloudFormation wants them. Keys whose value would be empty are left out.
  */
 export function stackParameters(input: ParameterInput): Record<string, string> {
@@ -108,9 +111,9 @@ export function stackParameters(input: ParameterInput): Record<string, string> {
         ClusterNodeInstanceType: 'c5.xlarge',
         ...cidrs,
         DBMasterUserPassword: `e3${input.randomHex(12)}`,
-        // A snapshot's database already has the application user; E³'s snapshots use this password.
+        // A snapshot's database already has the application user; E³'s snapshots use stash/stash.
+        DBUser: input.dbSnapshotArn ? 'stash' : undefined,
         DBPassword: input.dbSnapshotArn ? 'stash' : `e3${input.randomHex(12)}`,
-        CreateBucket: 'false',
         ExternalSubnets: n ? `${n.subnet1},${n.subnet2}` : undefined,
         InternalSubnets: n ? `${n.subnet1},${n.subnet2}` : undefined,
         KeyName: input.stackName,
@@ -123,6 +126,8 @@ export function stackParameters(input: ParameterInput): Record<string, string> {
         BitbucketVersion: input.version,
         HomeVolumeSnapshotId: input.homeVolumeSnapshotId,
         DBSnapshotId: input.dbSnapshotArn,
+        SearchSnapshotBucket: input.searchSnapshot?.bucket,
+        SearchSnapshotName: input.searchSnapshot?.name,
       };
       break;
   }

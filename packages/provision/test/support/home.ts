@@ -3,7 +3,6 @@ import { join } from 'node:path';
 
 import { makeTree, repoRoot, type Tree } from '@e3/test-utils';
 
-import { stackParameters } from '../../src/aws/templates.js';
 import type { FakeAws } from './fake-aws.js';
 
 const stages = [{ clients: 10 }];
@@ -39,58 +38,9 @@ export const byoExperiment = {
 };
 
 /** The templates e3 ships, as the repository has them. */
-export const shippedTemplate = (name: 'WorkerCluster' | 'PublicNetwork'): string => readFileSync(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
+export const shippedTemplate = (name: 'WorkerCluster' | 'PublicNetwork' | 'BitbucketServer' | 'BitbucketDataCenter'): string => readFileSync(join(repoRoot, 'e3-home/templates', `${name}.template`), 'utf8');
 
-/** Data Center parameters the test experiments and E³'s shipped ones set through `parameters` beyond what e3 passes itself, with defaults. */
-const OVERRIDDEN: Record<string, string> = {
-  ClusterNodeMin: '1',
-  ClusterNodeMax: '1',
-  DBInstanceClass: 'db.m5.large',
-  FileServerInstanceType: 'm5.xlarge',
-  HomeIops: '1000',
-  HomeVolumeType: 'Provisioned IOPS',
-};
-
-const PARAMETER_TYPES: Record<string, string> = {
-  KeyName: 'AWS::EC2::KeyPair::KeyName',
-  VPC: 'AWS::EC2::VPC::Id',
-  Subnet: 'AWS::EC2::Subnet::Id',
-  ExternalSubnets: 'List<AWS::EC2::Subnet::Id>',
-  InternalSubnets: 'List<AWS::EC2::Subnet::Id>',
-};
-
-/**
- * A stand-in Bitbucket template (e3 ships none yet) declaring exactly what e3 passes, derived from
- * `stackParameters` so it cannot drift: what e3 always passes is required (no Default), what it passes
- * only sometimes (version, snapshot ids, extra CIDRs, overrides) has a Default.
- */
-export function bitbucketStub(template: 'BitbucketDataCenter' | 'BitbucketServer'): string {
-  const network = { vpc: 'vpc-1', subnet1: 'subnet-1a', subnet2: 'subnet-1b' };
-  const always = stackParameters({ template, stackName: 's', network, public: true, ingress: ['192.0.2.1/32'], randomHex: () => '00' });
-  const sometimes = stackParameters({
-    template,
-    stackName: 's',
-    network,
-    public: true,
-    version: '9.2.0',
-    homeVolumeSnapshotId: 'snap-1',
-    dbSnapshotArn: 'arn:aws:rds:us-east-1:1:snapshot:s',
-    ingress: ['192.0.2.1/32', '192.0.2.2/32', '192.0.2.3/32', '192.0.2.4/32'],
-    randomHex: () => '00',
-  });
-  const param = (k: string) => ({ Type: PARAMETER_TYPES[k] ?? 'String', ...(k in always ? {} : { Default: OVERRIDDEN[k] ?? '' }) });
-  const keys = [...new Set([...Object.keys(sometimes), ...(template === 'BitbucketDataCenter' ? Object.keys(OVERRIDDEN) : [])])];
-  const outputs = template === 'BitbucketDataCenter' ? ['URL', 'ClusterNodeGroup', 'FileServer'] : ['URL', 'PublicIp', 'PrivateIp'];
-  return JSON.stringify({
-    AWSTemplateFormatVersion: '2010-09-09',
-    Description: `Test stand-in for ${template}: declares what e3 passes`,
-    Parameters: Object.fromEntries(keys.map((k) => [k, param(k)])),
-    Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
-    Outputs: Object.fromEntries(outputs.map((o) => [o, { Value: { Ref: 'Placeholder' } }])),
-  });
-}
-
-/** A scratch e3-home with experiments, a snapshot with AWS ids, the shipped templates, Bitbucket stand-ins and byo instance files. */
+/** A scratch e3-home with experiments, a snapshot with AWS ids, the shipped templates and byo instance files. */
 export async function awsHome(extra: Tree = {}): Promise<string> {
   const root = await makeTree({
     'e3-home/experiments/aws-dc.json': awsExperiment,
@@ -100,12 +50,12 @@ export async function awsHome(extra: Tree = {}): Promise<string> {
       name: 'aws-small',
       projects: [],
       users: [{ username: 'u', password: 'p' }],
-      ebs: { 'us-east-1': 'snap-home' },
+      ebs: { 'us-east-1': 'snap-0e3a0b0c' },
       rds: { account: '123456789012', id: 'bb-db' },
       es: { snapshot: 'es1', bucket: 'e3-es' },
     },
-    'e3-home/templates/BitbucketDataCenter.template': bitbucketStub('BitbucketDataCenter'),
-    'e3-home/templates/BitbucketServer.template': bitbucketStub('BitbucketServer'),
+    'e3-home/templates/BitbucketDataCenter.template': shippedTemplate('BitbucketDataCenter'),
+    'e3-home/templates/BitbucketServer.template': shippedTemplate('BitbucketServer'),
     'e3-home/templates/WorkerCluster.template': shippedTemplate('WorkerCluster'),
     'e3-home/templates/PublicNetwork.template': shippedTemplate('PublicNetwork'),
     'e3-home/instances/my-bitbucket.json': { ClusterNodes: ['ec2-user@bitbucket.example.com'], URL: 'http://bitbucket.example.com:7990', RunConfig: { admin_password: 'hunter2' } },
@@ -118,7 +68,7 @@ export async function awsHome(extra: Tree = {}): Promise<string> {
 
 /** Makes the snapshots of `aws-small` exist in the fake. */
 export function withSnapshots(aws: FakeAws): FakeAws {
-  aws.snapshots.add('snap-home');
+  aws.snapshots.add('snap-0e3a0b0c');
   aws.dbSnapshots.add('arn:aws:rds:us-east-1:123456789012:snapshot:bb-db');
   aws.objects.add('e3-es/snap-es1.dat');
   return aws;
