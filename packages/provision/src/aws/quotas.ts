@@ -82,6 +82,11 @@ async function paginate<P>(page: (token: string | undefined) => Promise<{ items:
   return all;
 }
 
+/** How many items every page of a read-only listing holds; a failing page is tagged with `permission`. */
+async function countAll<P>(permission: string, page: (token: string | undefined) => Promise<{ items: P[]; next?: string }>): Promise<number> {
+  return (await paginate((token) => call(permission, () => page(token)))).length;
+}
+
 /** The applied quota value, else (NoSuchResource: never changed) AWS's default. */
 async function serviceQuota(clients: AwsClients, service: string, code: string, opt: Send): Promise<number> {
   try {
@@ -211,13 +216,11 @@ export async function checkQuotas(input: QuotaCheckInput): Promise<QuotaCheck[]>
       code: 'L-F678F1CE',
       need: needs.vpcs,
       limit: (opt) => serviceQuota(clients, 'vpc', 'L-F678F1CE', opt),
-      inUse: async (opt) =>
-        (
-          await paginate(async (NextToken) => {
-            const r = await call('ec2:DescribeVpcs', () => clients.ec2.send(new DescribeVpcsCommand({ NextToken }), opt));
-            return { items: r.Vpcs ?? [], next: r.NextToken };
-          })
-        ).length,
+      inUse: (opt) =>
+        countAll('ec2:DescribeVpcs', async (NextToken) => {
+          const r = await clients.ec2.send(new DescribeVpcsCommand({ NextToken }), opt);
+          return { items: r.Vpcs ?? [], next: r.NextToken };
+        }),
     },
     {
       quota: 'RDS DB instances',
@@ -225,13 +228,11 @@ export async function checkQuotas(input: QuotaCheckInput): Promise<QuotaCheck[]>
       code: 'L-7B6409FD',
       need: needs.dbInstances,
       limit: (opt) => serviceQuota(clients, 'rds', 'L-7B6409FD', opt),
-      inUse: async (opt) =>
-        (
-          await paginate(async (Marker) => {
-            const r = await call('rds:DescribeDBInstances', () => clients.rds.send(new DescribeDBInstancesCommand({ Marker }), opt));
-            return { items: r.DBInstances ?? [], next: r.Marker };
-          })
-        ).length,
+      inUse: (opt) =>
+        countAll('rds:DescribeDBInstances', async (Marker) => {
+          const r = await clients.rds.send(new DescribeDBInstancesCommand({ Marker }), opt);
+          return { items: r.DBInstances ?? [], next: r.Marker };
+        }),
     },
     {
       quota: 'CloudFormation stacks',
@@ -239,13 +240,11 @@ export async function checkQuotas(input: QuotaCheckInput): Promise<QuotaCheck[]>
       code: 'L-0485CB21',
       need: needs.stacks,
       limit: (opt) => stackLimit(clients, opt),
-      inUse: async (opt) =>
-        (
-          await paginate(async (NextToken) => {
-            const r = await call('cloudformation:ListStacks', () => clients.cloudformation.send(new ListStacksCommand({ NextToken, StackStatusFilter: ACTIVE_STACK_STATUSES }), opt));
-            return { items: r.StackSummaries ?? [], next: r.NextToken };
-          })
-        ).length,
+      inUse: (opt) =>
+        countAll('cloudformation:ListStacks', async (NextToken) => {
+          const r = await clients.cloudformation.send(new ListStacksCommand({ NextToken, StackStatusFilter: ACTIVE_STACK_STATUSES }), opt);
+          return { items: r.StackSummaries ?? [], next: r.NextToken };
+        }),
     },
   ];
   const checks = await Promise.all(specs.map((s) => runCheck(s, input.region, timeoutMs)));
