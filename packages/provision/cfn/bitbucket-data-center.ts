@@ -357,7 +357,7 @@ export function bitbucketDataCenter(collectdConfig: string): JsonObject {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      "e3 BitbucketDataCenter: Bitbucket cluster nodes (auto scaling group, Ubuntu 22.04, Java 17, git, collectd with e3's bitbucket config) behind an internet-facing ALB and, for the workers inside the VPC, an internal ALB and NLB; a file server with the NFS shared home and OpenSearch; PostgreSQL on RDS. Home, database and search restore from a snapshot when given.",
+      "e3 BitbucketDataCenter: Bitbucket cluster nodes (auto scaling group, Ubuntu 22.04, the Java its release needs, git, collectd with e3's bitbucket config) behind an internet-facing ALB and, for the workers inside the VPC, an internal ALB and NLB; a file server with the NFS shared home and OpenSearch; PostgreSQL on RDS. Home, database and search restore from a snapshot when given.",
     Parameters: parameters(),
     Conditions: {
       ...cidrConditions(),

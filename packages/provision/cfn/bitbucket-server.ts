@@ -47,7 +47,7 @@ export function bitbucketServer(collectdConfig: string): JsonObject {
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      "e3 BitbucketServer: one Ubuntu 22.04 instance with Bitbucket (systemd unit atlbitbucket), Java 17, git and collectd with e3's bitbucket config; home on an EBS volume restored from HomeVolumeSnapshotId or empty. HTTP 7990 and git SSH 7999 from the CidrBlocks and the VPC; JMX stays on 127.0.0.1.",
+      "e3 BitbucketServer: one Ubuntu 22.04 instance with Bitbucket (systemd unit atlbitbucket), the Java its release needs, git and collectd with e3's bitbucket config; home on an EBS volume restored from HomeVolumeSnapshotId or empty. HTTP 7990 and git SSH 7999 from the CidrBlocks and the VPC; JMX stays on 127.0.0.1.",
     Parameters: {
       InstanceType: { Type: 'String', Default: 'm5.xlarge', Description: 'EC2 instance type.' },
       ...BITBUCKET_PARAMETERS,
