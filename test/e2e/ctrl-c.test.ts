@@ -1,36 +1,23 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { nodePaths, readPhaseStatus, readSamples, readStages, runDirPaths, stageAttemptDirName, type SampleRow } from '@e3/model';
-import { expectExit, makeTmpDir, repoRoot, runE3, writeTree } from '@e3/test-utils';
+import { expectExit, loopbackRunTree, makeTmpDir, repoRoot, runE3, startLoopbackServer, writeTree, type LoopbackServer } from '@e3/test-utils';
 
 /** `/slow` answers after 1 s, so that work is in flight when the Ctrl-C comes; anything else at once. */
-const server = createServer((req, res) => {
-  if (req.url?.startsWith('/slow')) setTimeout(() => res.end('slow'), 1000);
-  else res.end('{"state":"RUNNING"}');
-});
-let url: string;
+let server: LoopbackServer;
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLoopbackServer((req, res) => {
+    if (req.url?.startsWith('/slow')) setTimeout(() => res.end('slow'), 1000);
+    else res.end('{"state":"RUNNING"}');
+  });
 });
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-});
-
-const snapshot = { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] };
-const runFile = (run: string, workload: string, duration: number) => ({
-  run_name: run, duration, workload,
-  threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 2 }] }],
-});
+afterAll(() => server.close());
 
 /** `pnpm e3 run …` from the repository root, in its own process group, as a terminal starts it. */
 function pnpmE3Run(args: string[]) {
@@ -72,11 +59,7 @@ describe('Ctrl-C through `pnpm e3 run`, as a terminal sends it (SIGINT to the wh
     const failures: string[] = [];
     for (let i = 0; i < 10; i++) {
       const run = `ctrlc${i}-20261205T000000Z`;
-      await writeTree(home, {
-        'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
-        'snapshots/s.json': snapshot,
-        [`runs/${run}/${run}.json`]: runFile(run, 'status', 4000),
-      });
+      await writeTree(home, loopbackRunTree(run, { url: server.url, duration: 4000, stages: [2] }));
       const runDir = join(home, 'runs', run);
       const e3 = pnpmE3Run(['-r', run, '--home', home]);
       const agent = await agentWhenRunning(runDir, run, e3.stderr);
@@ -103,6 +86,7 @@ describe('Ctrl-C through `pnpm e3 run`, as a terminal sends it (SIGINT to the wh
     const home = await makeTmpDir('e3-ctrl-c-resume-');
     const run = 'ctrlcresume-20261205T000000Z';
     await writeTree(home, {
+      ...loopbackRunTree(run, { url: server.url, duration: 4000, stages: [2], workload: 'slow' }),
       'workloads/slow.json': [{ script: 'scripts/slow.mjs', description: 'Slow', weight: 1 }],
       // Each pass has a git (a real git running a 1 s shell alias) and an HTTP request in flight for 1 s.
       'workloads/scripts/slow.mjs': [
@@ -110,8 +94,6 @@ describe('Ctrl-C through `pnpm e3 run`, as a terminal sends it (SIGINT to the wh
         "  async run(ctx) { await Promise.all([ctx.git(['-c', 'alias.slow=!sleep 1', 'slow'], { op: 'git slow' }), ctx.http.get('/slow', { accept: 'none' })]); } };",
         '',
       ].join('\n'),
-      'snapshots/s.json': snapshot,
-      [`runs/${run}/${run}.json`]: runFile(run, 'slow', 4000),
     });
     const runDir = join(home, 'runs', run);
     const first = pnpmE3Run(['-r', run, '--home', home]);

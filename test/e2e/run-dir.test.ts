@@ -1,33 +1,19 @@
 import { cp, mkdir, rename } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readPhaseStatus, writePhaseStatus, type Phase } from '@e3/model';
-import { expectExit, makeTmpDir, repoRoot, runE3, writeTree } from '@e3/test-utils';
+import { expectExit, loopbackRunTree, makeTmpDir, repoRoot, runE3, startLoopbackServer, writeTree, type LoopbackServer } from '@e3/test-utils';
 
-const server = createServer((_req, res) => res.end('{"state":"RUNNING"}'));
-let url: string;
+let server: LoopbackServer;
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLoopbackServer();
 });
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-});
+afterAll(() => server.close());
 
 /** A run dir written by hand (the E³ README's bring-your-own way): a run file, no phase status at all. */
 async function handWritten(home: string, run: string): Promise<string> {
-  await writeTree(home, {
-    'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
-    'snapshots/s.json': { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] },
-    [`runs/${run}/${run}.json`]: {
-      run_name: run, duration: 1500, workload: 'status',
-      threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 1 }] }],
-    },
-  });
+  await writeTree(home, loopbackRunTree(run, { url: server.url, duration: 1500, stages: [1] }));
   return join(home, 'runs', run);
 }
 

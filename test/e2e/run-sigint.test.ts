@@ -1,8 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,22 +8,17 @@ import { pathToFileURL } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { nodePaths, readPhaseStatus, readStages } from '@e3/model';
-import { expectExit, makeTmpDir, repoRoot, writeTree } from '@e3/test-utils';
+import { expectExit, loopbackRunTree, makeTmpDir, repoRoot, startLoopbackServer, writeTree, type LoopbackServer } from '@e3/test-utils';
 
 /** While `hang` is set, requests get no answer: agents stopping then wait out their grace period. */
 let hang = false;
-const server = createServer((_req, res) => {
-  if (!hang) res.end('{"state":"RUNNING"}');
-});
-let url: string;
+let server: LoopbackServer;
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLoopbackServer((_req, res) => {
+    if (!hang) res.end('{"state":"RUNNING"}');
+  });
 });
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-});
+afterAll(() => server.close());
 
 /** `e3 run …` as a child process whose signals the test controls. */
 function e3Run(args: string[]) {
@@ -42,14 +35,7 @@ describe('Ctrl-C during e3 run', () => {
   it('stops every agent within 5 s, exits 130 with the phase aborted, and --resume finishes the run', async () => {
     const home = await makeTmpDir();
     const run = 'sigint-20261125T000000Z';
-    await writeTree(home, {
-      'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
-      'snapshots/s.json': { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] },
-      [`runs/${run}/${run}.json`]: {
-        run_name: run, duration: 6000, workload: 'status',
-        threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 3 }, { clients: 3 }] }],
-      },
-    });
+    await writeTree(home, loopbackRunTree(run, { url: server.url, duration: 6000, stages: [3, 3] }));
     const runDir = join(home, 'runs', run);
     const first = e3Run(['-r', run, '--home', home]);
     for (let i = 0; i < 300 && (await readStages(runDir, 0).catch(() => undefined))?.stages[0]?.status !== 'running'; i++) await sleep(100);
@@ -73,14 +59,7 @@ describe('Ctrl-C during e3 run', () => {
   it('a second Ctrl-C quits at once and still leaves the run phase aborted, not running', async () => {
     const home = await makeTmpDir();
     const run = 'sigint2-20261125T000000Z';
-    await writeTree(home, {
-      'workloads/status.json': [{ script: 'bitbucket.web.Status', description: 'Status', weight: 1 }],
-      'snapshots/s.json': { name: 's', projects: [{ name: 'P', repos: [{ name: 'r', weight: 1, branches: [{ id: 'refs/heads/master', displayId: 'master' }] }] }], users: [{ username: 'u', password: 'p' }] },
-      [`runs/${run}/${run}.json`]: {
-        run_name: run, duration: 20000, workload: 'status',
-        threads: [{ name: 't', instance: { snapshot: 's', stack: { Name: 'sut', ClusterNodes: ['localhost'], URL: url, reset: 'none' } }, worker: { stack: { Name: 'w', ClusterNodes: ['localhost'] } }, stages: [{ clients: 2 }] }],
-      },
-    });
+    await writeTree(home, loopbackRunTree(run, { url: server.url, duration: 20000, stages: [2] }));
     const runDir = join(home, 'runs', run);
     const first = e3Run(['-r', run, '--home', home]);
     for (let i = 0; i < 300 && (await readStages(runDir, 0).catch(() => undefined))?.stages[0]?.status !== 'running'; i++) await sleep(100);
@@ -106,6 +85,5 @@ describe('Ctrl-C during e3 run', () => {
     expect(existsSync(`/proc/${agent}`)).toBe(false);
     expect(existsSync(`/proc/${sampler}`)).toBe(false);
     hang = false;
-    server.closeAllConnections();
   }, 120_000);
 });

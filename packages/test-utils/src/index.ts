@@ -74,3 +74,4 @@ export {
   type NetnsOptions,
 } from './netns.js';
 export { startSlotServer, type SlotCompletion, type SlotServer } from './slot-server.js';
+export { loopbackRunTree, startLoopbackServer, type LoopbackRunOptions, type LoopbackServer } from './loopback-run.js';
