@@ -11,7 +11,6 @@ import {
   ControllerMessageSchema,
   E3Error,
   isE3Error,
-  stageCounts,
   type AgentMessage,
   type ControllerMessage,
   type PrepareMessage,
@@ -117,8 +116,8 @@ export async function serveStdio(options: ServeOptions): Promise<void> {
         if (LEVELS[level] >= minLevel) send({ type: 'log', level, message, t: Date.now() });
       },
     }).then(
-      // The done summary carries the stage's own accounting (completed, cut) beside samples and arrivals.
-      (result) => send({ type: 'done', summary: { ...stageCounts(result.summary.ops), ...result.summary } }),
+      // The stage summary carries its own accounting (completed, cut) beside samples and arrivals.
+      (result) => send({ type: 'done', summary: result.summary }),
       (err) => sendError(err),
     ).finally(() => {
       stage = undefined;
