@@ -16,11 +16,15 @@ export type DiscoverPublicIp = (signal?: AbortSignal) => Promise<string>;
 /** AWS's own "what is my address" endpoint: a GET that creates nothing and needs no credentials. */
 export const CHECKIP_URL = 'https://checkip.amazonaws.com/';
 
-/** Asks {@link CHECKIP_URL} (5 s limit) for the controller's public address. */
+/** Where the controller's address is asked for: `E3_CHECKIP_URL` (a service of your own behind a proxy), else {@link CHECKIP_URL}. */
+export const checkipUrl = (env: NodeJS.ProcessEnv = process.env): string => env.E3_CHECKIP_URL || CHECKIP_URL;
+
+/** Asks {@link checkipUrl} (5 s limit) for the controller's public address: a body holding just the IPv4 address. */
 export const checkipPublicIp: DiscoverPublicIp = async (signal) => {
+  const url = checkipUrl();
   const timeout = AbortSignal.timeout(5_000);
-  const res = await fetch(CHECKIP_URL, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-  if (!res.ok) throw new Error(`${CHECKIP_URL} answered HTTP ${res.status}`);
+  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
   return (await res.text()).trim();
 };
 
@@ -82,7 +86,7 @@ export async function resolveIngress(input: IngressInput): Promise<Ingress> {
     if (!controller) throw new Error(`not an IPv4 address: ${JSON.stringify(ip.slice(0, 60))}`);
   } catch (err) {
     input.signal?.throwIfAborted();
-    const why = `cannot find this machine's public address (${CHECKIP_URL}): ${(err as Error).message}`;
+    const why = `cannot find this machine's public address (${checkipUrl()}): ${(err as Error).message}`;
     if (named.length === 0) {
       throw new E3Error('ENVIRONMENT', why, { hint: 'Pass --allow-cidr <your public address>/32 (the address e3 and you connect from)' });
     }
