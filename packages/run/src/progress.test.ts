@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { TickMessage } from '@e3/model';
 import * as hdr from 'hdr-histogram-js';
 
-import { combineTicks, formatProgress, type ThreadProgress } from './progress.js';
+import { combineTicks, createProgressView, formatProgress, type ThreadProgress } from './progress.js';
 
 /** A worker's tick for one second whose requests took `ms` (one entry per sample), with their histogram as the agent sends it. */
 function tick(ms: number[]): TickMessage {
@@ -52,5 +52,29 @@ describe('formatProgress', () => {
   it('shows the dropped share for the open model, and nothing of it for the closed model', () => {
     expect(formatProgress({ ...p, dropRate: 0.125 })).toMatch(/TPS 38\.5 {2}err 0\.0% {2}p95 120 ms {2}drop 12\.5%$/);
     expect(formatProgress(p)).not.toMatch(/drop/);
+  });
+});
+
+describe('the end estimate and the log timestamps', () => {
+  const p: ThreadProgress = {
+    thread: 0, name: 't', stage: 1, stages: 3, load: '8 clients', phase: 'load', elapsedMs: 12_000, durationMs: 30_000,
+    tps: 1, errorRate: 0, p95: 1, workersLost: 0, laterLoadMs: 60_000,
+  };
+  it('ends ≥ now + the stage rest + the later stages: 18 s + 60 s after now', () => {
+    const now = new Date(2026, 11, 5, 14, 0, 0).getTime();
+    expect(formatProgress(p, now)).toMatch(/ {2}ends ≥ 14:01:18$/);
+    // The last stage: only its rest; an overrun stage adds nothing negative.
+    expect(formatProgress({ ...p, laterLoadMs: 0 }, now)).toMatch(/ends ≥ 14:00:18$/);
+    expect(formatProgress({ ...p, laterLoadMs: 0, elapsedMs: 40_000 }, now)).toMatch(/ends ≥ 14:00:00$/);
+    expect(formatProgress({ ...p, phase: 'reset' }, now)).not.toMatch(/ends/);
+  });
+
+  it('stamps each plain (non-TTY) line with the time it was written, and not the TTY lines', () => {
+    const plain: string[] = [];
+    createProgressView({ write: (t) => plain.push(t), tty: false }).update(p, true);
+    expect(plain.join('')).toMatch(/^\[\d\d:\d\d:\d\d\] thread-001 t /);
+    const tty: string[] = [];
+    createProgressView({ write: (t) => tty.push(t), tty: true }).update(p, true);
+    expect(tty.join('').startsWith('\x1b[2Kthread-001 t ')).toBe(true);
   });
 });

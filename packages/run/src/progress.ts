@@ -12,6 +12,8 @@ export interface ThreadProgress {
   phase: 'reset' | 'starting' | 'load' | 'stopping' | 'done' | 'failed';
   elapsedMs: number;
   durationMs: number;
+  /** Load time of the thread's stages after this one (ms): what is left of the thread is at least this plus this stage's rest. */
+  laterLoadMs?: number;
   /** Transactions (whole script passes) per second over the last second, all workers. */
   tps: number;
   /** Failed share of all samples over the last second. */
@@ -62,35 +64,41 @@ function generatorBoundNow(ticks: TickMessage[]): string | undefined {
 
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 
+/** Local wall-clock time `HH:MM:SS`. */
+export const clockTime = (epochMs: number): string => new Date(epochMs).toTimeString().slice(0, 8);
+
 /**
- * One line per thread: `thread-001 low-tickets  stage 2/3  8 clients  load 12s/30s  TPS 45.2  err 0.0%  p95 120 ms`,
- * and for the open model `  drop 12.0%` after the p95.
+ * One line per thread: `thread-001 low-tickets  stage 2/3  8 clients  load 12s/30s  TPS 45.2  err 0.0%  p95 120 ms  ends ≥ 14:32:05`,
+ * and for the open model `  drop 12.0%` after the p95. `ends ≥` is the earliest the thread's load can end
+ * (`now` + this stage's rest + the later stages' load; resets and start-ups come on top).
  */
-export function formatProgress(p: ThreadProgress): string {
+export function formatProgress(p: ThreadProgress, now = Date.now()): string {
   const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
   if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
   const lost = (p.workersLost ? `  ${p.workersLost} worker(s) lost` : '') + (p.generatorBound ? `  WARNING generator-bound (${p.generatorBound})` : '');
   const drop = p.dropRate !== undefined ? `  drop ${(p.dropRate * 100).toFixed(1)}%` : '';
-  return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${drop}${lost}`;
+  const ends = p.laterLoadMs !== undefined ? `  ends ≥ ${clockTime(now + Math.max(0, p.durationMs - p.elapsedMs) + p.laterLoadMs)}` : '';
+  return `${head} ${p.phase === 'stopping' ? 'stopping' : 'load'} ${secs(p.elapsedMs)}/${secs(p.durationMs)}  TPS ${p.tps.toFixed(1)}  err ${(p.errorRate * 100).toFixed(1)}%  p95 ${Math.round(p.p95)} ms${drop}${ends}${lost}`;
 }
 
 /**
  * Renders thread progress to a stream: redrawn in place on a TTY, otherwise a plain line per thread every
- * `everyMs`. Returns update/stop functions.
+ * `everyMs`, each starting with the time (`[14:20:05] `) for logs. Returns update/stop functions.
  */
 export function createProgressView(options: { write(text: string): void; tty: boolean; everyMs?: number }) {
   const lines = new Map<number, ThreadProgress>();
   let drawn = 0;
   let lastPlain = 0;
   const draw = (force = false) => {
-    const rows = [...lines.values()].sort((a, b) => a.thread - b.thread).map(formatProgress);
+    const rows = [...lines.values()].sort((a, b) => a.thread - b.thread).map((p) => formatProgress(p));
     if (options.tty) {
       const up = drawn ? `\x1b[${drawn}A` : '';
       options.write(up + rows.map((r) => `\x1b[2K${r}\n`).join(''));
       drawn = rows.length;
     } else if (force || Date.now() - lastPlain >= (options.everyMs ?? 5000)) {
       lastPlain = Date.now();
-      options.write(rows.map((r) => `${r}\n`).join(''));
+      const stamp = `[${clockTime(lastPlain)}] `;
+      options.write(rows.map((r) => `${stamp}${r}\n`).join(''));
     }
   };
   return {

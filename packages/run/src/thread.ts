@@ -32,6 +32,7 @@ function progressOf(ctx: RunContext, p: ThreadPlan, s: StagePlan): ProgressFn {
     ctx.onProgress?.({
       thread: p.index, name: p.name, stage: s.index, stages: p.stages.length,
       load: s.clients !== undefined ? `${s.clients} clients` : `${s.rate}/s`, phase, elapsedMs: 0, durationMs: s.durationMs,
+      laterLoadMs: p.stages.slice(s.index + 1).reduce((a, later) => a + later.durationMs, 0),
       tps: 0, errorRate: 0, p95: 0, workersLost: 0, ...extra,
     });
 }
