@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { TickMessage } from '@e3/model';
 import * as hdr from 'hdr-histogram-js';
 
-import { combineTicks, createProgressView, formatProgress, type ThreadProgress } from './progress.js';
+import { combineTicks, createProgressView, createTpsWindow, formatProgress, type ThreadProgress } from './progress.js';
 
 /** A worker's tick for one second whose requests took `ms` (one entry per sample), with their histogram as the agent sends it. */
 function tick(ms: number[]): TickMessage {
@@ -76,5 +76,40 @@ describe('the end estimate and the log timestamps', () => {
     const tty: string[] = [];
     createProgressView({ write: (t) => tty.push(t), tty: true }).update(p, true);
     expect(tty.join('').startsWith('\x1b[2Kthread-001 t ')).toBe(true);
+  });
+});
+
+describe('createTpsWindow', () => {
+  const tx = (second: number, count: number) => ({ second, ops: [{ test: 'T', op: 'T', kind: 'transaction' as const, count, errors: 0, p50: 0, p95: 0, max: 0 }, { test: 'T', op: 'GET /', kind: 'request' as const, count: 99, errors: 0, p50: 0, p95: 0, max: 0 }] });
+  it('averages the transactions of the last 5 seconds every live worker has reported, each tick once', () => {
+    const w = createTpsWindow();
+    expect(w.tps([0, 1])).toBe(0);
+    // Worker 0: 10 tx in each of seconds 0–6. Worker 1: 20 tx in seconds 0–5; its second 6 has not arrived.
+    for (let s = 0; s <= 6; s++) w.add(0, tx(s, 10));
+    for (let s = 0; s <= 5; s++) w.add(1, tx(s, 20));
+    w.add(1, tx(5, 20)); // the same tick again: not counted twice
+    // Window: seconds 1–5 (the last second both reported is 5): (10 + 20) × 5 / 5 = 30 TPS.
+    expect(w.tps([0, 1])).toBe(30);
+    // Worker 1 lost: worker 0 alone decides, seconds 2–6: 5 × 10 + 4 × 20 (seconds 2–5 of worker 1) = 130 / 5 = 26.
+    expect(w.tps([0])).toBe(26);
+    // Early in a stage the window is what there is: seconds 0–1 of a fresh window, (4 + 6) / 2.
+    const early = createTpsWindow();
+    early.add(0, tx(0, 4));
+    early.add(0, tx(1, 6));
+    expect(early.tps([0])).toBe(5);
+  });
+});
+
+describe('plain progress lines', () => {
+  it('writes a thread again only when its line changed', () => {
+    const out: string[] = [];
+    const view = createProgressView({ write: (t) => out.push(t), tty: false });
+    const base: ThreadProgress = { thread: 0, name: 't', stage: 0, stages: 2, load: '1 clients', phase: 'reset', elapsedMs: 0, durationMs: 10_000, tps: 0, errorRate: 0, p95: 0, workersLost: 0 };
+    view.update(base, true);
+    view.update(base, true);
+    view.update({ ...base, thread: 1, name: 'u' }, true);
+    view.update({ ...base, phase: 'starting' }, true);
+    const lines = out.join('').trimEnd().split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, ''));
+    expect(lines.map((l) => l.replace(/\s+/g, ' '))).toEqual(['thread-001 t stage 1/2 1 clients reset', 'thread-002 u stage 1/2 1 clients reset', 'thread-001 t stage 1/2 1 clients starting']);
   });
 });

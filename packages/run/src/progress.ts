@@ -14,7 +14,7 @@ export interface ThreadProgress {
   durationMs: number;
   /** Load time of the thread's stages after this one (ms): what is left of the thread is at least this plus this stage's rest. */
   laterLoadMs?: number;
-  /** Transactions (whole script passes) per second over the last second, all workers. */
+  /** Transactions (whole script passes) per second over the last 5 s (TPS_WINDOW_SECONDS), all workers. */
   tps: number;
   /** Failed share of all samples over the last second. */
   errorRate: number;
@@ -55,6 +55,38 @@ export function combineTicks(ticks: TickMessage[]): { tps: number; errorRate: nu
   return { tps: tx, errorRate: count ? errors / count : 0, p95: Math.max(p95, floor), ...(bound ? { generatorBound: bound } : {}) };
 }
 
+/** Seconds the progress line's TPS averages over. */
+export const TPS_WINDOW_SECONDS = 5;
+
+/**
+ * Transactions per second over the last {@link TPS_WINDOW_SECONDS} seconds of the stage, from every worker's
+ * ticks: each (worker, second) counted once, and only seconds every live worker has reported, so a worker
+ * whose tick is late does not pull the figure down.
+ */
+export function createTpsWindow(seconds = TPS_WINDOW_SECONDS) {
+  const tx = new Map<number, number>();
+  const latest = new Map<number, number>();
+  return {
+    add(worker: number, tick: Pick<TickMessage, 'second' | 'ops'>): void {
+      if ((latest.get(worker) ?? -1) >= tick.second) return;
+      latest.set(worker, tick.second);
+      const n = tick.ops.reduce((a, op) => a + (op.kind === 'transaction' ? op.count : 0), 0);
+      tx.set(tick.second, (tx.get(tick.second) ?? 0) + n);
+    },
+    /** TPS over the window ending at the last second every worker in `live` has reported; 0 before that. */
+    tps(live: readonly number[]): number {
+      if (!live.length || live.some((w) => !latest.has(w))) return 0;
+      const last = Math.min(...live.map((w) => latest.get(w)!));
+      const first = Math.max(0, last - seconds + 1);
+      let sum = 0;
+      for (let sec = first; sec <= last; sec++) sum += tx.get(sec) ?? 0;
+      return sum / (last - first + 1);
+    },
+  };
+}
+
+export type TpsWindow = ReturnType<typeof createTpsWindow>;
+
 /** `agent CPU 97 %, loop delay 412 ms` when a worker's last second passed GENERATOR_BOUND_LIMITS, else undefined. */
 function generatorBoundNow(ticks: TickMessage[]): string | undefined {
   const over = ticks.flatMap((t) => (t.health && (t.health.processCpuPercent > GENERATOR_BOUND_LIMITS.cpuPercent || t.health.eventLoopDelayMs > GENERATOR_BOUND_LIMITS.eventLoopDelayMs) ? [t.health] : []));
@@ -82,23 +114,29 @@ export function formatProgress(p: ThreadProgress, now = Date.now()): string {
 }
 
 /**
- * Renders thread progress to a stream: redrawn in place on a TTY, otherwise a plain line per thread every
- * `everyMs`, each starting with the time (`[14:20:05] `) for logs. Returns update/stop functions.
+ * Renders thread progress to a stream: redrawn in place on a TTY, otherwise, for logs, a line per thread
+ * at most every `everyMs` (at once for a forced update), stamped `[14:20:05] `, and only when it differs
+ * from that thread's last line. Returns update/note functions.
  */
 export function createProgressView(options: { write(text: string): void; tty: boolean; everyMs?: number }) {
   const lines = new Map<number, ThreadProgress>();
   let drawn = 0;
   let lastPlain = 0;
+  /** Per thread, the last plain line written: a line that says nothing new is not written again. */
+  const written = new Map<number, string>();
   const draw = (force = false) => {
-    const rows = [...lines.values()].sort((a, b) => a.thread - b.thread).map((p) => formatProgress(p));
+    const sorted = [...lines.values()].sort((a, b) => a.thread - b.thread);
     if (options.tty) {
+      const rows = sorted.map((p) => formatProgress(p));
       const up = drawn ? `\x1b[${drawn}A` : '';
       options.write(up + rows.map((r) => `\x1b[2K${r}\n`).join(''));
       drawn = rows.length;
     } else if (force || Date.now() - lastPlain >= (options.everyMs ?? 5000)) {
       lastPlain = Date.now();
       const stamp = `[${clockTime(lastPlain)}] `;
-      options.write(rows.map((r) => `${stamp}${r}\n`).join(''));
+      const fresh = sorted.map((p) => [p.thread, formatProgress(p, lastPlain)] as const).filter(([t, r]) => written.get(t) !== r);
+      for (const [t, r] of fresh) written.set(t, r);
+      if (fresh.length) options.write(fresh.map(([, r]) => `${stamp}${r}\n`).join(''));
     }
   };
   return {

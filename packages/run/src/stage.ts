@@ -3,7 +3,7 @@ import { E3Error, type StageRecord } from '@e3/model';
 import { workerRecords, type StageWorker } from './agents.js';
 import type { StageContext } from './context.js';
 import type { StagePlan } from './plan.js';
-import { combineTicks, type ThreadProgress } from './progress.js';
+import { combineTicks, createTpsWindow, type ThreadProgress, type TpsWindow } from './progress.js';
 
 export type ProgressFn = (phase: ThreadProgress['phase'], extra?: Partial<ThreadProgress>) => void;
 
@@ -11,12 +11,13 @@ export type ProgressFn = (phase: ThreadProgress['phase'], extra?: Partial<Thread
 const DONE_SLACK_MS = 120_000;
 
 /** Sends `start` to every prepared worker; each records its ticks and forwards its warnings. */
-function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number): void {
+function startWorkers(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, window: TpsWindow): void {
   const total = s.clients ?? 0;
   for (const w of workers) {
     w.channel.onMessage((m) => {
       if (m.type === 'tick') {
         w.lastTick = m;
+        window.add(w.index, m);
         if (m.arrivals !== undefined) {
           const so = (w.arrivalsSoFar ??= { scheduled: 0, dropped: 0 });
           so.scheduled += m.arrivals;
@@ -97,12 +98,14 @@ function dropRate(workers: StageWorker[]): { dropRate?: number } {
 }
 
 /** Reports progress every second: the latest tick of each running worker, combined. */
-function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, progress: ProgressFn, stopping: () => boolean): () => void {
+function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], startAt: number, progress: ProgressFn, stopping: () => boolean, window: TpsWindow): () => void {
   return ctx.clock.every(1000, () => {
-    const ticks = workers.filter((w) => w.status === 'running' && w.lastTick).map((w) => w.lastTick!);
+    const running = workers.filter((w) => w.status === 'running');
+    const ticks = running.filter((w) => w.lastTick).map((w) => w.lastTick!);
     const elapsed = ctx.clock.now() - startAt;
     progress(stopping() || elapsed >= s.durationMs ? 'stopping' : 'load', {
-      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), ...dropRate(workers), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
+      elapsedMs: Math.min(s.durationMs, elapsed), ...combineTicks(ticks), tps: window.tps(running.map((w) => w.index)),
+      ...dropRate(workers), workersLost: workers.filter((w) => w.status === 'degraded' || w.status === 'failed').length,
     });
   });
 }
@@ -113,7 +116,8 @@ function startTicker(ctx: StageContext, s: StagePlan, workers: StageWorker[], st
  * Sets `record.end`, the load window (see loadWindow), `record.workers` and `record.status`; throws E3_INTERRUPTED after an interrupt.
  */
 export async function driveStage(ctx: StageContext, thread: string, s: StagePlan, workers: StageWorker[], record: StageRecord, startAt: number, progress: ProgressFn): Promise<void> {
-  startWorkers(ctx, s, workers, startAt);
+  const window = createTpsWindow();
+  startWorkers(ctx, s, workers, startAt, window);
   let stopping = false;
   let stoppedAt: number | undefined;
   const onAbort = () => {
@@ -122,7 +126,7 @@ export async function driveStage(ctx: StageContext, thread: string, s: StagePlan
     for (const w of workers) w.channel.send({ type: 'stop', reason: 'interrupted' });
   };
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  const stopTicker = startTicker(ctx, s, workers, startAt, progress, () => stopping);
+  const stopTicker = startTicker(ctx, s, workers, startAt, progress, () => stopping, window);
   try {
     await Promise.all(workers.map((w) => awaitWorker(ctx, s, w, workers, startAt, thread)));
   } finally {
