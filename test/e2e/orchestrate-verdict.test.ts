@@ -16,7 +16,7 @@ describe('e3 orchestrate with a failing threshold', () => {
     expect(r.stderr).not.toMatch(/This is a bug/);
     expectExit(r, 5);
     expect(r.stdout).toMatch(/^verdict: FAILED \(\d+ of \d+ checks\)$/m);
-    expect(r.stdout).toMatch(/^ {2}FAILED: 1 git op stage 0 \S.*: p95 [\d.]+ ms exceeds 0\.001 ms$/m);
+    expect(r.stdout).toMatch(/^ {2}FAILED: 1 git op stage 000 \S.*: p95 [\d.]+ ms exceeds 0\.001 ms$/m);
     expect(r.stdout).toMatch(/^top stage \(load 2\), transactions per second, every test: /m);
     expect(r.stdout).toMatch(/^analyze +exit 5$/m);
     expect(r.stdout).toMatch(/^deprovision +ok$/m);

@@ -52,7 +52,7 @@ describe('glance', () => {
   it('finds the peak and the first stage that stopped scaling', () => {
     expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 250), st(3, 80, 240)], () => 0)).toEqual({
       peak: { stage: 2, load: 40, tps: 250 },
-      breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 0's" },
+      breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 000's" },
     });
     expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190 to 150 TPS' });
     expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.0 % of samples failed' });
@@ -89,7 +89,7 @@ describe('analyze', () => {
     expect(code).toBe(5);
     const text = out.join('');
     expect(text).toContain('verdict: FAILED (1 of 2 checks)');
-    expect(text).toMatch(/FAILED: only stage 0 T \/ a \(request\): p95 95(\.\d+)? ms exceeds 50 ms/);
+    expect(text).toMatch(/FAILED: only stage 000 T \/ a \(request\): p95 95(\.\d+)? ms exceeds 50 ms/);
 
     const passing = await smallRun([{ test: 'T', op: 'a', p95: 200, errorRate: 0.1 }, { minTps: 4 }]);
     const code2 = await runCli({ scriptName: 'e3-analyze', version: '0', single: true, commands: [analyzeCommand], argv: ['-r', passing.runDir, '--json'], stdout: { write: () => true } as never });
@@ -132,7 +132,7 @@ describe('analyze', () => {
   only (thread-001): peak 9 TPS at load 5; did not break
     stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
 verdict: FAILED (1 of 1 checks)
-  FAILED: only stage 0 T / a (request): p95 95.039 ms exceeds 50 ms
+  FAILED: only stage 000 T / a (request): p95 95.039 ms exceeds 50 ms
 report: <run>/analysis/report.html
 summary: <run>/analysis/summary.json"
 `);

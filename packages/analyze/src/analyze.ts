@@ -11,6 +11,7 @@ import {
   RUN_DIR_FORMAT_VERSION,
   loadFile,
   requirePhase,
+  stageKey,
   withPhase,
   writeFileAtomic,
   writeJsonAtomic,
@@ -179,7 +180,7 @@ export function glance(
     if (err > 0.05) reason = `${(err * 100).toFixed(1)} % of samples failed`;
     else if (i > 0 && s.tps! < ran[i - 1]!.tps!) reason = `throughput fell from ${ran[i - 1]!.tps} to ${s.tps} TPS`;
     else if (i > 0 && perLoad && s.load && s.tps! / s.load < 0.7 * perLoad) {
-      reason = `throughput per unit of load fell to ${Math.round(((s.tps! / s.load) / perLoad) * 100)} % of stage ${first.index}'s`;
+      reason = `throughput per unit of load fell to ${Math.round(((s.tps! / s.load) / perLoad) * 100)} % of stage ${stageKey(first.index)}'s`;
     }
     if (reason) {
       out.breaksAt = { stage: s.index, load: s.load, reason };
@@ -308,7 +309,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
   const lines: string[] = [`${s.run}: ${s.samples} samples${s.complete ? '' : ' (partial run)'}`];
   for (const t of s.threads) {
     const peak = t.peak ? `: peak ${t.peak.tps} TPS at load ${t.peak.load ?? '?'}` : '';
-    const breaks = t.breaksAt ? `; breaks at stage ${t.breaksAt.stage} (load ${t.breaksAt.load ?? '?'}): ${t.breaksAt.reason}` : t.peak ? '; did not break' : '';
+    const breaks = t.breaksAt ? `; breaks at stage ${stageKey(t.breaksAt.stage)} (load ${t.breaksAt.load ?? '?'}): ${t.breaksAt.reason}` : t.peak ? '; did not break' : '';
     lines.push(`  ${t.name} (${t.dir})${peak}${breaks}`);
     for (const st of t.stages) {
       const errors = s.rows.filter((row) => row.thread === t.index && row.stage === st.index && (row.kind === 'transaction' || row.op === '*'));

@@ -1,4 +1,4 @@
-import type { AnalysisSummary } from '@e3/model';
+import { stageKey, type AnalysisSummary } from '@e3/model';
 
 /** git calls that reach the server (and take a hosting ticket there); local ones like `git commit` do not. */
 const SERVER_GIT_OP = /^git (clone|ls-remote|push|pull|fetch)(?! \(local\))/;
@@ -56,6 +56,6 @@ export function experimentAnswer(s: AnalysisSummary): { question: string; answer
   const question = s.description ?? `How much load does ${s.experiment ?? s.run} hold?`;
   const top = topStageThroughput(s);
   const lines = formatTopStage(top).filter((l, i) => i > 0 || top.some((t) => t.gitOps > 0));
-  const peaks = s.threads.filter((t) => t.peak).map((t) => `"${t.name}" peak ${t.peak!.tps.toFixed(2)} TPS at load ${t.peak!.load ?? '?'}${t.breaksAt ? `, breaks at stage ${t.breaksAt.stage}` : ''}`);
+  const peaks = s.threads.filter((t) => t.peak).map((t) => `"${t.name}" peak ${t.peak!.tps.toFixed(2)} TPS at load ${t.peak!.load ?? '?'}${t.breaksAt ? `, breaks at stage ${stageKey(t.breaksAt.stage)}` : ''}`);
   return { question, answer: [...lines, ...(peaks.length ? [peaks.join('; ')] : [])] };
 }

@@ -59,10 +59,10 @@ describe('compareStats with replicates (3 runs a side)', () => {
     expect(f.length).toBeGreaterThan(0);
     // Only GET /repos, and the browse test level its durations are part of.
     expect(f.filter((x) => !x.includes('GET /repos') && !/ browse$/.test(x))).toEqual([]);
-    expect(f).toContain('regression p50 t / stage 0 / browse / GET /repos');
-    expect(f).toContain('regression p50 t / stage 1 / browse / GET /repos');
+    expect(f).toContain('regression p50 t / stage 000 / browse / GET /repos');
+    expect(f).toContain('regression p50 t / stage 001 / browse / GET /repos');
     // The numbers printed: GET /repos has a 60 ms median (generator), the contender 1.1 × that.
-    const row = compareStats(A, B, options).findings.find((x) => x.metric === 'p50' && x.label === 't / stage 1 / browse / GET /repos')!;
+    const row = compareStats(A, B, options).findings.find((x) => x.metric === 'p50' && x.label === 't / stage 001 / browse / GET /repos')!;
     expect(row.baseline!).toBeGreaterThan(60 * 0.9);
     expect(row.baseline!).toBeLessThan(60 * 1.1);
     expect(row.judged!).toBeGreaterThan(0.07);
@@ -76,9 +76,9 @@ describe('compareStats with replicates (3 runs a side)', () => {
     const f = r.findings.filter((x) => x.verdict !== 'within tolerance' && x.verdict !== 'insufficient data');
     expect(f.every((x) => x.verdict === 'regression' && (x.metric === 'tps' || x.metric === 'peak tps'))).toBe(true);
     expect(f.every((x) => x.stage === 1 || x.metric === 'peak tps')).toBe(true);
-    expect(f.map((x) => x.label)).toContain('t / stage 1');
+    expect(f.map((x) => x.label)).toContain('t / stage 001');
     // Stage 1 (8 clients × 500 × 4 ops in 600 s ≈ 26.7 TPS) fell by 15 %.
-    const stage = r.findings.find((x) => x.metric === 'tps' && x.label === 't / stage 1')!;
+    const stage = r.findings.find((x) => x.metric === 'tps' && x.label === 't / stage 001')!;
     expect(stage.baseline!).toBeGreaterThan(26.7 * 0.93);
     expect(stage.baseline!).toBeLessThan(26.7 * 1.07);
     expect(stage.change!).toBeGreaterThan(-0.2);
@@ -93,8 +93,8 @@ describe('compareStats with replicates (3 runs a side)', () => {
       const A = replicates(3, 20_000 + 1000 * i, {}, 'a');
       const Bl = replicates(3, 20_300 + 1000 * i, { latencyFactor: { 'GET /repos': 1.1 } }, 'b');
       const Bt = replicates(3, 20_600 + 1000 * i, { throughputFactor: { 1: 0.85 } }, 'b');
-      if (flagged(A, Bl).some((x) => x.startsWith('regression p50 t / stage 1 / browse / GET /repos'))) latency++;
-      if (flagged(A, Bt).includes('regression tps t / stage 1')) throughput++;
+      if (flagged(A, Bl).some((x) => x.startsWith('regression p50 t / stage 001 / browse / GET /repos'))) latency++;
+      if (flagged(A, Bt).includes('regression tps t / stage 001')) throughput++;
     }
     expect(latency).toBeGreaterThanOrEqual(18);
     expect(throughput).toBeGreaterThanOrEqual(18);
@@ -124,7 +124,7 @@ describe('compareStats with one run a side', () => {
     const a = generateSummary({ run: 'a', seed: 4, exact: true, perClient: 200, latencySigma: 0 });
     const b = generateSummary({ run: 'b', seed: 5, exact: true, perClient: 200, latencySigma: 0, latencyFactor: { 'git push': 1.3 } });
     const f = flagged([a], [b]);
-    expect(f).toContain('regression p50 t / stage 0 / push / git push');
+    expect(f).toContain('regression p50 t / stage 000 / push / git push');
     expect(f.filter((x) => !x.includes('git push'))).toEqual([]);
   });
 });

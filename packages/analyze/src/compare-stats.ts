@@ -6,7 +6,7 @@
 import type { AnalysisSummary, SummaryRow } from '@e3/model';
 
 import { mannWhitney, normalCdf } from './stats.js';
-import { prng } from '@e3/model';
+import { prng, stageKey } from '@e3/model';
 
 /** One run as compare reads it. */
 export interface RunStats {
@@ -186,7 +186,7 @@ const median = (xs: number[]) => {
 };
 
 export const label = (f: Pick<Finding, 'thread' | 'stage' | 'test' | 'op' | 'kind'>): string =>
-  [f.thread, f.stage !== undefined ? `stage ${f.stage}` : undefined, f.test, f.op !== undefined && f.op !== '*' && f.op !== f.test ? `${f.op}${f.kind === 'transaction' ? ' (tx)' : ''}` : f.kind === 'transaction' ? '(tx)' : undefined]
+  [f.thread, f.stage !== undefined ? `stage ${stageKey(f.stage)}` : undefined, f.test, f.op !== undefined && f.op !== '*' && f.op !== f.test ? `${f.op}${f.kind === 'transaction' ? ' (tx)' : ''}` : f.kind === 'transaction' ? '(tx)' : undefined]
     .filter((x) => x !== undefined)
     .join(' / ');
 

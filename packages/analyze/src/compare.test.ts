@@ -64,7 +64,7 @@ describe('compare on run folders', () => {
     const flagged = r.comparisons[0]!.findings.filter((f) => f.verdict === 'regression');
     expect(flagged.length).toBeGreaterThan(0);
     expect(flagged.filter((f) => f.op !== 'GET /repos' && !(f.test === 'browse' && f.op === '*'))).toEqual([]);
-    expect(flagged.map((f) => `${f.metric} ${f.label}`)).toContain('p50 t / stage 1 / browse / GET /repos');
+    expect(flagged.map((f) => `${f.metric} ${f.label}`)).toContain('p50 t / stage 001 / browse / GET /repos');
     expect(formatCompare(r).split('\n')[2]).toMatch(/^Metric +Thread\/Stage\/Test +Baseline +Contender +Diff +Diff % +Verdict/);
   }, 120_000);
 

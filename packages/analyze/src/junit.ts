@@ -1,4 +1,4 @@
-import type { AnalysisSummary } from '@e3/model';
+import { stageKey, type AnalysisSummary } from '@e3/model';
 
 // eslint-disable-next-line no-control-regex -- these control characters are exactly what is matched
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
@@ -11,13 +11,13 @@ const xml = (s: unknown): string =>
 
 /**
  * The thresholds verdict as JUnit XML for CI: one test suite (the run), one test case per check, named
- * `<thread> stage <n> <test>[ / <op>] <metric>`; a failed check is a `<failure>` whose message is the check's.
+ * `<thread> stage <key, e.g. 000> <test>[ / <op>] <metric>`; a failed check is a `<failure>` whose message is the check's.
  */
 export function junitXml(s: AnalysisSummary): string {
   const checks = s.verdict.checks;
   const failures = checks.filter((c) => !c.passed).length;
   const cases = checks.map((c) => {
-    const name = `${c.thread} stage ${c.stage < 0 ? '*' : c.stage} ${c.test}${c.op !== c.test && c.op !== '*' ? ` / ${c.op}` : ''} ${c.metric}`;
+    const name = `${c.thread} stage ${c.stage < 0 ? '*' : stageKey(c.stage)} ${c.test}${c.op !== c.test && c.op !== '*' ? ` / ${c.op}` : ''} ${c.metric}`;
     const open = `    <testcase classname="${xml(`e3.${s.run}`)}" name="${xml(name)}" time="0"`;
     return c.passed ? `${open}/>` : `${open}>\n      <failure message="${xml(c.message)}" type="threshold">${xml(c.message)}</failure>\n    </testcase>`;
   });

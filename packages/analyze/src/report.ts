@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import type { AnalysisSummary, SummaryRow } from '@e3/model';
+import { stageKey, type AnalysisSummary, type SummaryRow } from '@e3/model';
 
 import type { Analysis } from './analyze.js';
 import { experimentAnswer } from './answer.js';
@@ -67,7 +67,7 @@ function glanceHtml(s: AnalysisSummary): string {
       .map(
         (t) =>
           `<tr><td class="l">${esc(t.name)}</td><td>${fmt(t.peak!.tps, 2)}</td><td>${t.peak!.load ?? '–'}</td>` +
-          `<td class="l">${t.breaksAt ? `stage ${String(t.breaksAt.stage).padStart(3, '0')} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
+          `<td class="l">${t.breaksAt ? `stage ${stageKey(t.breaksAt.stage)} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
       )
       .join('') +
     `</tbody></table></div>`

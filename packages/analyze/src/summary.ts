@@ -1,4 +1,4 @@
-import type { AnalysisSummary, SummaryRow, Threshold } from '@e3/model';
+import { stageKey, type AnalysisSummary, type SummaryRow, type Threshold } from '@e3/model';
 
 import { mergeCells, percentile, windowCount, type Aggregation, type Cell } from './aggregate.js';
 import type { RunInfo } from './run-dir.js';
@@ -138,7 +138,7 @@ export function runThresholds(info: RunInfo): Array<{ threshold: Threshold; thre
 }
 
 const describeScope = (t: Threshold) =>
-  [t.thread && `thread "${t.thread}"`, t.test && `test "${t.test}"`, t.op && `op "${t.op}"`, t.stage !== undefined && `stage ${t.stage}`].filter(Boolean).join(', ') || 'every test';
+  [t.thread && `thread "${t.thread}"`, t.test && `test "${t.test}"`, t.op && `op "${t.op}"`, t.stage !== undefined && `stage ${stageKey(t.stage)}`].filter(Boolean).join(', ') || 'every test';
 
 /** How a check reads: a pass as the rule it met (≤, ≥), a failure as what went wrong ("exceeds", "is below"). */
 function checkWord(metric: string, passed: boolean): string {
@@ -173,7 +173,7 @@ export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary
             const actual = actualOf(metric, row, arrivals(stage));
             if (actual === undefined) continue;
             const passed = actual !== null && (metric === 'minTps' ? actual >= limit : actual <= limit);
-            const what = `${thread.name} stage ${stage.index} ${test}${cell.op !== test && cell.op !== '*' ? ` / ${cell.op}` : ''} (${cell.kind})`;
+            const what = `${thread.name} stage ${stageKey(stage.index)} ${test}${cell.op !== test && cell.op !== '*' ? ` / ${cell.op}` : ''} (${cell.kind})`;
             const shown = actual === null ? 'n/a' : RATES.has(metric) ? `${(actual * 100).toFixed(2)} %` : `${r3(actual)}${metric === 'minTps' ? ' TPS' : ' ms'}`;
             const lim = RATES.has(metric) ? `${(limit * 100).toFixed(2)} %` : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
             checks.push({

@@ -48,8 +48,8 @@ describe('e3 analyze --junit', () => {
     expect(suite!.cases).toHaveLength(4);
     expect([suite!.tests, suite!.failures]).toEqual(['4', '2']);
     const failed = suite!.cases.filter((c) => c.failure !== undefined);
-    expect(failed.map((c) => c.name)).toEqual(['a stage 0 clone <ssh> & "more" p95', 'a stage 1 clone <ssh> & "more" p95']);
-    for (const c of failed) expect(c.failure).toMatch(/^FAILED: a stage \d clone <ssh> & "more" \(transaction\): p95 [\d.]+ ms exceeds 1 ms$/);
+    expect(failed.map((c) => c.name)).toEqual(['a stage 000 clone <ssh> & "more" p95', 'a stage 001 clone <ssh> & "more" p95']);
+    for (const c of failed) expect(c.failure).toMatch(/^FAILED: a stage \d{3} clone <ssh> & "more" \(transaction\): p95 [\d.]+ ms exceeds 1 ms$/);
     const summary = JSON.parse(await readFile(join(g.runDir, 'analysis/summary.json'), 'utf8'));
     expect(failed.map((c) => c.failure)).toEqual(summary.verdict.failed);
     expect(r.stdout).toContain('exceeds 1 ms');

@@ -1,4 +1,4 @@
-import { EXIT } from '@e3/model';
+import { EXIT, stageKey } from '@e3/model';
 import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { createProgressView } from './progress.js';
@@ -46,7 +46,7 @@ export function createRunCommand(defaultAgentBundle: () => string) {
         onProgress: (p) => (ctx.json ? ctx.event({ event: 'progress', ...p }) : view.update(p, p.phase !== 'load' && p.phase !== 'stopping')),
       });
       const lines = result.threads.map(
-        (t) => `${t.name}: ${t.stages.map((s) => `stage ${s.index} ${s.status}${s.clients !== undefined ? ` (${s.clients} clients)` : ''}`).join(', ')}`,
+        (t) => `${t.name}: ${t.stages.map((s) => `stage ${stageKey(s.index)} ${s.status}${s.clients !== undefined ? ` (${s.clients} clients)` : ''}`).join(', ')}`,
       );
       return {
         text: [`run ${result.run}: ${result.status}`, ...lines, `next: e3 gather -r ${result.run}`].join('\n'),

@@ -110,6 +110,6 @@ describe('plain progress lines', () => {
     view.update({ ...base, thread: 1, name: 'u' }, true);
     view.update({ ...base, phase: 'starting' }, true);
     const lines = out.join('').trimEnd().split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, ''));
-    expect(lines.map((l) => l.replace(/\s+/g, ' '))).toEqual(['thread-001 t stage 1/2 1 clients reset', 'thread-002 u stage 1/2 1 clients reset', 'thread-001 t stage 1/2 1 clients starting']);
+    expect(lines.map((l) => l.replace(/\s+/g, ' '))).toEqual(['thread-001 t stage 000 (1/2) 1 clients reset', 'thread-002 u stage 000 (1/2) 1 clients reset', 'thread-001 t stage 000 (1/2) 1 clients starting']);
   });
 });

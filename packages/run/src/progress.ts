@@ -1,4 +1,4 @@
-import { GENERATOR_BOUND_LIMITS, type TickMessage } from '@e3/model';
+import { GENERATOR_BOUND_LIMITS, stageKey, type TickMessage } from '@e3/model';
 import * as hdr from 'hdr-histogram-js';
 
 /** What one thread is doing, for the live display. */
@@ -105,7 +105,7 @@ export const clockTime = (epochMs: number): string => new Date(epochMs).toTimeSt
  * (`now` + this stage's rest + the later stages' load; resets and start-ups come on top).
  */
 export function formatProgress(p: ThreadProgress, now = Date.now()): string {
-  const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${p.stage + 1}/${p.stages} ${p.load.padEnd(12)}`;
+  const head = `thread-${String(p.thread + 1).padStart(3, '0')} ${p.name.slice(0, 24).padEnd(24)} stage ${stageKey(p.stage)} (${p.stage + 1}/${p.stages}) ${p.load.padEnd(12)}`;
   if (p.phase !== 'load' && p.phase !== 'stopping') return `${head} ${p.phase}`;
   const lost = (p.workersLost ? `  ${p.workersLost} worker(s) lost` : '') + (p.generatorBound ? `  WARNING generator-bound (${p.generatorBound})` : '');
   const drop = p.dropRate !== undefined ? `  drop ${(p.dropRate * 100).toFixed(1)}%` : '';

@@ -134,7 +134,7 @@ describe('driveStage', () => {
     expect(r.end).toBe(1_010_000);
     // The lost worker reported nothing; the survivor's start opens the window, and its done closes the drain.
     expect(r).toMatchObject({ loadStart: 1_000_000, loadEnd: 1_010_000, drainEnd: 1_010_000 });
-    expect(logs.join('\n')).toMatch(/worker w0 lost in stage 0 of thread "t"/);
+    expect(logs.join('\n')).toMatch(/worker w0 lost in stage 000 of thread "t"/);
   });
 
   it('with --fail-fast, the first lost worker stops every other one and fails the stage', async () => {

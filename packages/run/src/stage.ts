@@ -1,4 +1,4 @@
-import { E3Error, type StageRecord } from '@e3/model';
+import { E3Error, stageKey, type StageRecord } from '@e3/model';
 
 import { workerRecords, type StageWorker } from './agents.js';
 import type { StageContext } from './context.js';
@@ -50,7 +50,7 @@ async function awaitWorker(ctx: StageContext, s: StagePlan, w: StageWorker, work
     w.status = aborted() ? 'aborted' : 'degraded';
     w.error = (err as Error).message;
     w.lostAt = ctx.clock.now();
-    ctx.log(`worker ${w.node} lost in stage ${s.index} of thread "${thread}": ${w.error}`);
+    ctx.log(`worker ${w.node} lost in stage ${stageKey(s.index)} of thread "${thread}": ${w.error}`);
     if (ctx.failFast && !aborted()) {
       for (const other of workers) other.channel.send({ type: 'stop', reason: `fail-fast: ${w.node} lost` });
     }

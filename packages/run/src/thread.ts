@@ -75,7 +75,7 @@ async function runOneStage(ctx: RunContext, t: ThreadState, s: StagePlan, record
   }
   t.lastEnd = record.end;
   await t.save();
-  if ((record.status as StageRecord['status']) === 'failed') throw new E3Error('RUN_FAILED', `stage ${s.index} of thread "${p.name}" failed: ${record.workers.map((w) => w.error).filter(Boolean).join('; ')}`, {
+  if ((record.status as StageRecord['status']) === 'failed') throw new E3Error('RUN_FAILED', `stage ${stageKey(s.index)} of thread "${p.name}" failed: ${record.workers.map((w) => w.error).filter(Boolean).join('; ')}`, {
     hint: `See the agent logs under ${runDirPaths(ctx.runDir).threadDir(p.index)}; \`e3 run -r ${ctx.run} --resume\` retries from this stage`,
   });
   progress('done');
