@@ -47,7 +47,7 @@ export function newSeriesAcc(): SeriesAcc {
 }
 
 /** The end of the second a sample ended in: its end is `(intended ?? start) + duration`, as the aggregate's. */
-export function secondOf(row: SampleRow): number {
+function secondOf(row: SampleRow): number {
   return Math.ceil(((row.intended ?? row.start) + row.duration) / 1000) * 1000;
 }
 

@@ -5,7 +5,6 @@ import type { StageSummary, Tick } from '@e3/model';
 import type { Aggregation } from './aggregate.js';
 import type { Band, ChartSpec } from './charts.js';
 import type { RunInfo } from './run-dir.js';
-import type { SamplePoint } from './series.js';
 
 /** The time series file in analysis/: one row per thread, second and test (`*`: every test). */
 export const TIMESERIES_FILE = 'timeseries.csv';
@@ -66,7 +65,7 @@ async function stageTicks(info: RunInfo, thread: number, stage: RunInfo['threads
   return out;
 }
 
-const fromSamples = (stage: number, p: SamplePoint, active: number | null): SeriesPoint => ({ ...p, stage, active });
+const noCompletions = (t: number): Omit<SeriesPoint, 'stage' | 'active'> => ({ t, completions: 0, errors: 0, p50: null, p95: null, p99: null, max: null });
 
 /**
  * Per-second series of every thread over the whole run: completions, errors and percentiles from the
@@ -84,12 +83,12 @@ export async function readTimeSeries(info: RunInfo, agg: Pick<Aggregation, 'seri
       const points = new Map((series?.overall ?? []).map((p) => [p.t, p]));
       for (const t of [...new Set([...points.keys(), ...ticks.keys()])].sort((a, b) => a - b)) {
         const tick = ticks.get(t);
-        const p = points.get(t) ?? { t, completions: 0, errors: 0, p50: null, p95: null, p99: null, max: null };
+        const p = points.get(t) ?? noCompletions(t);
         overall.push({ ...p, stage: stage.index, active: tick ? tick.active : null, ...(tick?.arrivals !== undefined ? { arrivals: tick.arrivals } : {}) });
       }
       for (const [test, ps] of Object.entries(series?.tests ?? {})) {
         if (!tests.has(test)) tests.set(test, []);
-        tests.get(test)!.push(...ps.map((p) => fromSamples(stage.index, p, null)));
+        tests.get(test)!.push(...ps.map((p): SeriesPoint => ({ ...p, stage: stage.index, active: null })));
       }
     }
     const sorted = (ps: SeriesPoint[]) => ps.sort((a, b) => a.t - b.t || a.stage - b.stage);
