@@ -33,17 +33,21 @@ interface Bucket {
   used: number;
 }
 
-/** Per test: request and transaction buckets by second end. */
-type TestBuckets = [Map<number, Bucket>, Map<number, Bucket>];
+/** Per test: the counted kind's buckets by second end, and the last bucket used (rows come mostly in order). */
+interface TestBuckets {
+  /** At least one transaction row (cut included): the test counts its transactions only. */
+  withTx: boolean;
+  seconds: Map<number, Bucket>;
+  lastT: number;
+  last: Bucket | undefined;
+}
 
 export interface SeriesAcc {
   tests: Map<string, TestBuckets>;
-  /** Tests with at least one transaction row (cut included): they count their transactions only. */
-  withTx: Set<string>;
 }
 
 export function newSeriesAcc(): SeriesAcc {
-  return { tests: new Map(), withTx: new Set() };
+  return { tests: new Map() };
 }
 
 /** The end of the second a sample ended in: its end is `(intended ?? start) + duration`, as the aggregate's. */
@@ -67,17 +71,20 @@ function push(b: Bucket, d: number): void {
  */
 export function addSample(acc: SeriesAcc, row: SampleRow): void {
   let test = acc.tests.get(row.test);
-  if (!test) acc.tests.set(row.test, (test = [new Map(), new Map()]));
+  if (!test) acc.tests.set(row.test, (test = { withTx: false, seconds: new Map(), lastT: NaN, last: undefined }));
   const tx = row.kind === 'transaction';
-  if (tx && !acc.withTx.has(row.test)) {
-    acc.withTx.add(row.test);
-    test[0].clear();
+  if (tx && !test.withTx) {
+    test.withTx = true;
+    test.seconds.clear();
+    test.last = undefined;
+    test.lastT = NaN;
   }
-  if ((!tx && acc.withTx.has(row.test)) || (!row.ok && row.error === 'cut')) return;
+  if (tx !== test.withTx || (!row.ok && row.error === 'cut')) return;
   const t = secondOf(row);
-  const seconds = test[tx ? 1 : 0];
-  let b = seconds.get(t);
-  if (!b) seconds.set(t, (b = { count: 0, errors: 0, chunks: [], used: 0 }));
+  let b = test.lastT === t ? test.last! : test.seconds.get(t);
+  if (!b) test.seconds.set(t, (b = { count: 0, errors: 0, chunks: [], used: 0 }));
+  test.lastT = t;
+  test.last = b;
   b.count++;
   if (!row.ok) b.errors++;
   push(b, row.duration);
@@ -110,8 +117,7 @@ function samplePoint(t: number, sorted: Float64Array, errors: number): SamplePoi
 /** The stage's series; empties the accumulator as it goes (one second's durations copied at a time). */
 export function finishSeries(acc: SeriesAcc): StageSeries {
   const counted = new Map<string, Map<number, Bucket>>();
-  for (const [test, kinds] of [...acc.tests.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    const seconds = kinds[acc.withTx.has(test) ? 1 : 0];
+  for (const [test, { seconds }] of [...acc.tests.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     if (seconds.size) counted.set(test, seconds);
   }
   acc.tests.clear();
@@ -130,17 +136,28 @@ export function finishSeries(acc: SeriesAcc): StageSeries {
       parts.push(sorted);
       errors += b.errors;
     }
-    overall.push(samplePoint(t, parts.length === 1 ? parts[0]! : concat(parts).sort(), errors));
+    overall.push(samplePoint(t, mergeSorted(parts), errors));
   }
   return { overall, tests };
 }
 
-function concat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** One sorted array of sorted arrays, merged in pairs. */
+function mergeSorted(parts: Float64Array[]): Float64Array {
+  while (parts.length > 1) {
+    const next: Float64Array[] = [];
+    for (let i = 0; i < parts.length; i += 2) next.push(i + 1 < parts.length ? merge2(parts[i]!, parts[i + 1]!) : parts[i]!);
+    parts = next;
   }
+  return parts[0]!;
+}
+
+function merge2(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
   return out;
 }
