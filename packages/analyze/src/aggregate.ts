@@ -6,6 +6,7 @@ import { prng, scanSamples, type SampleRow } from '@e3/model';
 
 import { canUseWorkers, runPool, workerCount } from './pool.js';
 import type { RunInfo, StageInfo } from './run-dir.js';
+import { addSample, finishSeries, newSeriesAcc, type StageSeries } from './series.js';
 import { createReservoir, offer, type Reservoir } from './stats.js';
 
 type Histogram = hdr.Histogram;
@@ -110,12 +111,16 @@ export interface Aggregation {
   errors: ErrorGroupAcc[];
   /** thread → stage → visuals (requests when there are any, else transactions). */
   visuals: Array<Array<StageVisuals | undefined>>;
+  /** thread → stage → per-second series from the samples (undefined when `series` is false). */
+  series: Array<Array<StageSeries | undefined>>;
   warnings: string[];
 }
 
 export interface AggregateOptions {
   /** Collect Gantt and scatter data (default true). */
   visuals?: boolean;
+  /** Compute the per-second series with exact percentiles (default true; holds every counted duration of a stage). */
+  series?: boolean;
   /** Keep a uniform sample of this many durations per cell (compare). */
   keepValues?: number;
   maxBars?: number;
@@ -149,20 +154,22 @@ export interface StageAggregate {
   cells: Cell[];
   errors: ErrorGroupAcc[];
   visuals?: StageVisuals;
+  series?: StageSeries;
   samples: number;
   /** Rows read per sample file, in `sampleFiles` order. */
   fileRows: number[];
 }
 
 /** Options a stage aggregation needs (plain data, so they cross to a worker thread). */
-export type StageOptions = Pick<AggregateOptions, 'visuals' | 'keepValues' | 'maxBars' | 'scatterPerTest' | 'bins'>;
+export type StageOptions = Pick<AggregateOptions, 'visuals' | 'series' | 'keepValues' | 'maxBars' | 'scatterPerTest' | 'bins'>;
 
 /** The plain-data part of a stage a worker needs. */
 export type StageInput = Pick<StageInfo, 'index' | 'start' | 'windowMs' | 'sampleFiles' | 'loadEnd'>;
 
 /**
  * Aggregates the samples of one thread-stage in one streaming pass: per test × op × kind counts, errors,
- * exact mean/min/max, an HDR histogram; error groups; bounded Gantt/scatter data. Deterministic for a stage.
+ * exact mean/min/max, an HDR histogram; error groups; bounded Gantt/scatter data; the per-second series.
+ * Deterministic for a stage.
  */
 export async function aggregateStage(thread: number, stage: StageInput, options: StageOptions & { signal?: AbortSignal } = {}): Promise<StageAggregate> {
   const withVisuals = options.visuals !== false;
@@ -179,6 +186,7 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
   const t0 = stage.start ?? 0;
   const visual = { maxBars, scatterPerTest, rand };
   const loadEnd = stage.loadEnd ?? Infinity;
+  const series = options.series !== false ? newSeriesAcc() : undefined;
   const visit = (row: SampleRow): void => {
     let ops = byTest.get(row.test);
     if (!ops) byTest.set(row.test, (ops = new Map()));
@@ -194,6 +202,7 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
       };
       cells.push(cell);
     }
+    if (series) addSample(series, row);
     // An operation still running when the stage ended and its grace ran out is recorded as cut: it
     // neither succeeded nor failed, and its duration is not a latency (as in the agent's summary).
     if (!row.ok && row.error === 'cut') {
@@ -237,7 +246,7 @@ export async function aggregateStage(thread: number, stage: StageInput, options:
   }
   if (useWasm) for (const c of cells) c.hist = toJsHistogram(c.hist);
   const visuals = req && req.count > 0 ? req : tx && tx.count > 0 ? tx : undefined;
-  return { thread, stage: stage.index, cells, errors: [...errors.values()], ...(visuals ? { visuals } : {}), samples, fileRows };
+  return { thread, stage: stage.index, cells, errors: [...errors.values()], ...(visuals ? { visuals } : {}), ...(series ? { series: finishSeries(series) } : {}), samples, fileRows };
 }
 
 /** A stage aggregate as plain data (histograms encoded) for postMessage. */
@@ -253,12 +262,13 @@ export function decodeStage(data: unknown): StageAggregate {
 /**
  * One streaming pass over every samples.csv of the run (stages in parallel worker threads when
  * `workers` > 0 and the package runs compiled): per thread × stage × test × op × kind aggregates, error
- * groups and bounded Gantt/scatter data. Memory is bounded by the number of distinct keys, not samples.
+ * groups, bounded Gantt/scatter data and the per-second series. Memory is bounded by the number of
+ * distinct keys, not samples, except the series: a stage's counted durations (8 bytes each) until it ends.
  * Throws E3_SAMPLES_FORMAT (bad file) and the signal's reason (E3_INTERRUPTED) when aborted.
  */
 export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}): Promise<Aggregation> {
   const stageOptions: StageOptions = {
-    visuals: options.visuals, keepValues: options.keepValues, maxBars: options.maxBars, scatterPerTest: options.scatterPerTest, bins: options.bins,
+    visuals: options.visuals, series: options.series, keepValues: options.keepValues, maxBars: options.maxBars, scatterPerTest: options.scatterPerTest, bins: options.bins,
   };
   const jobs = info.threads.flatMap((t) => t.stages.map((s) => ({ thread: t.index, stage: { index: s.index, start: s.start, windowMs: s.windowMs, sampleFiles: s.sampleFiles, ...(s.loadEnd !== undefined ? { loadEnd: s.loadEnd } : {}) } })));
   const sizes = jobs.map((j) => j.stage.sampleFiles.reduce((a, f) => a + fileSize(f.file), 0));
@@ -292,6 +302,7 @@ export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}
   const samples: number[][] = info.threads.map(() => []);
   const fileRows: number[][][] = info.threads.map(() => []);
   const visuals: Aggregation['visuals'] = info.threads.map(() => []);
+  const series: Aggregation['series'] = info.threads.map(() => []);
   const cells: Cell[] = [];
   const errors: ErrorGroupAcc[] = [];
   let total = 0;
@@ -299,12 +310,13 @@ export async function aggregateRun(info: RunInfo, options: AggregateOptions = {}
     samples[r.thread]![r.stage] = r.samples;
     fileRows[r.thread]![r.stage] = r.fileRows;
     visuals[r.thread]![r.stage] = r.visuals;
+    series[r.thread]![r.stage] = r.series;
     cells.push(...r.cells);
     errors.push(...r.errors);
     total += r.samples;
   }
   errors.sort((a, b) => b.count - a.count);
-  return { cells, samples, fileRows, total, errors, visuals, warnings: [] };
+  return { cells, samples, fileRows, total, errors, visuals, series, warnings: [] };
 }
 
 function fileSize(file: string): number {

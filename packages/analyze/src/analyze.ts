@@ -77,7 +77,7 @@ export interface Analysis {
   summary: AnalysisSummary;
   metrics: NodeMetrics[];
   charts: ChartSpec[];
-  /** Per-second series of every thread, from the agents' ticks. */
+  /** Per-second series of every thread, from the samples (active clients and arrivals from the agents' ticks). */
   series: ThreadSeries[];
 }
 
@@ -220,7 +220,7 @@ export async function computeAnalysis(
   summary.metrics = await metricsSummary(info, metrics);
   summary.generatorBound = generatorBound(info);
   lap('metrics');
-  const series = await readTimeSeries(info);
+  const series = await readTimeSeries(info, agg);
   const charts = [...buildCharts({ info, agg, table, summary, metrics }), ...timeSeriesCharts(series)];
   return { info, agg, table, summary, metrics, charts, series };
 }

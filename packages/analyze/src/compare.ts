@@ -132,7 +132,7 @@ async function loadRun(ref: string, o: CompareOptions, samples: boolean): Promis
   const summary = (await readSummary(join(info.paths.analysisDir, ANALYSIS_SUMMARY_FILE))) ?? (await computeAnalysis(runDir, o.signal ? { signal: o.signal } : {})).summary;
   const out: RunStats & { analysisDir: string } = { run: info.run, summary, analysisDir: info.paths.analysisDir };
   if (!samples) return out;
-  const agg = await aggregateRun(info, { visuals: false, keepValues: o.sampleSize ?? 2000, ...(o.signal ? { signal: o.signal } : {}) });
+  const agg = await aggregateRun(info, { visuals: false, series: false, keepValues: o.sampleSize ?? 2000, ...(o.signal ? { signal: o.signal } : {}) });
   const cells = new Map(agg.cells.map((c) => [cellKey(c.thread, c.stage, c.test, c.op, c.kind), c]));
   out.durations = (row: SummaryRow) => {
     const c = cells.get(cellKey(row.thread, row.stage, row.test, row.op, row.kind));

@@ -46,7 +46,7 @@ export { compareStats, type CommonShift, type Finding, type RunStats, type Stats
 export { experimentAnswer, formatTopStage, topStageThroughput, verdictLines, type TopStage } from './answer.js';
 /** The thresholds verdict as JUnit XML (`e3 analyze --junit <file>`). */
 export { junitXml } from './junit.js';
-/** Per-second series per thread from the agents' ticks (analysis/timeseries.csv). */
+/** Per-second series per thread from the samples, active clients from the agents' ticks (analysis/timeseries.csv). */
 export { readTimeSeries, timeSeriesCsv, TIMESERIES_FILE, type SeriesPoint, type ThreadSeries } from './timeseries.js';
 
 /** The Chart.js specification of one chart (rendered to PNG and inlined in report.html). */

@@ -86,7 +86,7 @@ function answerHtml(s: AnalysisSummary): string {
 /** Per-second throughput, errors, active clients and percentiles per thread over the whole run (analysis/timeseries.csv). */
 function timeSeriesHtml(specs: ChartSpec[], fig: (c: ChartSpec) => string): string {
   const cs = specs.filter((c) => c.group === 'timeseries');
-  const intro = `<h2 id="over-time">Over time</h2><p class="muted">Per second, every worker of a thread, from the agents' ticks; shaded bands are the stages. The same series, per test too, are in <code>timeseries.csv</code>.</p>`;
+  const intro = `<h2 id="over-time">Over time</h2><p class="muted">Per second, every worker of a thread, from the samples (active clients from the agents' ticks); shaded bands are the stages. The same series, per test too, are in <code>timeseries.csv</code>.</p>`;
   return intro + (cs.length ? `<div id="over-time-charts">${cs.map(fig).join('')}</div>` : `<p class="muted">No per-second ticks were gathered (the workers' stage summary.json).</p>`);
 }
 

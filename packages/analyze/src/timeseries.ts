@@ -1,30 +1,30 @@
 import { readFile } from 'node:fs/promises';
 
-import type { StageSummary, Tick, TickOp } from '@e3/model';
+import type { StageSummary, Tick } from '@e3/model';
 
+import type { Aggregation } from './aggregate.js';
 import type { Band, ChartSpec } from './charts.js';
 import type { RunInfo } from './run-dir.js';
 
 /** The time series file in analysis/: one row per thread, second and test (`*`: every test). */
 export const TIMESERIES_FILE = 'timeseries.csv';
 
-/** One second of one thread (every worker), from the agents' ticks. Durations in ms; null when nothing ended. */
+/** One second of one thread (every worker). Durations in ms; null when nothing ended in the second. */
 export interface SeriesPoint {
-  /** End of the second, epoch ms. */
+  /** End of the second, epoch ms: it holds the samples that ended in (t − 1000, t]. */
   t: number;
   stage: number;
-  /** Passes (transactions; a test without transactions: its requests) that ended in the second. */
+  /** Passes (transactions; a test without transactions: its requests) that ended in the second, ok or failed, cut excluded. */
   completions: number;
   errors: number;
-  /** Percentiles of the second: each worker's, weighted by its count (exact with one worker). */
+  /** Exact nearest-rank percentiles of the durations of those completions, over every worker's samples. */
   p50: number | null;
   p95: number | null;
-  /** Null when the agent did not record it (ticks older than p99). */
   p99: number | null;
   max: number | null;
-  /** Operations in flight at the end of the second, every worker. */
-  active: number;
-  /** Open model: arrivals due in the second. */
+  /** Operations in flight at the end of the second, every worker's tick; null when no worker ticked that second. */
+  active: number | null;
+  /** Open model: arrivals due in the second (from the ticks). */
   arrivals?: number;
 }
 
@@ -39,45 +39,7 @@ export interface ThreadSeries {
   tests: Record<string, SeriesPoint[]>;
 }
 
-interface Acc {
-  t: number;
-  stage: number;
-  count: number;
-  errors: number;
-  w50: number;
-  w95: number;
-  w99: number;
-  n99: number;
-  max: number;
-  active: number;
-  arrivals?: number;
-}
-
-const newAcc = (t: number, stage: number): Acc => ({ t, stage, count: 0, errors: 0, w50: 0, w95: 0, w99: 0, n99: 0, max: 0, active: 0 });
-
-function addOp(a: Acc, op: TickOp & { p99?: number }): void {
-  a.count += op.count;
-  a.errors += op.errors;
-  a.w50 += op.p50 * op.count;
-  a.w95 += op.p95 * op.count;
-  if (op.p99 !== undefined) {
-    a.w99 += op.p99 * op.count;
-    a.n99 += op.count;
-  }
-  if (op.max > a.max) a.max = op.max;
-}
-
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
-
-function point(a: Acc): SeriesPoint {
-  const has = a.count > 0;
-  return {
-    t: a.t, stage: a.stage, completions: a.count, errors: a.errors,
-    p50: has ? r3(a.w50 / a.count) : null, p95: has ? r3(a.w95 / a.count) : null,
-    p99: a.n99 > 0 && a.n99 === a.count ? r3(a.w99 / a.n99) : null, max: has ? a.max : null,
-    active: a.active, ...(a.arrivals !== undefined ? { arrivals: a.arrivals } : {}),
-  };
-}
 
 async function readTicks(file: string): Promise<Tick[]> {
   try {
@@ -88,45 +50,48 @@ async function readTicks(file: string): Promise<Tick[]> {
   }
 }
 
-/** The ops that count as a test's completions: its transactions, or its requests when it records none. */
-function countedOps(ticks: Tick[]): (op: TickOp) => boolean {
-  const withTx = new Set<string>();
-  for (const tick of ticks) for (const op of tick.ops) if (op.kind === 'transaction') withTx.add(op.test);
-  return (op) => (withTx.has(op.test) ? op.kind === 'transaction' : op.kind === 'request');
+/** Per second (end, epoch ms) of a thread-stage: active and arrivals summed over its workers' ticks. */
+async function stageTicks(info: RunInfo, thread: number, stage: RunInfo['threads'][number]['stages'][number]): Promise<Map<number, { active: number; arrivals?: number }>> {
+  const out = new Map<number, { active: number; arrivals?: number }>();
+  for (const f of stage.sampleFiles) {
+    for (const tick of await readTicks(info.paths.stageSummaryFile(thread, f.worker, stage.index))) {
+      const t = Math.round(tick.t / 1000) * 1000;
+      let a = out.get(t);
+      if (!a) out.set(t, (a = { active: 0 }));
+      a.active += tick.active;
+      if (tick.arrivals !== undefined) a.arrivals = (a.arrivals ?? 0) + tick.arrivals;
+    }
+  }
+  return out;
 }
 
-/** Per-second series of every thread over the whole run, from each worker's stage summary.json ticks. */
-export async function readTimeSeries(info: RunInfo): Promise<ThreadSeries[]> {
+const noCompletions = (t: number): Omit<SeriesPoint, 'stage' | 'active'> => ({ t, completions: 0, errors: 0, p50: null, p95: null, p99: null, max: null });
+
+/**
+ * Per-second series of every thread over the whole run: completions, errors and percentiles from the
+ * samples (`agg.series`, every worker, killed ones too); active clients and arrivals from the ticks in
+ * each worker's stage summary.json. A second with ticks and no completions has zero completions.
+ */
+export async function readTimeSeries(info: RunInfo, agg: Pick<Aggregation, 'series'>): Promise<ThreadSeries[]> {
   const out: ThreadSeries[] = [];
   for (const thread of info.threads) {
-    const ticks: Array<{ stage: number; tick: Tick }> = [];
+    const overall: SeriesPoint[] = [];
+    const tests = new Map<string, SeriesPoint[]>();
     for (const stage of thread.stages) {
-      for (const f of stage.sampleFiles) {
-        for (const tick of await readTicks(info.paths.stageSummaryFile(thread.index, f.worker, stage.index))) ticks.push({ stage: stage.index, tick });
+      const ticks = await stageTicks(info, thread.index, stage);
+      const series = agg.series[thread.index]?.[stage.index];
+      const points = new Map((series?.overall ?? []).map((p) => [p.t, p]));
+      for (const t of [...new Set([...points.keys(), ...ticks.keys()])].sort((a, b) => a - b)) {
+        const tick = ticks.get(t);
+        const p = points.get(t) ?? noCompletions(t);
+        overall.push({ ...p, stage: stage.index, active: tick ? tick.active : null, ...(tick?.arrivals !== undefined ? { arrivals: tick.arrivals } : {}) });
+      }
+      for (const [test, ps] of Object.entries(series?.tests ?? {})) {
+        if (!tests.has(test)) tests.set(test, []);
+        tests.get(test)!.push(...ps.map((p): SeriesPoint => ({ ...p, stage: stage.index, active: null })));
       }
     }
-    const counted = countedOps(ticks.map((x) => x.tick));
-    const overall = new Map<string, Acc>();
-    const tests = new Map<string, Map<string, Acc>>();
-    const accOf = (m: Map<string, Acc>, stage: number, t: number) => {
-      const key = `${stage}:${t}`;
-      let a = m.get(key);
-      if (!a) m.set(key, (a = newAcc(t, stage)));
-      return a;
-    };
-    for (const { stage, tick } of ticks) {
-      const t = Math.round(tick.t / 1000) * 1000;
-      const all = accOf(overall, stage, t);
-      all.active += tick.active;
-      if (tick.arrivals !== undefined) all.arrivals = (all.arrivals ?? 0) + tick.arrivals;
-      for (const op of tick.ops) {
-        if (!counted(op)) continue;
-        addOp(all, op);
-        if (!tests.has(op.test)) tests.set(op.test, new Map());
-        addOp(accOf(tests.get(op.test)!, stage, t), op);
-      }
-    }
-    const sorted = (m: Map<string, Acc>) => [...m.values()].sort((a, b) => a.t - b.t || a.stage - b.stage).map(point);
+    const sorted = (ps: SeriesPoint[]) => ps.sort((a, b) => a.t - b.t || a.stage - b.stage);
     out.push({
       thread: thread.index, name: thread.name, dir: thread.dir,
       stages: thread.stages.flatMap((s) => (s.start !== undefined && s.end !== undefined ? [{ index: s.index, key: s.key, start: s.start, end: s.end }] : [])),

@@ -32,7 +32,11 @@ describe('compiled @e3/analyze', () => {
     const g = await generateRun({ dir, seed: 8, tests, threads: [{ name: 'a', stages }, { name: 'b', stages }] });
     const compiled = (await import(pathToFileURL(join(pkg, 'dist/index.js')).href)) as typeof AnalyzeApi;
     const parallel = await compiled.analyze({ run: g.runDir, workers: 2, report: false });
+    const series = readFileSync(join(parallel.analysisDir, 'timeseries.csv'), 'utf8');
     const inProcess = await analyze({ run: g.runDir, workers: 0, report: false });
+    // The per-second series (exact percentiles) come back from the worker threads unchanged.
+    expect(series.split('\n').length).toBeGreaterThan(10);
+    expect(readFileSync(join(inProcess.analysisDir, 'timeseries.csv'), 'utf8')).toBe(series);
     const strip = (s: AnalysisSummary) => ({ ...s, generatedAt: '' });
     expect(strip(parallel.summary)).toEqual(strip(inProcess.summary));
     expect(parallel.charts).toEqual(inProcess.charts);
