@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { expectExit } from '@e3/test-utils';
 
 import { KEYS_FILE, cleanupTmp, http, makeTmpDir, run } from './helpers.js';
 
@@ -22,7 +23,7 @@ describe('e3-target bin', () => {
     const home = await makeTmpDir('e3-cli-home-');
     const seeded = await cli(['seed', '--data', data, '--home', home, '--projects', '1', '--repos', '1', '--users', '2', '--commits', '3', '--keys', KEYS_FILE, '--name', 'cli', '--http-port', '0', '--json']);
     expect(seeded.stderr).toBe('');
-    expect(seeded.code).toBe(0);
+    expectExit(seeded, 0);
     expect(JSON.parse(seeded.stdout)).toMatchObject({ repos: 1, httpUsers: 2, sshUsers: 2, pullRequests: 1 });
     const snapshot = JSON.parse(await readFile(join(home, 'snapshots', 'cli.json'), 'utf8'));
     expect(snapshot.projects[0]).toMatchObject({ name: 'PROJECT_1', repos: [{ name: 'repo-1', weight: expect.any(Number) }] });
@@ -43,7 +44,7 @@ describe('e3-target bin', () => {
     expect(JSON.parse(await readFile(join(home, 'instances', 'cli.json'), 'utf8'))).toEqual({ URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), ClusterNodes: ['localhost'], snapshot: 'cli', RunConfig: { admin_password: 'admin' }, SshPort: 7999 });
 
     const started = await cli(['start', '--data', data, '--detach', '--http-port', '0', '--ssh-port', '0', '--context', '/bitbucket', '--json']);
-    expect(started.code).toBe(0);
+    expectExit(started, 0);
     const { url } = JSON.parse(started.stdout) as { url: string };
     expect(url).toMatch(/\/bitbucket$/);
     expect((await http(`${url}/status`)).json).toEqual({ state: 'RUNNING' });
@@ -52,7 +53,7 @@ describe('e3-target bin', () => {
     expect(again.stderr).toContain('already running');
     expect((await http(`${url}/rest/api/1.0/admin/users?name=temp&password=pw`, { method: 'POST', auth: ['admin', 'admin'] })).status).toBe(204);
     const restored = await cli(['restore-state', '--data', data]);
-    expect(restored.code).toBe(0);
+    expectExit(restored, 0);
     expect(restored.stdout).toContain('(live)');
     expect((await http(`${url}/rest/api/1.0/users`, { auth: ['temp', 'pw'] })).status).toBe(401);
     const stopped = await cli(['stop', '--data', data]);
