@@ -54,8 +54,8 @@ describe('glance', () => {
       peak: { stage: 2, load: 40, tps: 250 },
       breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 000's" },
     });
-    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190 to 150 TPS' });
-    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.0 % of samples failed' });
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190.00 to 150.00 TPS' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.00 % of samples failed' });
     expect(glance([st(0, 10, 100), st(1, 20, 200)], () => 0)).toEqual({ peak: { stage: 1, load: 20, tps: 200 } });
   });
 });
@@ -129,7 +129,7 @@ describe('analyze', () => {
     const r = await analyze({ run: g.runDir, charts: false });
     expect(formatAnalyzeResult(r).replaceAll(g.runDir, '<run>')).toMatchInlineSnapshot(`
 "gen-20261125T100000Z: 191 samples
-  only (thread-001): peak 9 TPS at load 5; did not break
+  only (thread-001): peak 9.00 TPS at load 5; did not break
     stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
 verdict: FAILED (1 of 1 checks)
   FAILED: only stage 000 T / a (request): p95 95.039 ms exceeds 50 ms

@@ -4,7 +4,7 @@
  */
 
 /** Digits after the decimal point per quantity, the same in the CLI, the reports and summary.json. */
-export const DIGITS = { tps: 2, ms: 3, percent: 2, change: 1 } as const;
+export const DIGITS = { tps: 2, ms: 3, seconds: 3, percent: 2, change: 1 } as const;
 
 /**
  * `n` rounded to `digits` decimals, half away from zero, on its decimal value: the shortest decimal that

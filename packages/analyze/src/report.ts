@@ -7,6 +7,7 @@ import { stageKey, type AnalysisSummary, type SummaryRow } from '@e3/model';
 import type { Analysis } from './analyze.js';
 import { experimentAnswer } from './answer.js';
 import { bandsPlugin, type ChartSpec } from './charts.js';
+import { DIGITS, formatMs, formatNumber, formatPercent, formatTps } from './format.js';
 
 let chartJsSource: string | undefined;
 
@@ -25,8 +26,6 @@ export const esc = (s: unknown): string =>
 /** JSON safe inside a <script> element. */
 export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-const fmt = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
 const iso = (t?: number) => (t === undefined ? '–' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 export const STYLE = `
@@ -60,13 +59,13 @@ function glanceHtml(s: AnalysisSummary): string {
   const rows = s.threads.filter((t) => t.peak);
   if (!rows.length) return '';
   const best = rows.reduce((a, b) => (b.peak!.tps > a.peak!.tps ? b : a));
-  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${fmt(best.peak!.tps, 2)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
+  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${formatTps(best.peak!.tps)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
   return (
     `<div id="glance">${lead}<table><thead><tr><th class="l">thread</th><th>peak TPS</th><th>at load</th><th class="l">breaks at</th><th class="l">why</th></tr></thead><tbody>` +
     rows
       .map(
         (t) =>
-          `<tr><td class="l">${esc(t.name)}</td><td>${fmt(t.peak!.tps, 2)}</td><td>${t.peak!.load ?? '–'}</td>` +
+          `<tr><td class="l">${esc(t.name)}</td><td>${formatTps(t.peak!.tps)}</td><td>${t.peak!.load ?? '–'}</td>` +
           `<td class="l">${t.breaksAt ? `stage ${stageKey(t.breaksAt.stage)} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
       )
       .join('') +
@@ -96,7 +95,7 @@ function rowsTable(rows: SummaryRow[]): string {
     .map(
       (r) =>
         `<tr class="${r.kind === 'transaction' || r.op === '*' ? 'tx' : ''}${r.errors ? ' bad' : ''}"><td class="l">${esc(r.test)}</td><td class="l">${esc(r.op)}</td><td class="l">${r.kind}</td>` +
-        `<td>${r.count}</td><td>${r.errors}</td><td>${pct(r.errorRate)}</td><td>${r.cut ?? 0}</td><td>${r.drainCount ?? '–'}</td><td>${fmt(r.tps, 2)}</td><td>${fmt(r.mean)}</td><td>${fmt(r.p50)}</td><td>${fmt(r.p90)}</td><td>${fmt(r.p95)}</td><td>${fmt(r.p99)}</td><td>${fmt(r.max)}</td></tr>`,
+        `<td>${r.count}</td><td>${r.errors}</td><td>${formatPercent(r.errorRate)}</td><td>${r.cut ?? 0}</td><td>${r.drainCount ?? '–'}</td><td>${formatTps(r.tps)}</td><td>${formatMs(r.mean)}</td><td>${formatMs(r.p50)}</td><td>${formatMs(r.p90)}</td><td>${formatMs(r.p95)}</td><td>${formatMs(r.p99)}</td><td>${formatMs(r.max)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -184,7 +183,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
           .map(
             (st) =>
               `<tr class="${st.status === 'succeeded' ? '' : 'bad'}"><td>${st.key}</td><td class="l">${st.status}</td><td class="l">${esc(st.workload ?? '')}</td><td>${st.load ?? '–'}${st.rate !== undefined ? '/s' : ''}</td>` +
-              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td>${st.drainCount ?? '–'}</td><td>${st.cut ?? 0}</td><td>${st.scheduled ?? '–'}</td><td>${st.late ?? '–'}</td><td>${st.dropped ?? '–'}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
+              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : formatNumber(st.windowMs / 1000, DIGITS.seconds)}</td><td>${st.samples}</td><td>${formatTps(st.tps)}</td><td>${st.drainCount ?? '–'}</td><td>${st.cut ?? 0}</td><td>${st.scheduled ?? '–'}</td><td>${st.late ?? '–'}</td><td>${st.dropped ?? '–'}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,
@@ -197,7 +196,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
     for (const st of t.stages) {
       const rows = s.rows.filter((r) => r.thread === t.index && r.stage === st.index);
       if (!rows.length) continue;
-      parts.push(`<details><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
+      parts.push(`<details><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${formatTps(st.tps)} TPS</summary>${rowsTable(rows)}</details>`);
     }
   }
 
@@ -250,7 +249,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
         sorted
           .map(
             (c) =>
-              `<tr class="${c.passed ? '' : 'bad'}"><td class="l">${c.passed ? 'ok' : 'FAILED'}</td><td class="l">${esc(c.thread)}</td><td>${c.stage < 0 ? '*' : c.stage}</td><td class="l">${esc(c.test)}</td><td class="l">${esc(c.op)}</td><td class="l">${c.metric}</td><td>${c.limit}</td><td>${c.actual ?? '–'}</td></tr>`,
+              `<tr class="${c.passed ? '' : 'bad'}"><td class="l">${c.passed ? 'ok' : 'FAILED'}</td><td class="l">${esc(c.thread)}</td><td>${c.stage < 0 ? '*' : c.stage}</td><td class="l">${esc(c.test)}</td><td class="l">${esc(c.op)}</td><td class="l">${c.metric}</td><td>${c.limit}</td><td>${c.metric === 'minTps' ? formatTps(c.actual) : c.metric.endsWith('Rate') ? formatPercent(c.actual) : formatMs(c.actual)}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,

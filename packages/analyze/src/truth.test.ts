@@ -59,7 +59,7 @@ describe('the load window', () => {
     const g = await handRun({ legacyWindow: true });
     const { summary } = await analyze({ run: g.runDir, charts: false, report: false });
     // The old window holds the drain: 46 / 15 s.
-    expect(summary.threads[0]!.stages[0]).toMatchObject({ tps: 3.067, windowMs: 15_000, loadWindow: false, drainCount: null, cut: 3 });
+    expect(summary.threads[0]!.stages[0]).toMatchObject({ tps: 3.07, windowMs: 15_000, loadWindow: false, drainCount: null, cut: 3 });
     expect(summary.warnings.join('\n')).toContain('stages.json has no loadEnd');
   });
 
