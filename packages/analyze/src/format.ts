@@ -40,3 +40,5 @@ export const formatPercent = (fraction: number | null | undefined): string =>
 /** Rounded as summary.json stores them. */
 export const roundTps = (n: number): number => roundTo(n, DIGITS.tps);
 export const roundMs = (n: number): number => roundTo(n, DIGITS.ms);
+/** A fraction to the digits its percentage shows (0.057692 → 0.0577, shown 5.77 %). */
+export const roundFraction = (n: number): number => roundTo(n, DIGITS.percent + 2);

@@ -1,7 +1,7 @@
 import { stageKey, type AnalysisSummary, type SummaryRow, type Threshold } from '@e3/model';
 
 import { mergeCells, percentile, windowCount, type Aggregation, type Cell } from './aggregate.js';
-import { formatMs, formatPercent, formatTps, roundMs, roundTps } from './format.js';
+import { formatMs, formatPercent, formatTps, roundFraction, roundMs, roundTps } from './format.js';
 import type { RunInfo } from './run-dir.js';
 
 /** Cells plus the derived test-level cells, indexed for lookups. */
@@ -62,7 +62,7 @@ export function rowOf(info: RunInfo, c: Cell): SummaryRow {
     kind: c.kind,
     count: c.count,
     errors: c.errors,
-    errorRate: c.count ? c.errors / c.count : 0,
+    errorRate: c.count ? roundFraction(c.errors / c.count) : 0,
     cut: c.cut,
     drainCount: stage.loadWindow ? c.drain : null,
     tps: stage.windowMs ? roundTps(windowCount(c) / (stage.windowMs / 1000)) : null,
@@ -176,7 +176,7 @@ export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary
             const shown = actual === null ? 'n/a' : RATES.has(metric) ? formatPercent(actual) : metric === 'minTps' ? `${formatTps(actual)} TPS` : `${formatMs(actual)} ms`;
             const lim = RATES.has(metric) ? formatPercent(limit) : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
             checks.push({
-              threshold: th, index, metric, limit, actual: actual === null ? null : RATES.has(metric) ? actual : metric === 'minTps' ? roundTps(actual) : roundMs(actual), passed,
+              threshold: th, index, metric, limit, actual: actual === null ? null : RATES.has(metric) ? roundFraction(actual) : metric === 'minTps' ? roundTps(actual) : roundMs(actual), passed,
               thread: thread.name, stage: stage.index, test, op: cell.op, kind: cell.kind,
               message: `${passed ? 'ok' : 'FAILED'}: ${what}: ${metric} ${shown} ${checkWord(metric, passed)} ${lim}`,
             });
