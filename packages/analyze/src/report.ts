@@ -44,6 +44,8 @@ tr.tx td { background: #fafaf0; } tr.bad td { background: #fdecea; }
 figure { margin: 12px 0 24px; } figure canvas { max-width: 100%; }
 nav a { margin-right: 12px; } code { background: #f4f4f4; padding: 0 3px; }
 details > summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
+th button.sort { all: unset; cursor: pointer; } th button.sort:focus-visible { outline: 2px solid #1f77b4; outline-offset: 2px; }
+th[aria-sort="ascending"] button.sort::after { content: " ▲"; } th[aria-sort="descending"] button.sort::after { content: " ▼"; }
 #answer { border: 1px solid #ddd; border-radius: 6px; padding: 4px 16px; margin: 12px 0; } #answer p { margin: 8px 0; }
 @media print { details { display: block; } figure { break-inside: avoid; } nav { display: none; } }
 `;
@@ -91,7 +93,7 @@ function timeSeriesHtml(specs: ChartSpec[], fig: (c: ChartSpec) => string): stri
 
 function rowsTable(rows: SummaryRow[]): string {
   const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'cut', 'in drain', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
-  return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
+  return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}" aria-sort="none"><button type="button" class="sort" title="sort by ${h}">${h}</button></th>`).join('')}</tr></thead><tbody>${rows
     .map(
       (r) =>
         `<tr class="${r.kind === 'transaction' || r.op === '*' ? 'tx' : ''}${r.errors ? ' bad' : ''}"><td class="l">${esc(r.test)}</td><td class="l">${esc(r.op)}</td><td class="l">${r.kind}</td>` +
@@ -144,6 +146,46 @@ export function chartBootstrap(): string {
   canvases.forEach(draw);
   window.addEventListener('beforeprint', function () { canvases.forEach(draw); });
   window.e3DrawAll = function () { canvases.forEach(draw); return canvases.length; };
+})();`;
+}
+
+/**
+ * The script that makes every `table.sortable` sortable: a header is a button; a click sorts the rows by
+ * its column (numbers as numbers, text as text, "–" or empty last either way), a second click reverses.
+ */
+export function sortScript(): string {
+  return `
+(function () {
+  function key(td) {
+    var t = td ? td.textContent.trim() : '';
+    if (t === '' || t === '\u2013') return null;
+    var n = Number(t.replace(/[,%\s]/g, ''));
+    return isNaN(n) ? t.toLowerCase() : n;
+  }
+  function compare(a, b) {
+    if (typeof a === typeof b) return a < b ? -1 : a > b ? 1 : 0;
+    return typeof a === 'number' ? -1 : 1;
+  }
+  Array.prototype.slice.call(document.querySelectorAll('table.sortable')).forEach(function (table) {
+    var ths = Array.prototype.slice.call(table.querySelectorAll('thead th'));
+    ths.forEach(function (th, col) {
+      var button = th.querySelector('button.sort');
+      if (!button) return;
+      button.addEventListener('click', function () {
+        var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+        ths.forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+        th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+        var body = table.tBodies[0];
+        Array.prototype.slice.call(body.rows)
+          .map(function (r, i) { return { r: r, i: i, k: key(r.cells[col]) }; })
+          .sort(function (a, b) {
+            if (a.k === null || b.k === null) return a.k === b.k ? a.i - b.i : a.k === null ? 1 : -1;
+            return dir * compare(a.k, b.k) || a.i - b.i;
+          })
+          .forEach(function (x) { body.appendChild(x.r); });
+      });
+    });
+  });
 })();`;
 }
 
@@ -257,6 +299,6 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   }
 
   parts.push(`<script id="e3-charts" type="application/json">${scriptJson(specs.map((c) => ({ width: c.width, height: c.height, config: c.config })))}</script>`);
-  parts.push(`<script>${chartJs()}</script><script>${chartBootstrap()}</script></body></html>\n`);
+  parts.push(`<script>${chartJs()}</script><script>${chartBootstrap()}</script><script>${sortScript()}</script></body></html>\n`);
   return parts.join('\n');
 }
