@@ -138,6 +138,33 @@ summary: <run>/analysis/summary.json"
 `);
   });
 
+  it('prints the same TPS and p95 strings in the CLI text and report.html, rounded half away from zero', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir, seed: 5, collectd: false, tests: [{ test: 'clone', ops: [{ op: 'git clone', medianMs: 37.7 }] }],
+      threads: [{ name: 't', workers: 1, stages: [{ clients: 3, durationMs: 7000 }, { clients: 5, durationMs: 7000 }] }],
+      thresholds: [{ test: 'clone', p95: 1 }],
+    });
+    const r = await analyze({ run: g.runDir, charts: false });
+    const text = formatAnalyzeResult(r);
+    const html = await readFile(r.reportFile!, 'utf8');
+    for (const st of r.summary.threads[0]!.stages) {
+      const cli = new RegExp(`stage ${st.key} .*? (\\S+) TPS`).exec(text)![1]!;
+      // By hand: completions in the 7 s window / 7, never a decimal ending in 5, so Math.round is exact here.
+      const inWindow = st.completed! - st.drainCount!;
+      expect(cli).toBe((Math.round((inWindow * 100) / 7) / 100).toFixed(2));
+      expect(html).toContain(`t · stage ${st.key} · load ${st.load} · ${cli} TPS`);
+      expect(html).toContain(`<td>${cli}</td>`);
+      const p95 = new RegExp(`t stage ${st.key} clone \\(transaction\\): p95 (\\S+) ms exceeds`).exec(text)![1]!;
+      expect(p95).toMatch(/^\d+\.\d{3}$/);
+      const section = html.split(`<details><summary>t · stage ${st.key} `)[1]!.split('</details>')[0]!;
+      const row = /<td class="l">clone<\/td><td class="l">clone<\/td><td class="l">transaction<\/td>(.*?)<\/tr>/.exec(section)![1]!;
+      const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+      // count, errors, error rate, cut, in drain, TPS, mean, p50, p90, p95.
+      expect(cells[9]).toBe(p95);
+    }
+  });
+
   it('skips a row cut off by an abort at the end of a samples file', async () => {
     const g = await smallRun();
     await appendFile(join(g.runDir, 'thread-001/worker-node-001/stage-000/samples.csv'), `${T0 + 9000},12,T,a,req`);
