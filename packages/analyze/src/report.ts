@@ -158,8 +158,8 @@ export function sortScript(): string {
 (function () {
   function key(td) {
     var t = td ? td.textContent.trim() : '';
-    if (t === '' || t === '\u2013') return null;
-    var n = Number(t.replace(/[,%\s]/g, ''));
+    if (t === '' || t === '\\u2013') return null;
+    var n = Number(t.replace(/[,%\\s]/g, ''));
     return isNaN(n) ? t.toLowerCase() : n;
   }
   function compare(a, b) {

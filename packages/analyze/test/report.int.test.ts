@@ -157,18 +157,18 @@ describe('report.html in headless Chromium', () => {
   }, 120_000);
 
   it('puts "–" last in either direction and compares text as text', async () => {
-    const cells = [['b', '10'], ['a', '–'], ['c', '9.5'], ['d', '1,200.00'], ['e', '']];
+    const cells = [['b', '10'], ['a', '–'], ['c', '9.5'], ['d', '1,200.00'], ['e', ''], ['f', '0.50 %']];
     const html = `<table class="sortable"><thead><tr><th><button class="sort">name</button></th><th><button class="sort">v</button></th></tr></thead><tbody>${cells
       .map(([n, v]) => `<tr><td>${n}</td><td>${v}</td></tr>`)
       .join('')}</tbody></table><script>${sortScript()}</script>`;
     await withPage(async (page) => {
       await page.setContent(`<!doctype html><meta charset="utf-8">${html}`);
       await page.click('th:nth-child(2) button');
-      expect(await column(page, 'name')).toEqual(['c', 'b', 'd', 'a', 'e']);
+      expect(await column(page, 'name')).toEqual(['f', 'c', 'b', 'd', 'a', 'e']);
       await page.click('th:nth-child(2) button');
-      expect(await column(page, 'name')).toEqual(['d', 'b', 'c', 'a', 'e']);
+      expect(await column(page, 'name')).toEqual(['d', 'b', 'c', 'f', 'a', 'e']);
       await page.click('th:nth-child(1) button');
-      expect(await column(page, 'name')).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await column(page, 'name')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
       expect(await page.evaluate(() => document.querySelector('th:nth-child(1)')!.getAttribute('aria-sort'))).toBe('ascending');
     });
   }, 120_000);
