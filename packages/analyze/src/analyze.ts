@@ -21,7 +21,7 @@ import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { verdictLines } from './answer.js';
-import { formatPercent, formatTps } from './format.js';
+import { formatNumber, formatPercent, formatTps } from './format.js';
 import { junitXml } from './junit.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -181,7 +181,7 @@ export function glance(
     if (err > 0.05) reason = `${formatPercent(err)} of samples failed`;
     else if (i > 0 && s.tps! < ran[i - 1]!.tps!) reason = `throughput fell from ${formatTps(ran[i - 1]!.tps)} to ${formatTps(s.tps)} TPS`;
     else if (i > 0 && perLoad && s.load && s.tps! / s.load < 0.7 * perLoad) {
-      reason = `throughput per unit of load fell to ${Math.round(((s.tps! / s.load) / perLoad) * 100)} % of stage ${stageKey(first.index)}'s`;
+      reason = `throughput per unit of load fell to ${formatNumber(((s.tps! / s.load) / perLoad) * 100, 0)} % of stage ${stageKey(first.index)}'s`;
     }
     if (reason) {
       out.breaksAt = { stage: s.index, load: s.load, reason };
