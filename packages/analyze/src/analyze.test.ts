@@ -165,6 +165,19 @@ summary: <run>/analysis/summary.json"
     }
   });
 
+  it('keeps every percentile between the row\'s min and max (HDR\'s bucket tops lie above the largest value)', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir, seed: 3, collectd: false, tests: [{ test: 'clone', ops: [{ op: 'git clone', medianMs: 120 }] }, { test: 'browse', ops: [{ op: 'GET /a', medianMs: 30 }], transactions: false }],
+      threads: [{ name: 'a', stages: [3, 6, 9].map((c) => ({ clients: c, durationMs: 4000 })) }],
+    });
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    for (const row of r.summary.rows) {
+      const chain = [row.min, row.p50, row.p90, row.p95, row.p99, row.max];
+      expect({ row: `${row.stage} ${row.test} ${row.op}`, chain }).toEqual({ row: `${row.stage} ${row.test} ${row.op}`, chain: [...chain].sort((x, y) => x - y) });
+    }
+  });
+
   it('skips a row cut off by an abort at the end of a samples file', async () => {
     const g = await smallRun();
     await appendFile(join(g.runDir, 'thread-001/worker-node-001/stage-000/samples.csv'), `${T0 + 9000},12,T,a,req`);

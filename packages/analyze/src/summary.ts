@@ -53,6 +53,8 @@ export function buildTable(agg: Aggregation): Table {
 
 export function rowOf(info: RunInfo, c: Cell): SummaryRow {
   const stage = info.threads[c.thread]!.stages[c.stage]!;
+  // HDR reports the top of a value's bucket, which can lie just above the largest duration: never beyond min and max.
+  const pct = (p: number) => (c.count ? roundMs(Math.min(c.max, Math.max(c.min, percentile(c, p)))) : 0);
   return {
     thread: c.thread,
     threadName: info.threads[c.thread]!.name,
@@ -68,10 +70,10 @@ export function rowOf(info: RunInfo, c: Cell): SummaryRow {
     tps: stage.windowMs ? roundTps(windowCount(c) / (stage.windowMs / 1000)) : null,
     mean: c.count ? roundMs(c.sum / c.count) : 0,
     min: c.count ? roundMs(c.min) : 0,
-    p50: roundMs(percentile(c, 50)),
-    p90: roundMs(percentile(c, 90)),
-    p95: roundMs(percentile(c, 95)),
-    p99: roundMs(percentile(c, 99)),
+    p50: pct(50),
+    p90: pct(90),
+    p95: pct(95),
+    p99: pct(99),
     max: c.count ? roundMs(c.max) : 0,
     bytes: c.bytes,
   };
