@@ -40,6 +40,7 @@ export function testColours(tests: readonly string[]): (test: string) => string 
     return i < 0 ? colour(sorted.length) : colour(i);
   };
 }
+
 const alpha = (hex: string, a: number) => `${hex}${Math.round(a * 255).toString(16).padStart(2, '0')}`;
 
 export interface Band {
@@ -97,7 +98,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
   const testColour = testColours(table.tests);
   const ran = (t: number) => summary.threads[t]!.stages.filter((s) => s.status !== 'missing' && s.load !== null);
 
-  // Throughput vs load per thread, with the a + b·e^(cx) fit.
+  // Throughput vs load per thread: measured points, and a trend from MIN_FIT_POINTS loads.
   charts.push({
     file: 'throughput.png', group: 'throughput', title: `Throughput in ${summary.experiment ?? summary.run}`, width: 1400, height: 700,
     config: {
