@@ -315,7 +315,7 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
       const errCount = errors.reduce((a, b) => a + b.errors, 0);
       const n = errors.reduce((a, b) => a + b.count, 0);
       lines.push(
-        `    stage ${st.key}  load ${st.load ?? '?'}  ${st.status.padEnd(9)} ${`${formatTps(st.tps)}`.padStart(6)} TPS` +
+        `    stage ${st.key}  load ${st.load ?? '?'}  ${st.status.padEnd(9)} ${formatTps(st.tps).padStart(6)} TPS` +
           `${st.drainCount ? `  +${st.drainCount} in drain` : ''}${st.cut ? `  cut ${st.cut}` : ''}${st.scheduled !== undefined ? `  dropped ${st.dropped ?? 0}/${st.scheduled}` : ''}` +
           `${n ? `  errors ${formatPercent(errCount / n)}` : ''}${st.notes.length && st.status !== 'missing' ? `  (${st.notes.join('; ')})` : ''}`,
       );
