@@ -54,8 +54,8 @@ describe('glance', () => {
       peak: { stage: 2, load: 40, tps: 250 },
       breaksAt: { stage: 2, load: 40, reason: "throughput per unit of load fell to 63 % of stage 000's" },
     });
-    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190 to 150 TPS' });
-    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.0 % of samples failed' });
+    expect(glance([st(0, 10, 100), st(1, 20, 190), st(2, 40, 150)], () => 0).breaksAt).toEqual({ stage: 2, load: 40, reason: 'throughput fell from 190.00 to 150.00 TPS' });
+    expect(glance([st(0, 10, 100), st(1, 20, 200)], (s) => (s === 1 ? 0.2 : 0)).breaksAt).toEqual({ stage: 1, load: 20, reason: '20.00 % of samples failed' });
     expect(glance([st(0, 10, 100), st(1, 20, 200)], () => 0)).toEqual({ peak: { stage: 1, load: 20, tps: 200 } });
   });
 });
@@ -129,13 +129,53 @@ describe('analyze', () => {
     const r = await analyze({ run: g.runDir, charts: false });
     expect(formatAnalyzeResult(r).replaceAll(g.runDir, '<run>')).toMatchInlineSnapshot(`
 "gen-20261125T100000Z: 191 samples
-  only (thread-001): peak 9 TPS at load 5; did not break
+  only (thread-001): peak 9.00 TPS at load 5; did not break
     stage 000  load 5  succeeded   9.00 TPS  errors 0.00 %
 verdict: FAILED (1 of 1 checks)
   FAILED: only stage 000 T / a (request): p95 95.039 ms exceeds 50 ms
 report: <run>/analysis/report.html
 summary: <run>/analysis/summary.json"
 `);
+  });
+
+  it('prints the same TPS and p95 strings in the CLI text and report.html, rounded half away from zero', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir, seed: 5, collectd: false, tests: [{ test: 'clone', ops: [{ op: 'git clone', medianMs: 37.7 }] }],
+      threads: [{ name: 't', workers: 1, stages: [{ clients: 3, durationMs: 7000 }, { clients: 5, durationMs: 7000 }] }],
+      thresholds: [{ test: 'clone', p95: 1 }],
+    });
+    const r = await analyze({ run: g.runDir, charts: false });
+    const text = formatAnalyzeResult(r);
+    const html = await readFile(r.reportFile!, 'utf8');
+    for (const st of r.summary.threads[0]!.stages) {
+      const cli = new RegExp(`stage ${st.key} .*? (\\S+) TPS`).exec(text)![1]!;
+      // By hand: completions in the 7 s window / 7, never a decimal ending in 5, so Math.round is exact here.
+      const inWindow = st.completed! - st.drainCount!;
+      expect(cli).toBe((Math.round((inWindow * 100) / 7) / 100).toFixed(2));
+      expect(html).toContain(`t · stage ${st.key} · load ${st.load} · ${cli} TPS`);
+      expect(html).toContain(`<td>${cli}</td>`);
+      const p95 = new RegExp(`t stage ${st.key} clone \\(transaction\\): p95 (\\S+) ms exceeds`).exec(text)![1]!;
+      expect(p95).toMatch(/^\d+\.\d{3}$/);
+      const section = html.split(`<details><summary>t · stage ${st.key} `)[1]!.split('</details>')[0]!;
+      const row = /<td class="l">clone<\/td><td class="l">clone<\/td><td class="l">transaction<\/td>(.*?)<\/tr>/.exec(section)![1]!;
+      const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+      // count, errors, error rate, cut, in drain, TPS, mean, p50, p90, p95.
+      expect(cells[9]).toBe(p95);
+    }
+  });
+
+  it('keeps every percentile between the row\'s min and max (HDR\'s bucket tops lie above the largest value)', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir, seed: 3, collectd: false, tests: [{ test: 'clone', ops: [{ op: 'git clone', medianMs: 120 }] }, { test: 'browse', ops: [{ op: 'GET /a', medianMs: 30 }], transactions: false }],
+      threads: [{ name: 'a', stages: [3, 6, 9].map((c) => ({ clients: c, durationMs: 4000 })) }],
+    });
+    const r = await analyze({ run: g.runDir, charts: false, report: false });
+    for (const row of r.summary.rows) {
+      const chain = [row.min, row.p50, row.p90, row.p95, row.p99, row.max];
+      expect({ row: `${row.stage} ${row.test} ${row.op}`, chain }).toEqual({ row: `${row.stage} ${row.test} ${row.op}`, chain: [...chain].sort((x, y) => x - y) });
+    }
   });
 
   it('skips a row cut off by an abort at the end of a samples file', async () => {

@@ -21,6 +21,7 @@ import { COMMAND_HELP, defineCommand } from '@e3/model/cli';
 
 import { aggregateRun, type Aggregation } from './aggregate.js';
 import { verdictLines } from './answer.js';
+import { formatNumber, formatPercent, formatTps } from './format.js';
 import { junitXml } from './junit.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { readNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -177,10 +178,10 @@ export function glance(
     const s = ran[i]!;
     const err = errorRate(s.index);
     let reason: string | undefined;
-    if (err > 0.05) reason = `${(err * 100).toFixed(1)} % of samples failed`;
-    else if (i > 0 && s.tps! < ran[i - 1]!.tps!) reason = `throughput fell from ${ran[i - 1]!.tps} to ${s.tps} TPS`;
+    if (err > 0.05) reason = `${formatPercent(err)} of samples failed`;
+    else if (i > 0 && s.tps! < ran[i - 1]!.tps!) reason = `throughput fell from ${formatTps(ran[i - 1]!.tps)} to ${formatTps(s.tps)} TPS`;
     else if (i > 0 && perLoad && s.load && s.tps! / s.load < 0.7 * perLoad) {
-      reason = `throughput per unit of load fell to ${Math.round(((s.tps! / s.load) / perLoad) * 100)} % of stage ${stageKey(first.index)}'s`;
+      reason = `throughput per unit of load fell to ${formatNumber(((s.tps! / s.load) / perLoad) * 100, 0)} % of stage ${stageKey(first.index)}'s`;
     }
     if (reason) {
       out.breaksAt = { stage: s.index, load: s.load, reason };
@@ -301,14 +302,12 @@ function openViewer(file: string, env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
-const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
-
 /** The text `e3 analyze` prints: where the files are, a stage table and the verdict. */
 export function formatAnalyzeResult(r: AnalyzeResult): string {
   const s = r.summary;
   const lines: string[] = [`${s.run}: ${s.samples} samples${s.complete ? '' : ' (partial run)'}`];
   for (const t of s.threads) {
-    const peak = t.peak ? `: peak ${t.peak.tps} TPS at load ${t.peak.load ?? '?'}` : '';
+    const peak = t.peak ? `: peak ${formatTps(t.peak.tps)} TPS at load ${t.peak.load ?? '?'}` : '';
     const breaks = t.breaksAt ? `; breaks at stage ${stageKey(t.breaksAt.stage)} (load ${t.breaksAt.load ?? '?'}): ${t.breaksAt.reason}` : t.peak ? '; did not break' : '';
     lines.push(`  ${t.name} (${t.dir})${peak}${breaks}`);
     for (const st of t.stages) {
@@ -316,9 +315,9 @@ export function formatAnalyzeResult(r: AnalyzeResult): string {
       const errCount = errors.reduce((a, b) => a + b.errors, 0);
       const n = errors.reduce((a, b) => a + b.count, 0);
       lines.push(
-        `    stage ${st.key}  load ${st.load ?? '?'}  ${st.status.padEnd(9)} ${st.tps === null ? '     - TPS' : `${st.tps.toFixed(2).padStart(6)} TPS`}` +
+        `    stage ${st.key}  load ${st.load ?? '?'}  ${st.status.padEnd(9)} ${formatTps(st.tps).padStart(6)} TPS` +
           `${st.drainCount ? `  +${st.drainCount} in drain` : ''}${st.cut ? `  cut ${st.cut}` : ''}${st.scheduled !== undefined ? `  dropped ${st.dropped ?? 0}/${st.scheduled}` : ''}` +
-          `${n ? `  errors ${pct(errCount / n)}` : ''}${st.notes.length && st.status !== 'missing' ? `  (${st.notes.join('; ')})` : ''}`,
+          `${n ? `  errors ${formatPercent(errCount / n)}` : ''}${st.notes.length && st.status !== 'missing' ? `  (${st.notes.join('; ')})` : ''}`,
       );
     }
   }

@@ -1,5 +1,7 @@
 import { stageKey, type AnalysisSummary } from '@e3/model';
 
+import { formatNumber, formatTps } from './format.js';
+
 /** git calls that reach the server (and take a hosting ticket there); local ones like `git commit` do not. */
 const SERVER_GIT_OP = /^git (clone|ls-remote|push|pull|fetch)(?! \(local\))/;
 
@@ -31,10 +33,10 @@ export function formatTopStage(top: TopStage[]): string[] {
   if (top.length < 2) return [];
   const line = (what: string, key: 'gitOps' | 'tps') => {
     const [first, second, ...rest] = [...top].sort((a, b) => b[key] - a[key]);
-    const rates = [first!, second!, ...rest].map((t) => `"${t.thread}" ${t[key].toFixed(2)}`).join(', ');
+    const rates = [first!, second!, ...rest].map((t) => `"${t.thread}" ${formatTps(t[key])}`).join(', ');
     const verdict =
       first![key] > second![key]
-        ? `"${first!.thread}" held the most${second![key] > 0 ? `, ${(first![key] / second![key]).toFixed(2)}× "${second!.thread}"` : ''}`
+        ? `"${first!.thread}" held the most${second![key] > 0 ? `, ${formatNumber(first![key] / second![key], 2)}× "${second!.thread}"` : ''}`
         : 'no thread held more';
     return `top stage${first!.load !== undefined ? ` (load ${first!.load})` : ''}, ${what}: ${rates} — ${verdict}`;
   };
@@ -56,6 +58,6 @@ export function experimentAnswer(s: AnalysisSummary): { question: string; answer
   const question = s.description ?? `How much load does ${s.experiment ?? s.run} hold?`;
   const top = topStageThroughput(s);
   const lines = formatTopStage(top).filter((l, i) => i > 0 || top.some((t) => t.gitOps > 0));
-  const peaks = s.threads.filter((t) => t.peak).map((t) => `"${t.name}" peak ${t.peak!.tps.toFixed(2)} TPS at load ${t.peak!.load ?? '?'}${t.breaksAt ? `, breaks at stage ${stageKey(t.breaksAt.stage)}` : ''}`);
+  const peaks = s.threads.filter((t) => t.peak).map((t) => `"${t.name}" peak ${formatTps(t.peak!.tps)} TPS at load ${t.peak!.load ?? '?'}${t.breaksAt ? `, breaks at stage ${stageKey(t.breaksAt.stage)}` : ''}`);
   return { question, answer: [...lines, ...(peaks.length ? [peaks.join('; ')] : [])] };
 }

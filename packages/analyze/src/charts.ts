@@ -3,6 +3,7 @@ import type { AnalysisSummary } from '@e3/model';
 import { windowCount, type Aggregation, type StageVisuals } from './aggregate.js';
 import type { NodeMetrics } from './metrics.js';
 import type { RunInfo } from './run-dir.js';
+import { DIGITS, roundTo } from './format.js';
 import { fitCurve, fitExponential, reservoirValues } from './stats.js';
 import type { Table } from './summary.js';
 
@@ -27,6 +28,19 @@ export interface ChartSpec {
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#8c6d31'];
 export const ERROR_COLOUR = '#d62728';
 const colour = (i: number) => PALETTE[i % PALETTE.length]!;
+
+/**
+ * A test's colour in every chart of a run: fixed by its index in the run's tests sorted by name, so a test
+ * keeps its colour from one stage's chart to the next even when the stages ran different tests.
+ */
+export function testColours(tests: readonly string[]): (test: string) => string {
+  const sorted = [...new Set(tests)].sort();
+  return (test) => {
+    const i = sorted.indexOf(test);
+    return i < 0 ? colour(sorted.length) : colour(i);
+  };
+}
+
 const alpha = (hex: string, a: number) => `${hex}${Math.round(a * 255).toString(16).padStart(2, '0')}`;
 
 export interface Band {
@@ -35,7 +49,7 @@ export interface Band {
   label: string;
 }
 
-const r3 = (n: number) => Math.round(n * 1000) / 1000;
+const r3 = (n: number) => roundTo(n, 3);
 
 function baseOptions(title: string, x: string, y: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -47,20 +61,29 @@ function baseOptions(title: string, x: string, y: string, extra: Record<string, 
   };
 }
 
-/** A series and its a + b·e^(cx) fit, drawn over the loads measured (never extrapolated). */
-function withFit(label: string, points: Array<[number, number]>, i: number, options: { dashed?: boolean } = {}): Array<Record<string, unknown>> {
+/** Fewest measured points a series needs before its a + b·e^(cx) trend is drawn. */
+export const MIN_FIT_POINTS = 4;
+
+/**
+ * A measured series, its points drawn and joined in load order, and from MIN_FIT_POINTS points its
+ * a + b·e^(cx) trend over the loads measured (never extrapolated): faint, thin, dashed and behind the
+ * points (Chart.js draws higher `order` first), labelled "<series> trend" with no formula.
+ */
+export function withFit(label: string, points: Array<[number, number]>, c: string, options: { dashed?: boolean; digits?: number } = {}): Array<Record<string, unknown>> {
   const dashed = options.dashed ?? false;
-  const c = colour(i);
+  const sorted = [...points].sort((a, b) => a[0] - b[0]);
   const out: Array<Record<string, unknown>> = [
-    { type: 'scatter', label, data: points.map(([x, y]) => ({ x, y: r3(y) })), backgroundColor: c, borderColor: c, pointRadius: 5, pointStyle: dashed ? 'triangle' : 'circle' },
+    {
+      type: 'line', label, data: sorted.map(([x, y]) => ({ x, y: roundTo(y, options.digits ?? 3) })), order: 1,
+      backgroundColor: c, borderColor: c, borderWidth: 2, borderDash: dashed ? [6, 4] : [], pointRadius: 5, pointStyle: dashed ? 'triangle' : 'circle', showLine: true, fill: false,
+    },
   ];
-  const fit = fitExponential(points);
-  if (fit && points.length) {
-    const xs = points.map(([x]) => x);
+  const fit = sorted.length >= MIN_FIT_POINTS ? fitExponential(sorted) : undefined;
+  if (fit) {
     out.push({
-      type: 'line', label: `${label} fit ${r3(fit.a)} + ${r3(fit.b)}·e^(${fit.c.toPrecision(3)}x)`,
-      data: fitCurve(fit, Math.min(...xs), Math.max(...xs), 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
-      borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, borderDash: dashed ? [6, 4] : [], showLine: true, fill: false,
+      type: 'line', label: `${label} trend`, order: 2,
+      data: fitCurve(fit, sorted[0]![0], sorted[sorted.length - 1]![0], 60).map((p) => ({ x: r3(p.x), y: r3(p.y) })),
+      borderColor: alpha(c, 0.35), backgroundColor: alpha(c, 0.35), pointRadius: 0, borderWidth: 1, borderDash: [3, 3], showLine: true, fill: false,
     });
   }
   return out;
@@ -72,16 +95,17 @@ const stageLabel = (s: { key: string; load: number | null }) => `${s.key} (load 
 export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Table; summary: AnalysisSummary; metrics: NodeMetrics[] }): ChartSpec[] {
   const { info, agg, table, summary } = input;
   const charts: ChartSpec[] = [];
+  const testColour = testColours(table.tests);
   const ran = (t: number) => summary.threads[t]!.stages.filter((s) => s.status !== 'missing' && s.load !== null);
 
-  // Throughput vs load per thread, with the a + b·e^(cx) fit.
+  // Throughput vs load per thread: measured points, and a trend from MIN_FIT_POINTS loads.
   charts.push({
     file: 'throughput.png', group: 'throughput', title: `Throughput in ${summary.experiment ?? summary.run}`, width: 1400, height: 700,
     config: {
       type: 'scatter',
       data: {
         datasets: summary.threads.flatMap((t) =>
-          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), t.index),
+          withFit(t.name, ran(t.index).filter((s) => s.tps !== null).map((s) => [s.load!, s.tps!] as [number, number]), colour(t.index), { digits: DIGITS.tps }),
         ),
       },
       options: baseOptions(`Throughput in ${summary.experiment ?? summary.run}`, 'Load (clients or arrivals/s)', 'TPS (per test: transactions, else requests)'),
@@ -101,7 +125,7 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
         mean.push([s.load!, row.mean]);
         p95.push([s.load!, row.p95]);
       }
-      datasets.push(...withFit(`${t.name} mean`, mean, t.index), ...withFit(`${t.name} p95`, p95, t.index, { dashed: true }));
+      datasets.push(...withFit(`${t.name} mean`, mean, colour(t.index)), ...withFit(`${t.name} p95`, p95, colour(t.index), { dashed: true }));
     });
     const title = `${test}: mean and p95 time`;
     charts.push({
@@ -120,13 +144,13 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
         type: 'bar',
         data: {
           labels: stages.map(stageLabel),
-          datasets: table.tests.map((test, i) => ({
+          datasets: table.tests.map((test) => ({
             label: test,
             data: stages.map((s) => {
               const cell = table.testLevel(t.index, s.index, test);
-              return cell && s.windowMs ? r3(windowCount(cell) / (s.windowMs / 1000)) : 0;
+              return cell && s.windowMs ? roundTo(windowCount(cell) / (s.windowMs / 1000), DIGITS.tps) : 0;
             }),
-            backgroundColor: colour(i),
+            backgroundColor: testColour(test),
             stack: 'tps',
           })),
         },
@@ -145,8 +169,9 @@ export function buildCharts(input: { info: RunInfo; agg: Aggregation; table: Tab
       if (!v) continue;
       const seconds = (s.windowMs ?? 0) / 1000;
       const bands = { lines: [0, seconds].filter((x, i) => i === 0 || x > 0) };
-      charts.push(ganttChart(t.name, t.dir, s.dir, t.index, s.index, v, bands));
-      charts.push(timesChart(t.name, t.dir, s.dir, t.index, s.index, v, bands));
+      const at = { threadName: t.name, threadDir: t.dir, stageDir: s.dir, thread: t.index, stage: s.index, testColour };
+      charts.push(ganttChart(at, v, bands));
+      charts.push(timesChart(at, v, bands));
     }
   }
 
@@ -196,7 +221,18 @@ function xRange(series: Array<{ points: Array<[number, number]> }>, origin: numb
   return Number.isFinite(min) ? { min: r3((min - origin) / 1000), max: r3((max - origin) / 1000) } : {};
 }
 
-function ganttChart(threadName: string, threadDir: string, stageDir: string, thread: number, stage: number, v: StageVisuals, bands: { lines: number[] }): ChartSpec {
+/** Where a stage chart belongs, and the run's test colours. */
+interface StageAt {
+  threadName: string;
+  threadDir: string;
+  stageDir: string;
+  thread: number;
+  stage: number;
+  testColour: (test: string) => string;
+}
+
+function ganttChart(at: StageAt, v: StageVisuals, bands: { lines: number[] }): ChartSpec {
+  const { threadName, threadDir, stageDir, thread, stage } = at;
   const clients = [...v.grid.keys()];
   const minClient = Math.min(...clients);
   const maxClient = Math.max(...clients);
@@ -233,7 +269,7 @@ function ganttChart(threadName: string, threadDir: string, stageDir: string, thr
     file: `gantt-${threadDir}-${stageDir}.png`, group: 'gantt', title, width: 1400, height, thread, stage,
     config: {
       type: 'bar',
-      data: { datasets: [...v.tests.map((test, i) => ds(test, perTest[i]!, colour(i))), ds('errors', errors, ERROR_COLOUR, 0)] },
+      data: { datasets: [...v.tests.map((test, i) => ds(test, perTest[i]!, at.testColour(test))), ds('errors', errors, ERROR_COLOUR, 0)] },
       options: {
         ...baseOptions(title, 'Seconds since the stage started', 'Client'),
         indexAxis: 'y',
@@ -247,13 +283,14 @@ function ganttChart(threadName: string, threadDir: string, stageDir: string, thr
   };
 }
 
-function timesChart(threadName: string, threadDir: string, stageDir: string, thread: number, stage: number, v: StageVisuals, bands: { lines: number[] }): ChartSpec {
+function timesChart(at: StageAt, v: StageVisuals, bands: { lines: number[] }): ChartSpec {
+  const { threadName, threadDir, stageDir, thread, stage } = at;
   const datasets: Array<Record<string, unknown>> = v.tests.map((test, i) => {
     const xs = reservoirValues(v.scatter[i]!.t);
     const ys = reservoirValues(v.scatter[i]!.ok);
     const data: Array<{ x: number; y: number }> = [];
     for (let k = 0; k < xs.length; k++) data.push({ x: r3(xs[k]!), y: Math.max(0.001, r3(ys[k]!)) });
-    return { label: `${test}${v.scatter[i]!.t.seen > xs.length ? ` (${xs.length} of ${v.scatter[i]!.t.seen})` : ''}`, data, backgroundColor: alpha(colour(i), 0.6), borderColor: colour(i), pointRadius: 2 };
+    return { label: `${test}${v.scatter[i]!.t.seen > xs.length ? ` (${xs.length} of ${v.scatter[i]!.t.seen})` : ''}`, data, backgroundColor: alpha(at.testColour(test), 0.6), borderColor: at.testColour(test), pointRadius: 2 };
   });
   datasets.push({ label: 'errors', data: v.scatterErrors.map((e) => ({ x: r3(e.t), y: Math.max(0.001, r3(e.ms)) })), backgroundColor: ERROR_COLOUR, borderColor: ERROR_COLOUR, pointRadius: 3, pointStyle: 'crossRot' });
   const title = `Response times ${threadName} stage ${stageDir.slice(6)} (${v.kind}s)`;

@@ -5,6 +5,7 @@
  */
 import type { AnalysisSummary, SummaryRow } from '@e3/model';
 
+import { formatNumber } from './format.js';
 import { mannWhitney, normalCdf } from './stats.js';
 import { prng, stageKey } from '@e3/model';
 
@@ -533,7 +534,7 @@ function breakLoad(ctx: Ctx, name: string, ta: ThreadSummary[], tb: ThreadSummar
   f.pBetter = better ? p : 1;
   if (worse || better) {
     f.verdict = p < ctx.o.alpha ? (worse ? 'regression' : 'improvement') : 'insufficient data';
-    if (f.verdict === 'insufficient data') f.note = `broke ${worse ? 'earlier' : 'later'} in every run, but ${la.length} + ${lb.length} runs cannot reach p < ${ctx.o.alpha} (p = ${p.toFixed(3)})`;
+    if (f.verdict === 'insufficient data') f.note = `broke ${worse ? 'earlier' : 'later'} in every run, but ${la.length} + ${lb.length} runs cannot reach p < ${ctx.o.alpha} (p = ${formatNumber(p, 3)})`;
   } else f.verdict = 'within tolerance';
   return f;
 }

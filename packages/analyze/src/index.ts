@@ -49,6 +49,11 @@ export { junitXml } from './junit.js';
 /** Per-second series per thread from the samples, active clients from the agents' ticks (analysis/timeseries.csv). */
 export { readTimeSeries, timeSeriesCsv, TIMESERIES_FILE, type SeriesPoint, type ThreadSeries } from './timeseries.js';
 
+/** The one rounding of every number analyze and compare print or write (docs/analyze.md#rounding). */
+export { DIGITS, formatMs, formatNumber, formatPercent, formatTps, roundTo } from './format.js';
+/** The inline script that sorts report.html's detail tables by a clicked header. */
+export { sortScript } from './report.js';
+
 /** The Chart.js specification of one chart (rendered to PNG and inlined in report.html). */
 export type { ChartSpec } from './charts.js';
 /** System metrics read from collectd CSV or RRD. */

@@ -7,6 +7,7 @@ import { stageKey, type AnalysisSummary, type SummaryRow } from '@e3/model';
 import type { Analysis } from './analyze.js';
 import { experimentAnswer } from './answer.js';
 import { bandsPlugin, type ChartSpec } from './charts.js';
+import { DIGITS, formatMs, formatNumber, formatPercent, formatTps } from './format.js';
 
 let chartJsSource: string | undefined;
 
@@ -25,8 +26,6 @@ export const esc = (s: unknown): string =>
 /** JSON safe inside a <script> element. */
 export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-const fmt = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
 const iso = (t?: number) => (t === undefined ? '–' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 export const STYLE = `
@@ -45,6 +44,8 @@ tr.tx td { background: #fafaf0; } tr.bad td { background: #fdecea; }
 figure { margin: 12px 0 24px; } figure canvas { max-width: 100%; }
 nav a { margin-right: 12px; } code { background: #f4f4f4; padding: 0 3px; }
 details > summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
+th button.sort { all: unset; cursor: pointer; } th button.sort:focus-visible { outline: 2px solid #1f77b4; outline-offset: 2px; }
+th[aria-sort="ascending"] button.sort::after { content: " ▲"; } th[aria-sort="descending"] button.sort::after { content: " ▼"; }
 #answer { border: 1px solid #ddd; border-radius: 6px; padding: 4px 16px; margin: 12px 0; } #answer p { margin: 8px 0; }
 @media print { details { display: block; } figure { break-inside: avoid; } nav { display: none; } }
 `;
@@ -60,13 +61,13 @@ function glanceHtml(s: AnalysisSummary): string {
   const rows = s.threads.filter((t) => t.peak);
   if (!rows.length) return '';
   const best = rows.reduce((a, b) => (b.peak!.tps > a.peak!.tps ? b : a));
-  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${fmt(best.peak!.tps, 2)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
+  const lead = rows.length > 1 ? `<p><strong>${esc(best.name)}</strong> held the most load: ${formatTps(best.peak!.tps)} TPS at load ${best.peak!.load ?? '–'}.</p>` : '';
   return (
     `<div id="glance">${lead}<table><thead><tr><th class="l">thread</th><th>peak TPS</th><th>at load</th><th class="l">breaks at</th><th class="l">why</th></tr></thead><tbody>` +
     rows
       .map(
         (t) =>
-          `<tr><td class="l">${esc(t.name)}</td><td>${fmt(t.peak!.tps, 2)}</td><td>${t.peak!.load ?? '–'}</td>` +
+          `<tr><td class="l">${esc(t.name)}</td><td>${formatTps(t.peak!.tps)}</td><td>${t.peak!.load ?? '–'}</td>` +
           `<td class="l">${t.breaksAt ? `stage ${stageKey(t.breaksAt.stage)} (load ${t.breaksAt.load ?? '–'})` : 'did not break'}</td><td class="l wrap">${esc(t.breaksAt?.reason ?? '')}</td></tr>`,
       )
       .join('') +
@@ -92,11 +93,11 @@ function timeSeriesHtml(specs: ChartSpec[], fig: (c: ChartSpec) => string): stri
 
 function rowsTable(rows: SummaryRow[]): string {
   const head = ['test', 'op', 'kind', 'count', 'errors', 'error rate', 'cut', 'in drain', 'TPS', 'mean ms', 'p50', 'p90', 'p95', 'p99', 'max'];
-  return `<table><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows
+  return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th class="${i < 3 ? 'l' : ''}" aria-sort="none"><button type="button" class="sort" title="sort by ${h}">${h}</button></th>`).join('')}</tr></thead><tbody>${rows
     .map(
       (r) =>
         `<tr class="${r.kind === 'transaction' || r.op === '*' ? 'tx' : ''}${r.errors ? ' bad' : ''}"><td class="l">${esc(r.test)}</td><td class="l">${esc(r.op)}</td><td class="l">${r.kind}</td>` +
-        `<td>${r.count}</td><td>${r.errors}</td><td>${pct(r.errorRate)}</td><td>${r.cut ?? 0}</td><td>${r.drainCount ?? '–'}</td><td>${fmt(r.tps, 2)}</td><td>${fmt(r.mean)}</td><td>${fmt(r.p50)}</td><td>${fmt(r.p90)}</td><td>${fmt(r.p95)}</td><td>${fmt(r.p99)}</td><td>${fmt(r.max)}</td></tr>`,
+        `<td>${r.count}</td><td>${r.errors}</td><td>${formatPercent(r.errorRate)}</td><td>${r.cut ?? 0}</td><td>${r.drainCount ?? '–'}</td><td>${formatTps(r.tps)}</td><td>${formatMs(r.mean)}</td><td>${formatMs(r.p50)}</td><td>${formatMs(r.p90)}</td><td>${formatMs(r.p95)}</td><td>${formatMs(r.p99)}</td><td>${formatMs(r.max)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -148,6 +149,46 @@ export function chartBootstrap(): string {
 })();`;
 }
 
+/**
+ * The script that makes every `table.sortable` sortable: a header is a button; a click sorts the rows by
+ * its column (numbers as numbers, text as text, "–" or empty last either way), a second click reverses.
+ */
+export function sortScript(): string {
+  return `
+(function () {
+  function key(td) {
+    var t = td ? td.textContent.trim() : '';
+    if (t === '' || t === '\\u2013') return null;
+    var n = Number(t.replace(/[,%\\s]/g, ''));
+    return isNaN(n) ? t.toLowerCase() : n;
+  }
+  function compare(a, b) {
+    if (typeof a === typeof b) return a < b ? -1 : a > b ? 1 : 0;
+    return typeof a === 'number' ? -1 : 1;
+  }
+  Array.prototype.slice.call(document.querySelectorAll('table.sortable')).forEach(function (table) {
+    var ths = Array.prototype.slice.call(table.querySelectorAll('thead th'));
+    ths.forEach(function (th, col) {
+      var button = th.querySelector('button.sort');
+      if (!button) return;
+      button.addEventListener('click', function () {
+        var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+        ths.forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+        th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+        var body = table.tBodies[0];
+        Array.prototype.slice.call(body.rows)
+          .map(function (r, i) { return { r: r, i: i, k: key(r.cells[col]) }; })
+          .sort(function (a, b) {
+            if (a.k === null || b.k === null) return a.k === b.k ? a.i - b.i : a.k === null ? 1 : -1;
+            return dir * compare(a.k, b.k) || a.i - b.i;
+          })
+          .forEach(function (x) { body.appendChild(x.r); });
+      });
+    });
+  });
+})();`;
+}
+
 /** report.html: one self-contained file (Chart.js and all data inlined; PNGs only as a no-script fallback). */
 export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   const s = a.summary;
@@ -184,7 +225,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
           .map(
             (st) =>
               `<tr class="${st.status === 'succeeded' ? '' : 'bad'}"><td>${st.key}</td><td class="l">${st.status}</td><td class="l">${esc(st.workload ?? '')}</td><td>${st.load ?? '–'}${st.rate !== undefined ? '/s' : ''}</td>` +
-              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : fmt(st.windowMs / 1000)}</td><td>${st.samples}</td><td>${fmt(st.tps, 2)}</td><td>${st.drainCount ?? '–'}</td><td>${st.cut ?? 0}</td><td>${st.scheduled ?? '–'}</td><td>${st.late ?? '–'}</td><td>${st.dropped ?? '–'}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
+              `<td class="l">${iso(st.start)}</td><td class="l">${iso(st.end)}</td><td>${st.windowMs === null ? '–' : formatNumber(st.windowMs / 1000, DIGITS.seconds)}</td><td>${st.samples}</td><td>${formatTps(st.tps)}</td><td>${st.drainCount ?? '–'}</td><td>${st.cut ?? 0}</td><td>${st.scheduled ?? '–'}</td><td>${st.late ?? '–'}</td><td>${st.dropped ?? '–'}</td><td class="l wrap">${esc(st.notes.join('; '))}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,
@@ -197,7 +238,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
     for (const st of t.stages) {
       const rows = s.rows.filter((r) => r.thread === t.index && r.stage === st.index);
       if (!rows.length) continue;
-      parts.push(`<details><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${fmt(st.tps, 2)} TPS</summary>${rowsTable(rows)}</details>`);
+      parts.push(`<details><summary>${esc(t.name)} · stage ${st.key} · load ${st.load ?? '–'} · ${formatTps(st.tps)} TPS</summary>${rowsTable(rows)}</details>`);
     }
   }
 
@@ -250,7 +291,7 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
         sorted
           .map(
             (c) =>
-              `<tr class="${c.passed ? '' : 'bad'}"><td class="l">${c.passed ? 'ok' : 'FAILED'}</td><td class="l">${esc(c.thread)}</td><td>${c.stage < 0 ? '*' : c.stage}</td><td class="l">${esc(c.test)}</td><td class="l">${esc(c.op)}</td><td class="l">${c.metric}</td><td>${c.limit}</td><td>${c.actual ?? '–'}</td></tr>`,
+              `<tr class="${c.passed ? '' : 'bad'}"><td class="l">${c.passed ? 'ok' : 'FAILED'}</td><td class="l">${esc(c.thread)}</td><td>${c.stage < 0 ? '*' : c.stage}</td><td class="l">${esc(c.test)}</td><td class="l">${esc(c.op)}</td><td class="l">${c.metric}</td><td>${c.limit}</td><td>${c.metric === 'minTps' ? formatTps(c.actual) : c.metric.endsWith('Rate') ? formatPercent(c.actual) : formatMs(c.actual)}</td></tr>`,
           )
           .join('') +
         `</tbody></table>`,
@@ -258,6 +299,6 @@ export function renderReport(a: Analysis, options: { pngs: boolean }): string {
   }
 
   parts.push(`<script id="e3-charts" type="application/json">${scriptJson(specs.map((c) => ({ width: c.width, height: c.height, config: c.config })))}</script>`);
-  parts.push(`<script>${chartJs()}</script><script>${chartBootstrap()}</script></body></html>\n`);
+  parts.push(`<script>${chartJs()}</script><script>${chartBootstrap()}</script><script>${sortScript()}</script></body></html>\n`);
   return parts.join('\n');
 }

@@ -1,6 +1,7 @@
 import { stageKey, type AnalysisSummary, type SummaryRow, type Threshold } from '@e3/model';
 
 import { mergeCells, percentile, windowCount, type Aggregation, type Cell } from './aggregate.js';
+import { formatMs, formatPercent, formatTps, roundFraction, roundMs, roundTps } from './format.js';
 import type { RunInfo } from './run-dir.js';
 
 /** Cells plus the derived test-level cells, indexed for lookups. */
@@ -50,10 +51,10 @@ export function buildTable(agg: Aggregation): Table {
   };
 }
 
-const r3 = (n: number) => Math.round(n * 1000) / 1000;
-
 export function rowOf(info: RunInfo, c: Cell): SummaryRow {
   const stage = info.threads[c.thread]!.stages[c.stage]!;
+  // HDR reports the top of a value's bucket, which can lie just above the largest duration: never beyond min and max.
+  const pct = (p: number) => (c.count ? roundMs(Math.min(c.max, Math.max(c.min, percentile(c, p)))) : 0);
   return {
     thread: c.thread,
     threadName: info.threads[c.thread]!.name,
@@ -63,17 +64,17 @@ export function rowOf(info: RunInfo, c: Cell): SummaryRow {
     kind: c.kind,
     count: c.count,
     errors: c.errors,
-    errorRate: c.count ? c.errors / c.count : 0,
+    errorRate: c.count ? roundFraction(c.errors / c.count) : 0,
     cut: c.cut,
     drainCount: stage.loadWindow ? c.drain : null,
-    tps: stage.windowMs ? r3(windowCount(c) / (stage.windowMs / 1000)) : null,
-    mean: c.count ? r3(c.sum / c.count) : 0,
-    min: c.count ? c.min : 0,
-    p50: percentile(c, 50),
-    p90: percentile(c, 90),
-    p95: percentile(c, 95),
-    p99: percentile(c, 99),
-    max: c.count ? c.max : 0,
+    tps: stage.windowMs ? roundTps(windowCount(c) / (stage.windowMs / 1000)) : null,
+    mean: c.count ? roundMs(c.sum / c.count) : 0,
+    min: c.count ? roundMs(c.min) : 0,
+    p50: pct(50),
+    p90: pct(90),
+    p95: pct(95),
+    p99: pct(99),
+    max: c.count ? roundMs(c.max) : 0,
     bytes: c.bytes,
   };
 }
@@ -96,7 +97,7 @@ export function threadTps(info: RunInfo, table: Table, thread: number, stage: nu
   const s = info.threads[thread]!.stages[stage]!;
   if (!s.windowMs || s.status === 'missing') return null;
   const c = stageCounts(table, thread, stage);
-  return r3((c.completed - c.drain) / (s.windowMs / 1000));
+  return roundTps((c.completed - c.drain) / (s.windowMs / 1000));
 }
 
 type Check = AnalysisSummary['verdict']['checks'][number];
@@ -174,10 +175,10 @@ export function evaluateThresholds(info: RunInfo, table: Table): AnalysisSummary
             if (actual === undefined) continue;
             const passed = actual !== null && (metric === 'minTps' ? actual >= limit : actual <= limit);
             const what = `${thread.name} stage ${stageKey(stage.index)} ${test}${cell.op !== test && cell.op !== '*' ? ` / ${cell.op}` : ''} (${cell.kind})`;
-            const shown = actual === null ? 'n/a' : RATES.has(metric) ? `${(actual * 100).toFixed(2)} %` : `${r3(actual)}${metric === 'minTps' ? ' TPS' : ' ms'}`;
-            const lim = RATES.has(metric) ? `${(limit * 100).toFixed(2)} %` : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
+            const shown = actual === null ? 'n/a' : RATES.has(metric) ? formatPercent(actual) : metric === 'minTps' ? `${formatTps(actual)} TPS` : `${formatMs(actual)} ms`;
+            const lim = RATES.has(metric) ? formatPercent(limit) : `${limit}${metric === 'minTps' ? ' TPS' : ' ms'}`;
             checks.push({
-              threshold: th, index, metric, limit, actual: actual === null ? null : r3(actual), passed,
+              threshold: th, index, metric, limit, actual: actual === null ? null : RATES.has(metric) ? roundFraction(actual) : metric === 'minTps' ? roundTps(actual) : roundMs(actual), passed,
               thread: thread.name, stage: stage.index, test, op: cell.op, kind: cell.kind,
               message: `${passed ? 'ok' : 'FAILED'}: ${what}: ${metric} ${shown} ${checkWord(metric, passed)} ${lim}`,
             });

@@ -4,6 +4,7 @@ import type { StageSummary, Tick } from '@e3/model';
 
 import type { Aggregation } from './aggregate.js';
 import type { Band, ChartSpec } from './charts.js';
+import { roundTo } from './format.js';
 import type { RunInfo } from './run-dir.js';
 
 /** The time series file in analysis/: one row per thread, second and test (`*`: every test). */
@@ -39,7 +40,7 @@ export interface ThreadSeries {
   tests: Record<string, SeriesPoint[]>;
 }
 
-const r3 = (n: number) => Math.round(n * 1000) / 1000;
+const r3 = (n: number) => roundTo(n, 3);
 
 async function readTicks(file: string): Promise<Tick[]> {
   try {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { describe, expect, it } from '@jest/globals';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type Page } from 'puppeteer-core';
 
-import { analyze, compare } from '@e3/analyze';
+import { analyze, compare, sortScript } from '@e3/analyze';
 import { ANALYSIS_SCREENSHOT_FILE } from '@e3/model';
 import { makeTmpDir } from '@e3/test-utils';
 
@@ -23,6 +23,25 @@ interface PageReport {
   charts: number;
   drawn: number;
   verdict: string;
+}
+
+async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set E3_CHROMIUM)`);
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'] });
+  try {
+    return await fn(await browser.newPage());
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The texts of column `header` of the first sortable table, in the order shown. */
+function column(page: Page, header: string): Promise<string[]> {
+  return page.evaluate((h) => {
+    const table = document.querySelector('table.sortable') as HTMLTableElement;
+    const col = Array.from(table.tHead!.rows[0]!.cells).findIndex((th) => th.textContent!.replace(/[▲▼]/g, '').trim() === h);
+    return Array.from(table.tBodies[0]!.rows).map((r) => r.cells[col]!.textContent!.trim());
+  }, header);
 }
 
 async function openInChromium(file: string, screenshot?: string): Promise<PageReport> {
@@ -103,5 +122,54 @@ describe('report.html in headless Chromium', () => {
     expect(page.verdict).toContain('regressions');
     expect(page.charts).toBe(1);
     expect(page.drawn).toBe(page.charts);
+  }, 120_000);
+
+  it('sorts a detail table by the header clicked or pressed (numbers as numbers), and reverses on a second click', async () => {
+    const dir = await makeTmpDir();
+    const g = await generateRun({
+      dir, seed: 11, collectd: false,
+      tests: [
+        { test: 'clone', ops: [{ op: 'git clone', medianMs: 120 }] },
+        { test: 'browse', ops: [{ op: 'GET /a', medianMs: 9 }, { op: 'GET /b', medianMs: 30 }, { op: 'GET /c', medianMs: 1500 }], transactions: false },
+      ],
+      threads: [{ name: 't', stages: [{ clients: 6, durationMs: 7000 }] }],
+    });
+    const r = await analyze({ run: g.runDir, charts: false });
+    const num = (xs: string[]) => xs.map(Number);
+    await withPage(async (page) => {
+      await page.goto(pathToFileURL(r.reportFile!).href, { waitUntil: 'load' });
+      await page.evaluate(() => document.querySelectorAll('details').forEach((d) => d.setAttribute('open', '')));
+      const before = num(await column(page, 'p95'));
+      expect(before.length).toBeGreaterThan(4);
+      const ascending = [...before].sort((a, b) => a - b);
+      // The shown order is not already sorted, so sorting has something to do (1500 ms ≥ 1 000: numbers, not text).
+      expect(before).not.toEqual(ascending);
+      // Keyboard: the header is a button that takes focus and Enter.
+      await page.focus('table.sortable th:nth-child(13) button');
+      await page.keyboard.press('Enter');
+      expect(num(await column(page, 'p95'))).toEqual(ascending);
+      await page.click('table.sortable th:nth-child(13) button');
+      expect(num(await column(page, 'p95'))).toEqual([...ascending].reverse());
+      await page.click('table.sortable th:nth-child(9) button');
+      const tps = num(await column(page, 'TPS'));
+      expect(tps).toEqual([...tps].sort((a, b) => a - b));
+    });
+  }, 120_000);
+
+  it('puts "–" last in either direction and compares text as text', async () => {
+    const cells = [['b', '10'], ['a', '–'], ['c', '9.5'], ['d', '1,200.00'], ['e', ''], ['f', '0.50 %']];
+    const html = `<table class="sortable"><thead><tr><th><button class="sort">name</button></th><th><button class="sort">v</button></th></tr></thead><tbody>${cells
+      .map(([n, v]) => `<tr><td>${n}</td><td>${v}</td></tr>`)
+      .join('')}</tbody></table><script>${sortScript()}</script>`;
+    await withPage(async (page) => {
+      await page.setContent(`<!doctype html><meta charset="utf-8">${html}`);
+      await page.click('th:nth-child(2) button');
+      expect(await column(page, 'name')).toEqual(['f', 'c', 'b', 'd', 'a', 'e']);
+      await page.click('th:nth-child(2) button');
+      expect(await column(page, 'name')).toEqual(['d', 'b', 'c', 'f', 'a', 'e']);
+      await page.click('th:nth-child(1) button');
+      expect(await column(page, 'name')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(await page.evaluate(() => document.querySelector('th:nth-child(1)')!.getAttribute('aria-sort'))).toBe('ascending');
+    });
   }, 120_000);
 });
