@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { generateSummary, replicates } from '../test/helpers/generate-summary.js';
-import { compareStats, errorRateTest, incompleteBeta, poissonRatio, tSurvival, type CompareStatsOptions, type RunStats } from './compare-stats.js';
+import { compareStats, errorRateTest, stageThroughput, incompleteBeta, poissonRatio, tSurvival, type CompareStatsOptions, type RunStats } from './compare-stats.js';
 
 /** The documented defaults: α = 0.01 per one-sided test, 5 % latency and throughput, 1 point of errors. */
 const options: CompareStatsOptions = { alpha: 0.01, tolerance: () => ({ latency: 0.05, throughput: 0.05, errorRate: 0.01 }) };
@@ -126,5 +126,15 @@ describe('compareStats with one run a side', () => {
     const f = flagged([a], [b]);
     expect(f).toContain('regression p50 t / stage 000 / push / git push');
     expect(f.filter((x) => !x.includes('git push'))).toEqual([]);
+  });
+});
+
+describe('stageThroughput', () => {
+  it("counts the completions summary.json states (completed − drainCount), not a count recovered from the rounded TPS", () => {
+    // 1 000 completions in a 300 s window and 7 in the drain: TPS 3.3333… is stored as 3.33, which would give 999.
+    const stage = { index: 0, key: '000', status: 'succeeded', tps: 3.33, windowMs: 300_000, completed: 1007, drainCount: 7 } as unknown as Parameters<typeof stageThroughput>[0];
+    expect(stageThroughput(stage)).toEqual({ tps: 3.33, windowMs: 300_000, counted: 1000 });
+    const older = { ...stage, completed: undefined, drainCount: undefined } as unknown as Parameters<typeof stageThroughput>[0];
+    expect(stageThroughput(older).counted).toBeUndefined();
   });
 });

@@ -21,11 +21,11 @@ type StageSummary = AnalysisSummary['threads'][number]['stages'][number];
 type ThreadSummary = AnalysisSummary['threads'][number];
 
 /**
- * Throughput as summary.json states it (the analysis owns its definition): the thread's at a stage, and
- * its window in ms so a count can be recovered for sample-level tests.
+ * Throughput as summary.json states it (the analysis owns its definition): the thread's at a stage, its
+ * window in ms, and the completions it counts (`completed` − `drainCount`) for sample-level tests.
  */
-export function stageThroughput(stage: StageSummary): { tps: number | null; windowMs: number | null } {
-  return { tps: stage.tps ?? null, windowMs: stage.windowMs ?? null };
+export function stageThroughput(stage: StageSummary): { tps: number | null; windowMs: number | null; counted?: number } {
+  return { tps: stage.tps ?? null, windowMs: stage.windowMs ?? null, ...(stage.completed !== undefined ? { counted: stage.completed - (stage.drainCount ?? 0) } : {}) };
 }
 
 /** Throughput of one aggregate as summary.json states it. */
@@ -508,7 +508,8 @@ function threads(ctx: Ctx, names: string[], items: FamilyItem[]): void {
   }
 }
 
-const count = (x: { tps: number | null; windowMs: number | null }) => Math.round(((x.tps ?? 0) * (x.windowMs ?? 0)) / 1000);
+/** The completions a stage's TPS counts: as summary.json states them, else (older summaries) recovered from the rounded TPS. */
+const count = (x: { tps: number | null; windowMs: number | null; counted?: number }) => x.counted ?? Math.round(((x.tps ?? 0) * (x.windowMs ?? 0)) / 1000);
 
 /**
  * The load where a thread broke (Infinity: it did not break within the loads run). Flagged only when every
