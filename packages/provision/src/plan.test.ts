@@ -204,3 +204,18 @@ describe('oldReleaseWarnings', () => {
     expect(oldReleaseWarnings([stack('a', '7.21.0'), stack('b', '8.0.0'), stack('c', '9.4.5'), stack('d'), stack('e', '7.21.0')])).toEqual([expect.stringMatching(/^Bitbucket 7\.21\.0 \(threads a, e\)/)]);
   });
 });
+
+describe('bad local files in a plan', () => {
+  it('names the file of a template that is not JSON, and of a snapshot descriptor that is not one, as E3_INVALID_FILE', async () => {
+    const aws = fakeAws({ faults: { noCredentials: true } });
+    const experiment = { duration: 1000, workload: 'mixed', threads: [{ name: 't', instance: { template: 'BitbucketServer', snapshot: 's' }, worker: { template: 'WorkerCluster' }, stages: [{ clients: 1 }] }] };
+    const badTemplate = await makeTree({ 'e3-home/experiments/x.json': experiment, 'e3-home/snapshots/s.json': { name: 's', projects: [], users: [] }, 'e3-home/templates/BitbucketServer.template': 'Resources:\n  Instance: {}\n' });
+    await expect(planProvision({ experiment: 'x', home: join(badTemplate, 'e3-home'), env: { AWS_REGION: 'us-east-1' }, clients: aws.clients })).rejects.toMatchObject({
+      code: 'E3_INVALID_FILE', message: expect.stringContaining('templates/BitbucketServer.template: not a JSON CloudFormation template'), hint: expect.stringContaining('YAML'),
+    });
+    const badSnapshot = await makeTree({ 'e3-home/experiments/x.json': experiment, 'e3-home/snapshots/s.json': '{"name": "s", "projects": [' });
+    await expect(planProvision({ experiment: 'x', home: join(badSnapshot, 'e3-home'), env: { AWS_REGION: 'us-east-1' }, clients: aws.clients })).rejects.toMatchObject({
+      code: 'E3_INVALID_FILE', message: expect.stringContaining('snapshots/s.json'),
+    });
+  });
+});

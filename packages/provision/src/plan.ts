@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { E3Error, TEMPLATES_DIR, builtinHome, findHomeFile, homeFilePath, homeRuleContext, isE3Error, loadFile, resolveHome, templateFileName, threadName, type Experiment } from '@e3/model';
+import { E3Error, TEMPLATES_DIR, builtinHome, findHomeFile, homeFilePath, homeRuleContext, isE3Error, loadFile, resolveHome, templateFileName, threadName, type Experiment, type Snapshot } from '@e3/model';
 
 import { awsFailure, lazyClients, type AwsClients } from './aws/clients.js';
 import { WORLD_WARNING, resolveIngress } from './aws/ingress.js';
@@ -259,13 +259,24 @@ function templateDefaults(body: { Parameters?: Record<string, { Default?: unknow
   return Object.fromEntries(Object.entries(body?.Parameters ?? {}).filter(([, v]) => v.Default !== undefined).map(([k, v]) => [k, String(v.Default)]));
 }
 
+/** A local template's JSON; E3_INVALID_FILE naming the file when it is not JSON (e3 reads JSON templates only). */
+function parseTemplate(file: string, text: string): { Parameters?: Record<string, { Default?: unknown }>; Resources?: unknown } {
+  try {
+    return JSON.parse(text) as { Parameters?: Record<string, { Default?: unknown }>; Resources?: unknown };
+  } catch (err) {
+    throw new E3Error('INVALID_FILE', `${file}: not a JSON CloudFormation template: ${(err as Error).message}`, {
+      hint: 'Fix the file (e3 reads JSON templates, not YAML), or remove it to use the one e3 ships',
+    });
+  }
+}
+
 /** The template as provision would find it: local file (parsed), else the URL, else `not found`. */
 async function templateFile(ctx: PlanCtx, template: AwsTemplate): Promise<{ source: string; body?: { Parameters?: Record<string, { Default?: unknown }>; Resources?: unknown } }> {
   const dirs = ctx.options.templateDir ? [ctx.options.templateDir] : [...new Set([join(ctx.home, TEMPLATES_DIR), ...(builtinHome() ? [join(builtinHome()!, TEMPLATES_DIR)] : [])])];
   for (const dir of dirs) {
     const file = join(dir, templateFileName(template));
     const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) return { source: file, body: JSON.parse(text) };
+    if (text !== undefined) return { source: file, body: parseTemplate(file, text) };
   }
   if (ctx.options.templateUrl) return { source: `${ctx.options.templateUrl.replace(/\/$/, '')}/${templateFileName(template)}` };
   return { source: `not found in ${dirs.join(' or ')} (provision will stop; pass --template-dir or --template-url)` };
@@ -275,7 +286,7 @@ async function templateFile(ctx: PlanCtx, template: AwsTemplate): Promise<{ sour
 async function planSnapshot(ctx: PlanCtx, name: string, template: AwsTemplate): Promise<NonNullable<PlannedStack['snapshot']>> {
   const file = findHomeFile(ctx.home, 'snapshot', name);
   if (!file) throw new E3Error('FILE_NOT_FOUND', `snapshot descriptor snapshots/${name}.json not found in ${ctx.home}`, { hint: 'Create it with `e3 snapshot`, or fix "snapshot" in the experiment' });
-  const d = JSON.parse(await readFile(file, 'utf8')) as { ebs?: Record<string, string>; rds?: { account: string; id: string }; es?: { bucket?: string; snapshot?: string; id?: string } };
+  const d = await loadFile<Snapshot & { es?: { bucket?: string; snapshot?: string; id?: string } }>('snapshot', file);
   const key = `${name}:${template}`;
   if (!ctx.snapshotChecks.has(key)) {
     const check = checkSnapshot({ home: ctx.home, snapshot: name, region: ctx.region, needsDatabase: template === 'BitbucketDataCenter', clients: ctx.clients }).then(
